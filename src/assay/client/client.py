@@ -1,0 +1,316 @@
+"""The one async client for OpenAI-compatible servers, used by perf and eval alike."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from time import perf_counter_ns
+from typing import Any, Sequence
+
+import aiohttp
+import orjson
+
+from assay.client.config import Api, ClientConfig
+from assay.client.stream import ResponseAccumulator, SSEDecoder
+from assay.errors import (
+    ClientError,
+    ConfigError,
+    ConnectError,
+    ConnectTimeout,
+    DisconnectedError,
+    HTTPStatusError,
+    MalformedResponseError,
+    ReadTimeout,
+    RequestTimeout,
+)
+from assay.types.completion import Completion, ErrorInfo, Timings, Usage
+from assay.types.generation import GenerationConfig
+from assay.types.message import Message
+
+log = logging.getLogger("assay.client")
+
+_ERROR_BODY_LIMIT = 64 * 1024
+
+
+class OpenAIClient:
+    """Async client for ``/chat/completions`` and ``/completions``, streaming (SSE) or plain JSON.
+
+    Use it as ``async with OpenAIClient(config) as client:``. Every call returns a ``Completion`` whose
+    timings were stamped with ``time.perf_counter_ns`` as the bytes arrived. Failures raise a typed
+    ``ClientError``; with ``capture_errors=True`` they come back instead as a ``Completion`` whose
+    ``error`` is set (and which keeps any text and timings received before the failure).
+    """
+
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        self._session: aiohttp.ClientSession | None = None
+        self._headers = config.request_headers()
+        self._timeout = aiohttp.ClientTimeout(
+            total=config.total_timeout_s,
+            sock_connect=config.connect_timeout_s,
+            sock_read=config.read_timeout_s,
+        )
+
+    async def __aenter__(self) -> OpenAIClient:
+        self._ensure_session()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def _ensure_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self.config.max_connections, limit_per_host=0, ttl_dns_cache=300,
+                enable_cleanup_closed=False,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self._timeout, json_serialize=lambda o: orjson.dumps(o).decode(),
+                auto_decompress=True,
+            )
+        return self._session
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    # ---- public calls -------------------------------------------------------------------------------
+
+    async def chat(
+        self,
+        messages: Sequence[Message | dict[str, Any]],
+        *,
+        model: str | None = None,
+        generation: GenerationConfig | None = None,
+        stream: bool = True,
+        capture_errors: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> Completion:
+        """One chat completion for ``messages``."""
+        payload = self.build_payload(
+            "chat", [m.model_dump(exclude_none=True) if isinstance(m, Message) else m for m in messages],
+            model=model, generation=generation, stream=stream,
+        )
+        return await self.send("chat", payload, capture_errors=capture_errors, headers=headers)
+
+    async def complete(
+        self,
+        prompt: str,
+        *,
+        model: str | None = None,
+        generation: GenerationConfig | None = None,
+        stream: bool = True,
+        capture_errors: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> Completion:
+        """One text completion for ``prompt`` (the legacy ``/completions`` endpoint)."""
+        payload = self.build_payload("completions", prompt, model=model, generation=generation, stream=stream)
+        return await self.send("completions", payload, capture_errors=capture_errors, headers=headers)
+
+    def build_payload(
+        self,
+        api: Api,
+        messages_or_prompt: list[dict[str, Any]] | str,
+        *,
+        model: str | None = None,
+        generation: GenerationConfig | None = None,
+        stream: bool = True,
+    ) -> dict[str, Any]:
+        """The JSON body for one request (load generators build these once, up front)."""
+        name = model or self.config.model
+        if not name:
+            raise ConfigError("no model name: pass model= or set ClientConfig.model")
+        payload: dict[str, Any] = {"model": name}
+        if api == "chat":
+            payload["messages"] = messages_or_prompt
+        else:
+            payload["prompt"] = messages_or_prompt
+        if generation is not None:
+            payload.update(generation.to_payload())
+        payload["stream"] = stream
+        if stream and self.config.include_usage:
+            payload.setdefault("stream_options", {"include_usage": True})
+        return payload
+
+    async def send(
+        self,
+        api: Api,
+        payload: dict[str, Any] | bytes,
+        *,
+        capture_errors: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> Completion:
+        """POST a prepared body to the ``api`` endpoint, with the configured retries."""
+        body = payload if isinstance(payload, bytes) else orjson.dumps(payload)
+        stream = (b'"stream":true' in body) if isinstance(payload, bytes) else bool(payload.get("stream"))
+        request_headers = {**self._headers, **headers} if headers else self._headers
+        url = self.config.url_for(api)
+        attempt = 0
+        while True:
+            attempt += 1
+            accumulator = ResponseAccumulator(perf_counter_ns())
+            try:
+                completion = await self._attempt(url, api, body, stream, request_headers, accumulator)
+                completion.attempts = attempt
+                return completion
+            except ClientError as exc:
+                if exc.retryable and attempt <= self.config.max_retries:
+                    delay = self._backoff_s(attempt, exc)
+                    log.info("retrying %s after %s (attempt %d, in %.2fs)", url, exc.kind, attempt, delay)
+                    await asyncio.sleep(delay)
+                    continue
+                if not capture_errors:
+                    raise
+                return _failed_completion(accumulator, exc, attempt)
+
+    async def list_models(self) -> list[str]:
+        """The model ids the server lists at ``GET /models``."""
+        session = self._ensure_session()
+        try:
+            async with session.get(self.config.base_url + "/models", headers=self._headers) as resp:
+                body = await resp.read()
+                if resp.status >= 400:
+                    raise HTTPStatusError(_status_message(resp.status, body), status=resp.status)
+        except aiohttp.ClientError as exc:
+            raise _map_transport_error(exc, self.config.base_url) from None
+        try:
+            return [item["id"] for item in orjson.loads(body)["data"]]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            raise MalformedResponseError(f"GET /models did not return an OpenAI model list: {body[:120]!r}") from None
+
+    # ---- internals ----------------------------------------------------------------------------------
+
+    def _backoff_s(self, attempt: int, exc: ClientError) -> float:
+        if exc.retry_after_s is not None:
+            return min(exc.retry_after_s, self.config.retry_max_backoff_s)
+        base = self.config.retry_backoff_s * (2 ** (attempt - 1))
+        return min(base, self.config.retry_max_backoff_s) * (0.5 + random.random() / 2)
+
+    async def _attempt(
+        self,
+        url: str,
+        api: Api,
+        body: bytes,
+        stream: bool,
+        headers: dict[str, str],
+        acc: ResponseAccumulator,
+    ) -> Completion:
+        session = self._ensure_session()
+        config = self.config
+        try:
+            acc.timings.request_start_ns = perf_counter_ns()
+            async with session.post(url, data=body, headers=headers) as resp:
+                acc.timings.headers_ns = perf_counter_ns()
+                if resp.status >= 400:
+                    raw = await resp.content.read(_ERROR_BODY_LIMIT)
+                    raise HTTPStatusError(
+                        _status_message(resp.status, raw), status=resp.status,
+                        retry_after_s=_retry_after_s(resp.headers.get("Retry-After")),
+                    )
+                content_type = resp.headers.get("Content-Type", "")
+                if stream and "text/event-stream" in content_type:
+                    await _read_stream(resp, acc)
+                    now = perf_counter_ns()
+                else:
+                    raw = await resp.read()
+                    now = perf_counter_ns()
+                    acc.timings.first_byte_ns = now
+                    if raw.lstrip().startswith(b"data:"):
+                        # A stream sent without the SSE content type.
+                        _feed_all(acc, SSEDecoder(), raw + b"\n\n", now)
+                        _check_stream_end(acc)
+                    else:
+                        if "html" in content_type:
+                            raise MalformedResponseError(
+                                f"{url} answered with an HTML page, not the OpenAI API (check the URL path)")
+                        acc.add_body(raw, now, chat=api == "chat")
+                return acc.finish(now, split_think=config.split_think, think_end_tag=config.think_end_tag)
+        except ClientError:
+            raise
+        except aiohttp.ClientError as exc:
+            raise _map_transport_error(exc, url) from None
+        except asyncio.TimeoutError:
+            raise RequestTimeout(f"request to {url} exceeded the total timeout of {config.total_timeout_s}s") from None
+
+
+async def _read_stream(resp: aiohttp.ClientResponse, acc: ResponseAccumulator) -> None:
+    decoder = SSEDecoder()
+    timings = acc.timings
+    async for data in resp.content.iter_any():
+        now = perf_counter_ns()
+        if timings.first_byte_ns is None:
+            timings.first_byte_ns = now
+        if _feed_all(acc, decoder, data, now):
+            return
+    now = perf_counter_ns()
+    for payload in decoder.flush():
+        if acc.add_event(payload, now):
+            return
+    _check_stream_end(acc)
+
+
+def _feed_all(acc: ResponseAccumulator, decoder: SSEDecoder, data: bytes, now: int) -> bool:
+    for payload in decoder.feed(data):
+        if acc.add_event(payload, now):
+            return True
+    return False
+
+
+def _check_stream_end(acc: ResponseAccumulator) -> None:
+    # Some servers omit [DONE]; a finish_reason still proves the answer is complete.
+    if not acc.saw_done and acc.finish_reason is None:
+        raise DisconnectedError("the stream ended before [DONE] or a finish_reason")
+
+
+def _map_transport_error(exc: aiohttp.ClientError, url: str) -> ClientError:
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return ConnectTimeout(f"could not connect to {url} within the connect timeout")
+    if isinstance(exc, aiohttp.SocketTimeoutError):
+        return ReadTimeout(f"no data from {url} within the read timeout")
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return RequestTimeout(f"timed out talking to {url}: {exc}")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ConnectError(f"cannot connect to {url}: {exc.os_error.strerror or exc.os_error}")
+    if isinstance(exc, aiohttp.InvalidURL):
+        return ConnectError(f"invalid URL {url}")
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return MalformedResponseError(f"bad HTTP response from {url}: {exc.message}")
+    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError)):
+        return DisconnectedError(f"connection to {url} dropped: {exc.__class__.__name__}: {exc}")
+    return DisconnectedError(f"{exc.__class__.__name__} talking to {url}: {exc}")
+
+
+def _status_message(status: int, body: bytes) -> str:
+    detail = ""
+    try:
+        data = orjson.loads(body)
+        if isinstance(data, dict):
+            error = data.get("error", data.get("detail", data.get("message")))
+            detail = str(error.get("message", error)) if isinstance(error, dict) else str(error)
+    except orjson.JSONDecodeError:
+        detail = body[:200].decode("utf-8", "replace").strip()
+    return f"HTTP {status}" + (f": {detail}" if detail else "")
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _failed_completion(acc: ResponseAccumulator, exc: ClientError, attempts: int) -> Completion:
+    timings: Timings = acc.timings
+    timings.done_ns = perf_counter_ns()
+    return Completion.model_construct(
+        text=acc.partial_text, reasoning=None, finish_reason=None, model=acc.model, response_id=acc.response_id,
+        usage=acc.usage or Usage.model_construct(
+            prompt_tokens=None, completion_tokens=None, reasoning_tokens=None, total_tokens=None, source="none"),
+        timings=timings, chunk_count=acc.chunk_count, attempts=attempts,
+        error=ErrorInfo(kind=exc.kind, message=exc.message, status=exc.status),
+    )

@@ -1,0 +1,86 @@
+"""Where and how the client talks to a server."""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from assay.errors import ConfigError
+
+Api = Literal["chat", "completions"]
+
+# Endpoint suffixes a user may paste as part of the URL; the client adds the right one itself.
+_SUFFIXES = ("/chat/completions", "/completions", "/embeddings", "/models")
+
+
+def split_endpoint_url(url: str) -> tuple[str, Api | None]:
+    """Split a URL such as ``http://h:8000/v1/chat/completions`` into the base URL and the api it names.
+
+    A URL with no path gets ``/v1``. Raises ``ConfigError`` for anything that is not an http(s) URL.
+    """
+    text = (url or "").strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"bad URL {url!r}: expected http(s)://HOST[:PORT]/v1[/chat/completions]")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError(f"bad URL {url!r}: the port is not a number in 0-65535") from None
+    path = parts.path.rstrip("/")
+    api: Api | None = None
+    for suffix in _SUFFIXES:
+        if path.endswith(suffix):
+            path = path[: -len(suffix)]
+            api = "chat" if suffix == "/chat/completions" else "completions" if suffix == "/completions" else None
+            break
+    if not path:
+        path = "/v1"
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")), api
+
+
+class ClientConfig(BaseModel):
+    """Connection settings for one OpenAI-compatible server.
+
+    ``base_url`` may be given with or without the ``/chat/completions`` or ``/completions`` suffix.
+    Timeouts: ``connect_timeout_s`` to open a connection, ``read_timeout_s`` between two socket reads
+    (so a stalled stream ends after it), ``total_timeout_s`` for the whole request (``None``: no limit).
+    ``max_retries`` retries 429, 5xx, timeouts and dropped connections with exponential backoff (0 for
+    load tests, which record failures instead).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str
+    api_key: SecretStr | None = None
+    model: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    read_timeout_s: float = Field(default=600.0, gt=0)
+    total_timeout_s: float | None = Field(default=None, gt=0)
+    max_retries: int = Field(default=0, ge=0)
+    retry_backoff_s: float = Field(default=0.5, ge=0)
+    retry_max_backoff_s: float = Field(default=30.0, ge=0)
+    max_connections: int = Field(default=0, ge=0, description="0 = no limit")
+    include_usage: bool = True
+    split_think: bool = True
+    think_end_tag: str = "</think>"
+
+    @field_validator("base_url")
+    @classmethod
+    def _normalise_url(cls, value: str) -> str:
+        try:
+            return split_endpoint_url(value)[0]
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+
+    def url_for(self, api: Api) -> str:
+        return self.base_url + ("/chat/completions" if api == "chat" else "/completions")
+
+    def request_headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+        if self.api_key is not None and self.api_key.get_secret_value():
+            headers["Authorization"] = f"Bearer {self.api_key.get_secret_value()}"
+        headers.update(self.headers)
+        return headers

@@ -1,0 +1,94 @@
+"""What a model answered, how long it took, and what went wrong."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TokenSource = Literal["server", "tokenizer", "none"]
+NS_PER_S = 1_000_000_000
+
+
+class Usage(BaseModel):
+    """Token counts, and where they came from (``server`` usage, a local ``tokenizer``, or ``none``)."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    total_tokens: int | None = None
+    source: TokenSource = "none"
+
+
+class Timings(BaseModel):
+    """Timestamps of one request, all from ``time.perf_counter_ns`` taken as bytes arrived.
+
+    ``chunk_ns`` holds one timestamp per stream event that carried content or reasoning (several events
+    read in one socket read share a timestamp, which is when their bytes arrived). For a non-streamed
+    request it is empty and ``first_token_ns`` is when the body finished arriving.
+    """
+
+    request_start_ns: int = 0
+    headers_ns: int | None = None
+    first_byte_ns: int | None = None
+    first_token_ns: int | None = None
+    first_content_ns: int | None = None
+    done_ns: int | None = None
+    chunk_ns: list[int] = Field(default_factory=list)
+
+    def _since_start_s(self, stamp: int | None) -> float | None:
+        return None if stamp is None else (stamp - self.request_start_ns) / NS_PER_S
+
+    @property
+    def time_to_first_token_s(self) -> float | None:
+        """From sending the request to the first non-empty content or reasoning delta."""
+        return self._since_start_s(self.first_token_ns)
+
+    @property
+    def time_to_first_content_s(self) -> float | None:
+        """From sending the request to the first answer (not reasoning) text."""
+        return self._since_start_s(self.first_content_ns)
+
+    @property
+    def latency_s(self) -> float | None:
+        """End-to-end latency: from sending the request to the end of the response."""
+        return self._since_start_s(self.done_ns)
+
+    def inter_chunk_gaps_s(self) -> list[float]:
+        """The gap between each pair of consecutive token-carrying chunks (ITL samples; TTFT excluded)."""
+        stamps = self.chunk_ns
+        return [(b - a) / NS_PER_S for a, b in zip(stamps, stamps[1:])]
+
+
+class ErrorInfo(BaseModel):
+    """A failed request, kept apart from the answer: ``kind`` is the ``ClientError.kind`` tag."""
+
+    kind: str
+    message: str
+    status: int | None = None
+
+
+class Completion(BaseModel):
+    """One answer of a model: text and reasoning kept apart, usage, timings, and the error if it failed."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    text: str = ""
+    reasoning: str | None = None
+    finish_reason: str | None = None
+    model: str | None = None
+    response_id: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    timings: Timings = Field(default_factory=Timings)
+    chunk_count: int = 0
+    attempts: int = 1
+    error: ErrorInfo | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def truncated(self) -> bool:
+        """The answer hit the token limit (or the reasoning never closed)."""
+        return self.finish_reason == "length"
