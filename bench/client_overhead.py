@@ -1,0 +1,103 @@
+"""Client overhead: assay's client against a minimal raw aiohttp streaming loop, in one run.
+
+The simulator runs in a child process with zero latency and fixed-length streamed answers sent in one
+write, so both loops are limited by the client side. For each concurrency the raw loop and assay's
+client each run for a fixed wall time; we report requests/s, chunks/s and the ratio.
+
+    python bench/client_overhead.py [--seconds 5] [--tokens 200] [--concurrency 1 64 512]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+import aiohttp
+import orjson
+
+from assay.client import ClientConfig, OpenAIClient
+from assay.sim import SimConfig, SimProcess
+
+try:
+    import uvloop
+except ImportError:  # pragma: no cover
+    uvloop = None
+
+
+def payload(tokens: int) -> dict:
+    return {
+        "model": "assay-sim", "messages": [{"role": "user", "content": "Tell me a story."}],
+        "max_tokens": tokens, "stream": True, "stream_options": {"include_usage": True},
+    }
+
+
+async def raw_loop(base_url: str, concurrency: int, seconds: float, tokens: int) -> tuple[int, int]:
+    """The hardware's limit for this job: post, read the stream, count its data events, nothing else."""
+    body = orjson.dumps(payload(tokens))
+    headers = {"Content-Type": "application/json"}
+    requests = chunks = 0
+    deadline = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def worker() -> None:
+            nonlocal requests, chunks
+            while time.perf_counter() < deadline:
+                async with session.post(base_url + "/chat/completions", data=body, headers=headers) as resp:
+                    async for data in resp.content.iter_any():
+                        chunks += data.count(b"data:")
+                requests += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return requests, chunks
+
+
+async def client_loop(base_url: str, concurrency: int, seconds: float, tokens: int) -> tuple[int, int]:
+    """assay's client: parses every chunk, stamps every chunk, builds a typed Completion."""
+    body = orjson.dumps(payload(tokens))
+    requests = chunks = failures = 0
+    deadline = time.perf_counter() + seconds
+    async with OpenAIClient(ClientConfig(base_url=base_url)) as client:
+        async def worker() -> None:
+            nonlocal requests, chunks, failures
+            while time.perf_counter() < deadline:
+                completion = await client.send("chat", body, capture_errors=True)
+                requests += 1
+                chunks += completion.chunk_count + 1  # + the [DONE] event the raw loop also counts
+                failures += completion.error is not None
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    if failures:
+        raise SystemExit(f"{failures} requests failed")
+    return requests, chunks
+
+
+def measure(fn, base_url: str, concurrency: int, seconds: float, tokens: int) -> tuple[float, float]:
+    runner = uvloop.run if uvloop else asyncio.run
+    started = time.perf_counter()
+    requests, chunks = runner(fn(base_url, concurrency, seconds, tokens))
+    elapsed = time.perf_counter() - started
+    return requests / elapsed, chunks / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--tokens", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 64, 512])
+    args = parser.parse_args()
+    config = SimConfig(port=0, latency_model="fixed", ttft_ms=0, itl_ms=0, output_len=str(args.tokens))
+    print(f"answers of {args.tokens} tokens, {args.seconds:.0f} s per measurement, simulator in a child process")
+    print(f"{'concurrency':>11} | {'raw req/s':>9} | {'raw chunks/s':>12} | {'assay req/s':>11} | "
+          f"{'assay chunks/s':>14} | ratio")
+    with SimProcess(config) as sim:
+        for concurrency in args.concurrency:
+            measure(raw_loop, sim.base_url, concurrency, 0.5, args.tokens)  # warm-up
+            raw_rps, raw_cps = measure(raw_loop, sim.base_url, concurrency, args.seconds, args.tokens)
+            rps, cps = measure(client_loop, sim.base_url, concurrency, args.seconds, args.tokens)
+            print(f"{concurrency:>11} | {raw_rps:>9.0f} | {raw_cps:>12.0f} | {rps:>11.0f} | {cps:>14.0f} | "
+                  f"{cps / raw_cps:.0%}")
+
+
+if __name__ == "__main__":
+    main()
