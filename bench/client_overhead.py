@@ -1,8 +1,13 @@
 """Client overhead: assay's client against a minimal raw aiohttp streaming loop, in one run.
 
 The simulator runs in a child process with zero latency and fixed-length streamed answers sent in one
-write, so both loops are limited by the client side. For each concurrency the raw loop and assay's
-client each run for a fixed wall time; we report requests/s, chunks/s and the ratio.
+write, so every loop is limited by the client side. For each concurrency three loops each run for a
+fixed wall time:
+
+- raw bytes: post, read the stream, count ``data:`` markers. aiohttp's floor; it learns nothing.
+- raw JSON: the least a load tester must do: split the events and parse each one's JSON for its delta.
+- assay: the client, which also stamps every chunk, keeps text and reasoning apart, reads usage and
+  finish reason, checks for errors and builds a typed Completion.
 
     python bench/client_overhead.py [--seconds 5] [--tokens 200] [--concurrency 1 64 512]
 """
@@ -52,6 +57,35 @@ async def raw_loop(base_url: str, concurrency: int, seconds: float, tokens: int)
     return requests, chunks
 
 
+async def raw_json_loop(base_url: str, concurrency: int, seconds: float, tokens: int) -> tuple[int, int]:
+    """A minimal hand-written streaming client: split SSE events, parse each event's JSON."""
+    body = orjson.dumps(payload(tokens))
+    headers = {"Content-Type": "application/json"}
+    requests = chunks = 0
+    deadline = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def worker() -> None:
+            nonlocal requests, chunks
+            while time.perf_counter() < deadline:
+                buffer = b""
+                text = []
+                async with session.post(base_url + "/chat/completions", data=body, headers=headers) as resp:
+                    async for data in resp.content.iter_any():
+                        buffer += data
+                        *events, buffer = buffer.split(b"\n\n")
+                        for event in events:
+                            chunks += 1
+                            if event != b"data: [DONE]":
+                                choices = orjson.loads(event[6:])["choices"]
+                                if choices:
+                                    text.append(choices[0]["delta"].get("content") or "")
+                requests += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return requests, chunks
+
+
 async def client_loop(base_url: str, concurrency: int, seconds: float, tokens: int) -> tuple[int, int]:
     """assay's client: parses every chunk, stamps every chunk, builds a typed Completion."""
     body = orjson.dumps(payload(tokens))
@@ -88,15 +122,16 @@ def main() -> None:
     args = parser.parse_args()
     config = SimConfig(port=0, latency_model="fixed", ttft_ms=0, itl_ms=0, output_len=str(args.tokens))
     print(f"answers of {args.tokens} tokens, {args.seconds:.0f} s per measurement, simulator in a child process")
-    print(f"{'concurrency':>11} | {'raw req/s':>9} | {'raw chunks/s':>12} | {'assay req/s':>11} | "
-          f"{'assay chunks/s':>14} | ratio")
+    print(f"{'concurrency':>11} | {'loop':>9} | {'req/s':>7} | {'chunks/s':>9} | vs raw bytes | vs raw JSON")
     with SimProcess(config) as sim:
         for concurrency in args.concurrency:
             measure(raw_loop, sim.base_url, concurrency, 0.5, args.tokens)  # warm-up
-            raw_rps, raw_cps = measure(raw_loop, sim.base_url, concurrency, args.seconds, args.tokens)
-            rps, cps = measure(client_loop, sim.base_url, concurrency, args.seconds, args.tokens)
-            print(f"{concurrency:>11} | {raw_rps:>9.0f} | {raw_cps:>12.0f} | {rps:>11.0f} | {cps:>14.0f} | "
-                  f"{cps / raw_cps:.0%}")
+            results = {}
+            for name, loop in (("raw bytes", raw_loop), ("raw JSON", raw_json_loop), ("assay", client_loop)):
+                results[name] = measure(loop, sim.base_url, concurrency, args.seconds, args.tokens)
+            for name, (rps, cps) in results.items():
+                print(f"{concurrency:>11} | {name:>9} | {rps:>7.0f} | {cps:>9.0f} | "
+                      f"{cps / results['raw bytes'][1]:>11.0%} | {cps / results['raw JSON'][1]:>10.0%}")
 
 
 if __name__ == "__main__":

@@ -151,3 +151,84 @@ def test_non_streamed_body():
 def test_non_streamed_body_that_is_not_openai(body):
     with pytest.raises(MalformedResponseError):
         ResponseAccumulator(0).add_body(body, 1, chat=True)
+
+
+def decode_events(pieces: list[bytes]) -> tuple[list, bool]:
+    decoder = SSEDecoder()
+    events: list = []
+    done = False
+    for piece in pieces:
+        batch, finished = decoder.feed_events(piece)
+        events.extend(batch)
+        done = done or finished
+    return events, done
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=12), st.booleans())
+def test_block_decoder_matches_the_event_by_event_path(cuts, crlf):
+    raw = STREAM.replace(b"\n", b"\r\n") if crlf else STREAM
+    cuts = sorted({min(c, len(raw)) for c in cuts})
+    pieces = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)])]
+    events, done = decode_events(pieces)
+    expected = [orjson.loads(p) for p in decode_all([STREAM]) if p != b"[DONE]"]
+    assert events == expected and done
+
+
+def test_block_decoder_falls_back_for_comments_and_names_a_bad_chunk():
+    raw = b": ping\n\n" + chunk(content="a") + b"event: x\ndata: {\"b\": 1}\n\n" + b"data: [DONE]\n\n"
+    events, done = decode_events([raw])
+    assert events[0]["choices"][0]["delta"]["content"] == "a" and events[1] == {"b": 1} and done
+    with pytest.raises(MalformedResponseError, match="not JSON"):
+        decode_events([chunk(content="a") + b'data: {"choices": [\n\n'])
+
+
+def test_events_of_one_read_share_its_timestamp():
+    acc = ResponseAccumulator(request_start_ns=0)
+    events, _ = SSEDecoder().feed_events(chunk(content="a") + chunk(content="b") + chunk(reasoning="r"))
+    acc.add_events(events, 7)
+    events, _ = SSEDecoder().feed_events(chunk(content="c", finish="stop"))
+    acc.add_events(events, 9)
+    completion = acc.finish(10, split_think=True, think_end_tag="</think>")
+    assert completion.timings.chunk_ns == [7, 7, 7, 9]
+    assert completion.text == "abc" and completion.reasoning == "r" and completion.chunk_count == 4
+
+
+def _complete_by(raw: bytes, cuts: list[int], fast: bool):
+    """Feed ``raw`` in pieces through the block fast path or the event-by-event path."""
+    acc = ResponseAccumulator(request_start_ns=0)
+    decoder = SSEDecoder()
+    pieces = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)])]
+    for stamp, piece in enumerate(pieces, start=1):
+        if fast:
+            events, done = decoder.feed_events(piece)
+            acc.add_events(events, stamp)
+            if done:
+                break
+        elif any(acc.add_event(p, stamp) for p in decoder.feed(piece)):
+            break
+    completion = acc.finish(10**6, split_think=True, think_end_tag="</think>")
+    return completion.model_dump(exclude={"timings": {"done_ns"}})
+
+
+event_text = st.one_of(st.none(), st.just(""), st.text(max_size=12))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(event_text, event_text, st.sampled_from([None, "stop", "length"])), min_size=1, max_size=20),
+    st.booleans(), st.lists(st.integers(min_value=0, max_value=4000), max_size=6),
+)
+def test_block_fast_path_gives_the_same_completion_as_the_general_path(deltas, with_usage, cuts):
+    raw = b"".join(chunk(content=c, reasoning=r, finish=f) for c, r, f in deltas)
+    if with_usage:
+        raw += chunk(choices=False, usage={"prompt_tokens": 3, "completion_tokens": len(deltas)})
+    raw += b"data: [DONE]\n\n"
+    cuts = sorted({min(c, len(raw)) for c in cuts})
+    assert _complete_by(raw, cuts, fast=True) == _complete_by(raw, cuts, fast=False)
+
+
+def test_block_fast_path_rejects_a_malformed_chunk():
+    raw = chunk(content="a") + b'data: {"choices": [{"delta": {"content": "b"}}\n\n' + chunk(content="c")
+    with pytest.raises(MalformedResponseError, match="not JSON"):
+        SSEDecoder().feed_events(raw)

@@ -243,7 +243,11 @@ async def _read_stream(resp: aiohttp.ClientResponse, acc: ResponseAccumulator) -
         now = perf_counter_ns()
         if timings.first_byte_ns is None:
             timings.first_byte_ns = now
-        if _feed_all(acc, decoder, data, now):
+        events, done = decoder.feed_events(data)
+        if events:
+            acc.add_events(events, now)
+        if done:
+            acc.saw_done = True
             return
     now = perf_counter_ns()
     for payload in decoder.flush():

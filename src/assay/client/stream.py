@@ -1,8 +1,12 @@
 """One parser for OpenAI-style responses: SSE framing, chunk deltas, and the final JSON body.
 
-Perf and eval share it, so a protocol quirk is fixed once. The hot path (``SSEDecoder.feed`` and
-``ResponseAccumulator.add_event``) is written for speed: the client must keep up with servers that send
-hundreds of thousands of chunks per second.
+Perf and eval share it, so a protocol quirk is fixed once. The hot path is written for speed: the client
+must keep up with servers that send hundreds of thousands of chunks per second. Every socket read is
+decoded as a block: the complete events in it are turned into one JSON array and parsed with a single
+``orjson.loads`` call (a JSON payload cannot hold a raw newline, so ``\n\ndata: `` only ever separates
+events), and their deltas are folded in one loop. Anything unusual (comments, ``event:`` lines,
+multi-line data, a bad chunk) takes the general path, which parses event by event. Substring scans of
+the block are avoided on purpose: on a 40 kB read each costs more than the whole delta loop.
 """
 
 from __future__ import annotations
@@ -48,6 +52,31 @@ class SSEDecoder:
         self._buffer = buffer[start:]
         return payloads
 
+    def feed_events(self, data: bytes) -> tuple[list[Any], bool]:
+        """Add bytes; return the parsed JSON of every event now complete, and whether ``[DONE]`` came."""
+        buffer = self._buffer + data if self._buffer else data
+        if b"\r" in buffer:
+            buffer = buffer.replace(b"\r\n", b"\n")
+        end = buffer.rfind(b"\n\n")
+        if end < 0:
+            self._buffer = buffer
+            return [], False
+        block = buffer[:end]
+        self._buffer = buffer[end + 2:]
+        if block.startswith(b"data: "):
+            # Plain "data: {json}" events become one JSON array; any other newline left means
+            # comments, other fields or multi-line data, which the general path handles.
+            body = block[6:].replace(b"\n\ndata: ", b",")
+            done = body.endswith(b"[DONE]")
+            if done:
+                body = body[:-6].rstrip(b",")
+            if b"\n" not in body:
+                try:
+                    return (orjson.loads(b"[" + body + b"]") if body else []), done
+                except orjson.JSONDecodeError:
+                    pass  # the general path names the bad chunk
+        return _parse_block(block + b"\n\n")
+
     def flush(self) -> list[bytes]:
         """The payload of a last event the server did not terminate with a blank line."""
         rest, self._buffer = self._buffer.strip(), b""
@@ -55,6 +84,18 @@ class SSEDecoder:
             return []
         payload = _data_of_event(rest)
         return [] if payload is None else [payload]
+
+
+def _parse_block(block: bytes) -> tuple[list[Any], bool]:
+    events: list[Any] = []
+    for payload in SSEDecoder().feed(block):
+        if payload == b"[DONE]":
+            return events, True
+        try:
+            events.append(orjson.loads(payload))
+        except orjson.JSONDecodeError:
+            raise MalformedResponseError(f"stream chunk is not JSON: {payload[:120]!r}") from None
+    return events, False
 
 
 def _data_of_event(event: bytes) -> bytes | None:
@@ -125,43 +166,62 @@ class ResponseAccumulator:
             event = orjson.loads(payload)
         except orjson.JSONDecodeError:
             raise MalformedResponseError(f"stream chunk is not JSON: {payload[:120]!r}") from None
-        if not isinstance(event, dict):
-            raise MalformedResponseError(f"stream chunk is not a JSON object: {payload[:120]!r}")
-        if event.get("error"):
-            raise ServerReportedError(f"server error in stream: {_error_message(event['error'])}")
-        self.chunk_count += 1
-        if self.response_id is None:
-            self.response_id = event.get("id")
-            self.model = event.get("model")
-        choices = event.get("choices")
-        if choices:
-            choice = choices[0]
-            delta = choice.get("delta")
-            if delta is not None:
-                content = delta.get("content")
-                reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-            else:
-                content = choice.get("text")
-                reasoning = None
-            if content or reasoning:
-                self.timings.chunk_ns.append(now_ns)
-                if not self._first_token:
-                    self._first_token = True
-                    self.timings.first_token_ns = now_ns
-                if reasoning:
-                    self._reasoning.append(reasoning)
-                if content:
-                    self._content.append(content)
-                    self._content_len += len(content)
-                    self._content_ends.append(self._content_len)
-                    self._content_ns.append(now_ns)
-            reason = choice.get("finish_reason")
-            if reason:
-                self.finish_reason = reason
-        usage = event.get("usage")
-        if usage:
-            self.usage = parse_usage(usage)
+        self.add_events([event], now_ns)
         return False
+
+    def add_events(self, events: list[Any], now_ns: int) -> None:
+        """Take the parsed events of one socket read, all of which arrived at ``now_ns``."""
+        parts = self._content
+        tokens = content_added = 0
+        finish = None
+        for event in events:
+            if type(event) is not dict:
+                raise MalformedResponseError(f"stream chunk is not a JSON object: {str(event)[:120]!r}")
+            if "error" in event and event["error"]:
+                raise ServerReportedError(f"server error in stream: {_error_message(event['error'])}")
+            choices = event.get("choices")
+            if choices:
+                choice = choices[0]
+                delta = choice.get("delta")
+                if delta is not None:
+                    content = delta.get("content")
+                    if "reasoning_content" in delta or "reasoning" in delta:
+                        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+                        if reasoning:
+                            self._reasoning.append(reasoning)
+                            tokens += 1 if not content else 0
+                else:
+                    content = choice.get("text")
+                if content:
+                    parts.append(content)
+                    content_added += len(content)
+                    tokens += 1
+                reason = choice.get("finish_reason")
+                if reason:
+                    finish = reason
+            if "usage" in event and event["usage"]:
+                self.usage = parse_usage(event["usage"])
+        if not events:
+            return
+        if finish:
+            self.finish_reason = finish
+        self.chunk_count += len(events)
+        if self.response_id is None:
+            self.response_id = events[0].get("id")
+            self.model = events[0].get("model")
+        if tokens:
+            self._stamp(tokens, content_added, now_ns)
+
+    def _stamp(self, tokens: int, content_added: int, now_ns: int) -> None:
+        timings = self.timings
+        timings.chunk_ns.extend([now_ns] * tokens)
+        if not self._first_token:
+            self._first_token = True
+            timings.first_token_ns = now_ns
+        if content_added:
+            self._content_len += content_added
+            self._content_ends.append(self._content_len)
+            self._content_ns.append(now_ns)
 
     def add_body(self, body: bytes, now_ns: int, *, chat: bool) -> None:
         """Take a whole non-streamed JSON response."""
