@@ -1,0 +1,52 @@
+"""Pure scoring helpers shared by every benchmark: no I/O, no model; each is testable with a string
+and a target.
+
+- :mod:`.choice`: which option letter a model chose (strict and lenient extraction);
+- :mod:`.math`: math answer extraction, normalisation and equivalence;
+- :mod:`.symbolic`: math-verify symbolic checks with timeouts, and :class:`MathJudge` (process pool,
+  sync and async) for grading at scale without blocking the event loop;
+- :mod:`.stats`: means with standard errors, pass@k, mean@k, paired comparisons of two runs.
+"""
+
+from assay.eval.scoring.choice import extract_choice, extract_choice_by_text
+from assay.eval.scoring.math import (
+    Extraction,
+    extract_boxed,
+    extract_math_answer,
+    math_equal,
+    normalize_math_answer,
+    numbers_equal,
+)
+from assay.eval.scoring.stats import (
+    MeanStat,
+    PairedComparison,
+    mean_at_k,
+    mean_pass_at_k,
+    mean_stderr,
+    paired_bootstrap,
+    paired_sign_test,
+    paired_t_test,
+    pass_at_k,
+)
+from assay.eval.scoring.symbolic import MathJudge
+
+__all__ = [
+    "Extraction",
+    "MathJudge",
+    "MeanStat",
+    "PairedComparison",
+    "extract_boxed",
+    "extract_choice",
+    "extract_choice_by_text",
+    "extract_math_answer",
+    "math_equal",
+    "mean_at_k",
+    "mean_pass_at_k",
+    "mean_stderr",
+    "normalize_math_answer",
+    "numbers_equal",
+    "paired_bootstrap",
+    "paired_sign_test",
+    "paired_t_test",
+    "pass_at_k",
+]
