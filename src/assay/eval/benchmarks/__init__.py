@@ -1,0 +1,19 @@
+"""The benchmark registry and every built-in benchmark (importing this package registers them)."""
+
+from assay.eval.benchmarks import (  # noqa: F401 - imported to register
+    aime,
+    arc,
+    ceval,
+    competition_math,
+    general,
+    gpqa,
+    gsm8k,
+    iquiz,
+    math_500,
+    mmlu,
+    mmlu_pro,
+    mmlu_redux,
+)
+from assay.eval.benchmarks.base import Benchmark, benchmark_names, get_benchmark, register_benchmark
+
+__all__ = ["Benchmark", "benchmark_names", "get_benchmark", "register_benchmark"]

@@ -1,0 +1,188 @@
+"""The ``Benchmark`` base class and the registry that finds benchmarks by name."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import random
+from pathlib import Path
+from typing import Any, ClassVar, Callable, TypeVar
+
+from assay.data import DatasetLoader, HubDataset
+from assay.errors import ConfigError, DatasetError
+from assay.eval.config import DatasetArgs
+from assay.types import Message, Sample, Score
+
+log = logging.getLogger("assay.eval")
+
+_REGISTRY: dict[str, type[Benchmark]] = {}
+B = TypeVar("B", bound="type[Benchmark]")
+
+
+def register_benchmark(name: str, *, task_type: str, tags: tuple[str, ...] = ()) -> Callable[[B], B]:
+    """Class decorator: make a benchmark runnable by ``name`` (``--datasets name``)."""
+
+    def decorate(cls: B) -> B:
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise ValueError(f"benchmark {name!r} is registered twice")
+        cls.name, cls.task_type, cls.tags = name, task_type, tags
+        _REGISTRY[name] = cls
+        return cls
+
+    return decorate
+
+
+def benchmark_names() -> list[str]:
+    """Every registered benchmark, sorted."""
+    _import_all()
+    return sorted(_REGISTRY)
+
+
+def get_benchmark(name: str) -> type[Benchmark]:
+    """The benchmark class registered as ``name``; an unknown name is a ``ConfigError`` with close matches."""
+    _import_all()
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(_REGISTRY))}"
+    raise ConfigError(f"unknown benchmark {name!r}{hint}")
+
+
+def _import_all() -> None:
+    import assay.eval.benchmarks  # noqa: F401 - importing the package imports every module
+
+
+class Benchmark:
+    """One benchmark: where its data is, how a row becomes a ``Sample``, how it is asked and scored.
+
+    Subclasses set ``source``, ``subsets`` (the hub configs or the values of a subset column), ``version``
+    (bump it whenever the prompt or scoring changes: it is recorded with every result and resume checks it),
+    and implement ``sample`` (row → Sample), ``prompt`` (Sample → messages) and ``score`` (pure).
+    """
+
+    name: ClassVar[str] = ""
+    task_type: ClassVar[str] = ""
+    tags: ClassVar[tuple[str, ...]] = ()
+    version: ClassVar[str] = "1"
+    source: ClassVar[HubDataset] = HubDataset()
+    subsets: ClassVar[tuple[str, ...]] = ("default",)
+    metrics: ClassVar[tuple[str, ...]] = ("acc",)
+    main_metric: ClassVar[str] = "acc"
+    few_shot_split: ClassVar[str | None] = None
+    default_few_shot: ClassVar[int] = 0
+    heavy_scoring: ClassVar[bool] = False  # score in a worker thread, off the event loop
+
+    def __init__(self, args: DatasetArgs | None = None, seed: int = 42) -> None:
+        self.args = args or DatasetArgs()
+        self.seed = seed
+        self.subset_list = list(self.args.subset_list or self.subsets)
+        self.few_shot_num = self.default_few_shot if self.args.few_shot_num is None else self.args.few_shot_num
+        if self.few_shot_num and not self.few_shot_split:
+            raise ConfigError(f"dataset_args.{self.name}.few_shot_num: {self.name} has no few-shot examples")
+
+    # ---- what subclasses write ---------------------------------------------------------------------
+
+    def sample(self, row: dict[str, Any], subset: str, index: int) -> Sample:
+        """One dataset row as a ``Sample`` (id, question, target, choices, metadata)."""
+        raise NotImplementedError
+
+    def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
+        """The messages sent for ``sample`` (``shots``: the few-shot examples drawn for it)."""
+        raise NotImplementedError
+
+    def score(self, sample: Sample, answer: str) -> Score:
+        """Grade the (filtered) answer text; pure: no I/O, no model."""
+        raise NotImplementedError
+
+    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+        """``score`` for the runner; benchmarks with slow checks send them to ``judge``'s worker processes."""
+        return self.score(sample, answer)
+
+    def subset_of(self, row: dict[str, Any]) -> str | None:
+        """The subset a row belongs to, where subsets are a column rather than separate files."""
+        return None
+
+    # ---- shared machinery --------------------------------------------------------------------------
+
+    def load(self, loader: DatasetLoader, limit: float | None = None) -> list[Sample]:
+        """The samples to run, with their prompts rendered: each subset in order, ``limit`` per subset."""
+        root = loader.locate(self.name, self.source, self.args.source_override)
+        samples: list[Sample] = []
+        for subset in self.subset_list:
+            rows = self.subset_rows(loader, root, subset, self.source.split)
+            if not rows:
+                log.warning("%s: subset %s has no rows", self.name, subset)
+            rows = rows[: _limit_count(limit, len(rows))]
+            shots_pool = self.shot_pool(loader, root, subset) if self.few_shot_num else []
+            for index, row in enumerate(rows):
+                sample = self.sample(row, subset, index)
+                shots = self.draw_shots(shots_pool, sample)
+                sample.messages = self.render(sample, shots)
+                samples.append(sample)
+        return samples
+
+    def subset_rows(self, loader: DatasetLoader, root: Path, subset: str, split: str) -> list[dict[str, Any]]:
+        """The rows of one subset of ``split``."""
+        if self.subsets == ("default",) and subset == "default":
+            return loader.rows(root, split, self.source.config)[0]
+        if subset not in self.subsets and not self.accepts_any_subset():
+            raise ConfigError(f"dataset_args.{self.name}.subset_list: unknown subset {subset!r} "
+                              f"(known: {', '.join(self.subsets[:8])}{'...' if len(self.subsets) > 8 else ''})")
+        rows, per_subset = loader.rows(root, split, subset)
+        if per_subset:
+            return rows
+        chosen = [row for row in rows if self.subset_of(row) == subset]
+        if not chosen and rows and all(self.subset_of(row) is None for row in rows):
+            raise DatasetError(f"{root} holds no subset {subset!r} of {self.name} (no file, folder or column "
+                               f"names it); set dataset_args.{self.name}.subset_list")
+        return chosen
+
+    def accepts_any_subset(self) -> bool:
+        """User datasets (general_mcq, general_qa) name their own subsets."""
+        return False
+
+    def shot_pool(self, loader: DatasetLoader, root: Path, subset: str) -> list[Sample]:
+        """Few-shot candidates of ``subset`` from the few-shot split."""
+        assert self.few_shot_split
+        rows = self.subset_rows(loader, root, subset, self.few_shot_split)
+        return [self.sample(row, subset, index) for index, row in enumerate(rows)]
+
+    def draw_shots(self, pool: list[Sample], sample: Sample) -> list[Sample]:
+        """The first ``few_shot_num`` examples (the published protocols), or a seeded draw per sample."""
+        pool = [shot for shot in pool if shot.id != sample.id]
+        if not self.args.few_shot_random:
+            return pool[: self.few_shot_num]
+        rng = random.Random(f"{self.seed}:{sample.id}")
+        return rng.sample(pool, min(self.few_shot_num, len(pool)))
+
+    def render(self, sample: Sample, shots: list[Sample]) -> list[Message]:
+        """The prompt, with the user's ``system_prompt`` and ``prompt_template`` applied."""
+        if self.args.prompt_template:
+            messages = [Message.user(self.fill_template(self.args.prompt_template, sample))]
+        else:
+            messages = self.prompt(sample, shots)
+        if self.args.system_prompt:
+            messages = [Message.system(self.args.system_prompt), *[m for m in messages if m.role != "system"]]
+        return messages
+
+    def fill_template(self, template: str, sample: Sample) -> str:
+        """A user template: ``{question}``, and for multiple choice ``{choices}`` and ``{letters}``."""
+        letters = "".join(chr(65 + i) for i in range(len(sample.choices or [])))
+        choices = "\n".join(f"{letter}) {text}" for letter, text in zip(letters, sample.choices or []))
+        try:
+            return template.format(question=sample.metadata.get("question", ""), choices=choices, letters=letters)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigError(f"dataset_args.{self.name}.prompt_template: bad placeholder ({exc}); "
+                              "use {question}, {choices}, {letters}") from None
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What makes two runs of this benchmark comparable: its version and the prompt-changing settings."""
+        return {"version": self.version, "few_shot_num": self.few_shot_num, **self.args.prompt_fingerprint()}
+
+
+def _limit_count(limit: float | None, total: int) -> int:
+    if limit is None:
+        return total
+    if limit < 1:
+        return max(1, int(total * limit))
+    return int(limit)

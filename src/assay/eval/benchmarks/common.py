@@ -1,0 +1,137 @@
+"""What the multiple-choice and the math benchmarks share: prompt templates, choice shuffling, scoring."""
+
+from __future__ import annotations
+
+import random
+from typing import Any, ClassVar, Sequence
+
+from assay.eval.benchmarks.base import Benchmark
+from assay.types import Message, Sample, Score
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+# openai/simple-evals common.py QUERY_TEMPLATE_MULTICHOICE, with the letters following the option count.
+MCQ_TEMPLATE = (
+    "Answer the following multiple choice question. The last line of your response should be of the following "
+    "format: 'Answer: $LETTER' (without quotes) where LETTER is one of {letters}. Think step by step before "
+    "answering.\n\n{question}\n\n{choices}"
+)
+
+# The Qwen / EvalScope math prompt: reason, then a boxed final answer.
+MATH_TEMPLATE = "{question}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
+
+
+def format_choices(choices: Sequence[str], separator: str = ") ") -> str:
+    return "\n".join(f"{LETTERS[i]}{separator}{text}" for i, text in enumerate(choices))
+
+
+class MultipleChoice(Benchmark):
+    """A benchmark whose samples are a question, lettered options and one (or more) correct letters.
+
+    ``shuffle_choices`` (seeded per sample, so a rerun or a larger limit asks the same order) is how a run
+    checks position bias; a benchmark can shuffle by default (GPQA, whose source lists the answer first).
+    """
+
+    task_type = "mcq"
+    metrics = ("acc", "acc_strict")
+    shuffle_by_default: ClassVar[bool] = False
+
+    def make_sample(
+        self,
+        sample_id: str,
+        question: str,
+        choices: Sequence[str],
+        answer_indices: Sequence[int],
+        subset: str,
+        **metadata: Any,
+    ) -> Sample:
+        """A sample with options lettered A, B, ...; shuffled if asked, the targets following their options."""
+        order = list(range(len(choices)))
+        shuffle = self.shuffle_by_default if self.args.shuffle_choices is None else self.args.shuffle_choices
+        if shuffle:
+            random.Random(f"{self.seed}:{self.name}:{sample_id}").shuffle(order)
+        shown = [str(choices[i]) for i in order]
+        targets = [LETTERS[order.index(i)] for i in answer_indices]
+        return Sample(
+            id=sample_id, target=targets[0] if len(targets) == 1 else targets, choices=shown, subset=subset,
+            metadata={"question": question, **({"choice_order": order} if shuffle else {}), **metadata},
+        )
+
+    def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
+        return [Message.user(self.fill_template(MCQ_TEMPLATE, sample))]
+
+    def score(self, sample: Sample, answer: str) -> Score:
+        return score_choice(answer, sample.target, len(sample.choices or []))
+
+
+def score_choice(answer: str, target: str | list[str], option_count: int) -> Score:
+    """``acc``: the letter extracted with the fallbacks (last "Answer: X", "(X)", a bare last letter...);
+    ``acc_strict``: only an explicit answer statement counts. No letter found is wrong, not ungraded."""
+    from assay.eval.scoring.choice import extract_choice
+
+    letters = LETTERS[:option_count]
+    targets = {target} if isinstance(target, str) else set(target)
+    lenient = extract_choice(answer, letters=letters)
+    strict = extract_choice(answer, letters=letters, strict=True)
+    return Score(
+        values={"acc": float(lenient in targets), "acc_strict": float(strict in targets)},
+        extracted=lenient, explanation=None if lenient else "no answer letter found",
+    )
+
+
+class MathBenchmark(Benchmark):
+    """A benchmark graded by the final (boxed) answer's mathematical equivalence to the target."""
+
+    task_type = "math"
+    heavy_scoring = True
+
+    def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
+        messages: list[Message] = []
+        for shot in shots:
+            messages.append(Message.user(MATH_TEMPLATE.format(question=shot.metadata["question"])))
+            messages.append(Message.assistant(shot.metadata.get("solution") or f"\\boxed{{{shot.target}}}"))
+        messages.append(Message.user(MATH_TEMPLATE.format(question=sample.metadata["question"])))
+        return messages
+
+    def score(self, sample: Sample, answer: str) -> Score:
+        from assay.eval.scoring.math import math_equal
+
+        extraction = final_answer(answer)
+        if extraction is None:
+            return math_score(None, None)
+        return math_score(extraction, math_equal(extraction.answer, str(sample.target)))
+
+    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+        # The same grading as ``score``, with the symbolic stage in the judge's worker processes.
+        extraction = final_answer(answer)
+        if extraction is None or judge is None:
+            return self.score(sample, answer)
+        return math_score(extraction, await judge.aequal(extraction.answer, str(sample.target)))
+
+
+def final_answer(answer: str) -> Any:
+    """The extracted final answer (boxed, "the answer is", ``####``, last number), or None."""
+    from assay.eval.scoring.math import extract_math_answer
+
+    extraction = extract_math_answer(answer)
+    return extraction if extraction is not None and extraction.answer.strip() else None
+
+
+def math_score(extraction: Any, equal: bool | None) -> Score:
+    """``acc`` 1/0 from math-verify equivalence; no final answer is wrong; ``None`` when the check could not
+    decide (a timeout), which the report counts apart from wrong answers."""
+    if extraction is None:
+        return Score(values={"acc": 0.0}, extracted=None, explanation="no final answer found")
+    return Score(
+        values={"acc": None if equal is None else float(bool(equal))}, extracted=extraction.answer,
+        explanation="equivalence check undecided" if equal is None else None, metadata={"rule": extraction.rule},
+    )
+
+
+def integer_answer(value: Any) -> str:
+    """AIME answers as plain integers: "025" and 70.0 become "25" and "70"."""
+    text = str(value).strip()
+    try:
+        return str(int(float(text)))
+    except ValueError:
+        return text

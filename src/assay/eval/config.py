@@ -1,0 +1,154 @@
+"""``TaskConfig``: what to evaluate, against which model, how. One model fills the Python API, the CLI and YAML.
+
+Field names follow EvalScope's ``TaskConfig`` so that switching is changing the import: ``model``,
+``api_url``, ``api_key``, ``eval_type``, ``datasets``, ``dataset_args``, ``generation_config``,
+``eval_batch_size``, ``limit``, ``repeats``, ``use_cache``, ``work_dir``, ``ignore_errors``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from assay.types.generation import GenerationConfig
+
+EvalType = Literal["openai_api", "checkpoint", "llm_ckpt", "sim", "mock_llm"]
+DatasetHub = Literal["huggingface", "modelscope", "local"]
+
+# EvalScope spells some backends differently; each pair names the same backend.
+_EVAL_TYPE_ALIASES = {"llm_ckpt": "checkpoint", "mock_llm": "sim", "service": "openai_api", "server": "openai_api"}
+
+
+class DatasetArgs(BaseModel):
+    """Per-benchmark settings (``dataset_args[name]``). An unknown key is an error that names the key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset_id: str | None = Field(
+        default=None, description="Hub id, or a local file/folder in the hub's schema (replaces the default).")
+    local_path: str | None = Field(default=None, description="A local file or folder (EvalScope's older name).")
+    subset_list: list[str] | None = Field(default=None, description="Subsets to run (default: all).")
+    few_shot_num: int | None = Field(default=None, ge=0, description="Few-shot examples per prompt.")
+    few_shot_random: bool = Field(default=False, description="Draw few-shot examples at random (seeded).")
+    prompt_template: str | None = Field(
+        default=None, description="Replaces the benchmark's prompt; {question} (and {choices}) are filled in.")
+    system_prompt: str | None = None
+    filters: dict[str, str] = Field(
+        default_factory=dict,
+        description="Applied in order to the answer before scoring: remove_until, regex (first group kept).")
+    metric_list: list[str] | None = Field(default=None, description="Metrics to report (default: the benchmark's).")
+    shuffle_choices: bool | None = Field(default=None, description="Shuffle multiple-choice options (seeded).")
+    extra_params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("filters")
+    @classmethod
+    def _known_filters(cls, value: dict[str, str]) -> dict[str, str]:
+        from assay.eval.filters import FILTERS
+
+        for name in value:
+            if name not in FILTERS:
+                raise ValueError(f"unknown filter {name!r} (known: {', '.join(sorted(FILTERS))})")
+        return value
+
+    @property
+    def source_override(self) -> str | None:
+        return self.dataset_id or self.local_path
+
+    def prompt_fingerprint(self) -> dict[str, Any]:
+        """The settings that change what is asked or how it is scored (resume refuses when they differ)."""
+        return self.model_dump(exclude={"subset_list"}, exclude_defaults=True)
+
+
+class TaskConfig(BaseModel):
+    """One evaluation task: a model and the benchmarks to run on it.
+
+    ``generation_config.n`` > 1 means repeats (each answer is its own request, scored on its own, giving
+    mean@n and pass@k). ``limit`` is per subset: an int, or a fraction of each subset when below 1.
+    ``use_cache`` is the folder of an earlier run to continue: finished samples are kept, the rest asked.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    model: str | None = Field(default=None, description="Model name served by the API, or a checkpoint path.")
+    api_url: str | None = Field(
+        default=None, description="OpenAI-compatible URL, with or without /chat/completions.")
+    api_key: SecretStr | None = Field(default=None, description="API key (never written to any output).")
+    eval_type: EvalType | None = Field(
+        default=None, description="openai_api, checkpoint (llm_ckpt) or sim (mock_llm); default: openai_api "
+                                  "when api_url is set, else checkpoint.")
+    model_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Backend settings: checkpoint (device, torch_dtype), sim (SimConfig fields, e.g. replay).")
+    datasets: list[str] = Field(default_factory=list, description="Benchmarks to run, e.g. gsm8k math_500.")
+    dataset_args: dict[str, DatasetArgs] = Field(default_factory=dict, description="Per-benchmark settings.")
+    dataset_dir: str | None = Field(
+        default=None, description="Dataset cache folder; <dir>/<benchmark> is used as a local copy if present.")
+    dataset_hub: DatasetHub = Field(default="huggingface", description="Where to download datasets from.")
+    generation_config: GenerationConfig = Field(
+        default_factory=GenerationConfig, description="max_tokens, temperature, top_p, top_k, n, extra_body...")
+    eval_batch_size: int = Field(default=8, ge=1, description="Requests in flight at once, across all benchmarks.")
+    timeout: float | None = Field(
+        default=None, gt=0, description="Seconds a sample may take in all (its retries included); none: no limit.")
+    read_timeout: float = Field(
+        default=600.0, gt=0, description="Seconds without a byte from the server before a request fails.")
+    max_retries: int = Field(default=3, ge=0, description="Retries of 429/5xx/timeouts/dropped connections.")
+    stream: bool = Field(default=True, description="Stream answers (long reasoning never hits the read timeout).")
+    limit: float | None = Field(default=None, gt=0, description="Samples per subset (a fraction if below 1).")
+    repeats: int = Field(default=1, ge=1, description="Answers per sample (mean@n, pass@k).")
+    seed: int = Field(default=42, description="Seed for few-shot draws, choice shuffles and the server.")
+    use_cache: str | None = Field(default=None, description="Folder of an earlier run to resume.")
+    work_dir: str = Field(default="./outputs", description="Where run folders are written.")
+    ignore_errors: bool = Field(
+        default=False, description="Keep going when the server rejects requests (401, 404, down); "
+                                   "failures are recorded and counted either way.")
+
+    @field_validator("eval_type", mode="before")
+    @classmethod
+    def _canonical_eval_type(cls, value: Any) -> Any:
+        return _EVAL_TYPE_ALIASES.get(value, value) if isinstance(value, str) else value
+
+    @field_validator("datasets", mode="before")
+    @classmethod
+    def _datasets_as_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("limit")
+    @classmethod
+    def _whole_limit(cls, value: float | None) -> float | None:
+        if value is not None and value >= 1 and value != int(value):
+            raise ValueError("a limit of 1 or more must be a whole number")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> TaskConfig:
+        if self.eval_type is None:
+            self.eval_type = "openai_api" if self.api_url else "checkpoint"
+        if self.generation_config.n > 1 and self.repeats == 1:
+            self.repeats = self.generation_config.n
+        if self.eval_type == "openai_api" and not self.api_url:
+            raise ValueError("eval_type openai_api needs api_url")
+        if self.eval_type == "checkpoint" and not self.model:
+            raise ValueError("eval_type checkpoint needs model (a checkpoint path or hub id)")
+        unknown = [name for name in self.dataset_args if name not in self.datasets]
+        if unknown and self.datasets:
+            raise ValueError(f"dataset_args for {unknown[0]!r}, which is not in datasets")
+        return self
+
+    @property
+    def model_name(self) -> str:
+        return self.model or ("assay-sim" if self.eval_type == "sim" else "model")
+
+    def args_for(self, benchmark: str) -> DatasetArgs:
+        return self.dataset_args.get(benchmark) or DatasetArgs()
+
+    def public_dict(self) -> dict[str, Any]:
+        """The config as written to config.yaml: JSON types only, never the API key."""
+        data = self.model_dump(mode="json", exclude={"api_key"})
+        data["api_key"] = "***" if self.api_key is not None and self.api_key.get_secret_value() else None
+        data["model_args"] = {k: "***" if _secret_name(k) else v for k, v in data["model_args"].items()}
+        return data
+
+
+def _secret_name(key: str) -> bool:
+    return any(word in key.lower() for word in ("key", "token", "secret", "password"))

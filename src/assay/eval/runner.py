@@ -1,0 +1,321 @@
+"""The evaluation run: load → prompt → generate (one bounded pool) → filter → score → record → report."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assay import __version__
+from assay.data import DatasetLoader
+from assay.errors import ConfigError, ModelError
+from assay.eval.benchmarks import Benchmark, get_benchmark
+from assay.eval.config import TaskConfig
+from assay.eval.filters import apply_filters
+from assay.eval.report import build_report, print_table, write_reports
+from assay.eval.store import RunStore
+from assay.models import ModelBackend, make_model
+from assay.types import Completion, GenerationConfig, Sample, SampleResult, Score
+from assay.types.completion import ErrorInfo
+from assay.types.report import BenchmarkReport
+
+log = logging.getLogger("assay.eval")
+
+# Failures that no other sample will escape: stop the run rather than record a thousand of them.
+_FATAL_STATUSES = {401, 403, 404}
+_FATAL_KINDS = {"connect", "connect_timeout"}
+
+
+@dataclass
+class RunResult:
+    """What ``run_task`` returns: the run folder and each benchmark's report."""
+
+    run_dir: Path
+    reports: dict[str, BenchmarkReport] = field(default_factory=dict)
+
+
+def run_task(task_cfg: TaskConfig | dict[str, Any] | str | Path, *, show: bool = True) -> RunResult:
+    """Run an evaluation task (a ``TaskConfig``, a dict of its fields, or a YAML/JSON file) to completion."""
+    task = _as_task(task_cfg)
+    return asyncio.run(arun_task(task, show=show))
+
+
+def _as_task(task_cfg: TaskConfig | dict[str, Any] | str | Path) -> TaskConfig:
+    if isinstance(task_cfg, TaskConfig):
+        return task_cfg
+    from pydantic import ValidationError
+
+    from assay.cli.options import describe_validation_error
+
+    if isinstance(task_cfg, (str, Path)):
+        from assay.cli.config_file import load_config_file
+
+        task_cfg = load_config_file(task_cfg)
+    try:
+        return TaskConfig(**task_cfg)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, source="field")) from None
+
+
+def _fingerprint(task: TaskConfig, model: ModelBackend, benchmarks: list[Benchmark]) -> dict[str, Any]:
+    return {
+        "model": model.describe(),
+        "generation_config": task.generation_config.model_dump(mode="json", exclude={"n"}),
+        "repeats": task.repeats,
+        "benchmarks": {b.name: b.fingerprint() for b in benchmarks},
+    }
+
+
+def _check_resumable(previous: dict[str, Any], current: dict[str, Any], run_dir: Path) -> None:
+    """Refuse (one line) to continue a run whose answers were produced under different settings."""
+    changed = [key for key in ("model", "generation_config", "repeats") if previous.get(key) != current[key]]
+    for name, fingerprint in current["benchmarks"].items():
+        before = previous.get("benchmarks", {}).get(name)
+        if before is not None and before != fingerprint:
+            changed.append(f"{name} prompt/version")
+    if changed:
+        raise ConfigError(f"cannot resume {run_dir}: {', '.join(changed)} changed since it ran; leave out "
+                          "--use-cache to start a fresh run")
+
+
+async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
+    """The async body of ``run_task``."""
+    if not task.datasets:
+        raise ConfigError("no benchmarks to run: pass --datasets (e.g. --datasets gsm8k math_500)")
+    classes = [get_benchmark(name) for name in task.datasets]
+    benchmarks = [cls(task.args_for(cls.name), task.seed) for cls in classes]
+    model = make_model(task)
+    fingerprint = _fingerprint(task, model, benchmarks)
+
+    store = RunStore.existing(task.use_cache) if task.use_cache else RunStore.create(task.work_dir, task.model_name)
+    manifest = store.read_manifest()
+    if manifest:
+        _check_resumable(manifest.get("fingerprint", {}), fingerprint, store.root)
+        fingerprint["benchmarks"] = {**manifest.get("fingerprint", {}).get("benchmarks", {}),
+                                     **fingerprint["benchmarks"]}
+    store.write_config(task.public_dict())
+    handler = _attach_log(store.logs / "run.log")
+    started = dt.datetime.now().isoformat(timespec="seconds")
+    manifest = {"run_id": store.run_id, "assay_version": __version__, "status": "running",
+                "started": manifest.get("started", started), "resumed": started if manifest else None,
+                "model": task.model_name, "eval_type": task.eval_type,
+                "benchmarks": {b.name: {"version": b.version} for b in benchmarks}, "fingerprint": fingerprint}
+    store.write_manifest(manifest)
+    log.info("run %s: %s on %s", store.run_id, task.model_name, ", ".join(task.datasets))
+    try:
+        reports = await _run(task, benchmarks, model, store, show)
+    except BaseException as exc:
+        manifest["status"] = "failed" if isinstance(exc, Exception) else "interrupted"
+        manifest["error"] = str(exc)
+        store.write_manifest(manifest)
+        raise
+    finally:
+        store.close()
+        _detach_log(handler)
+    manifest.update(status="finished", finished=dt.datetime.now().isoformat(timespec="seconds"),
+                    scores={name: {"metric": r.main_metric, "score": r.score, "num": r.num}
+                            for name, r in reports.items()})
+    store.write_manifest(manifest)
+    if show:
+        print_table(list(reports.values()))
+        print(f"run folder: {store.root}", file=sys.stderr)
+    return RunResult(run_dir=store.root, reports=reports)
+
+
+class _RunLog(logging.Handler):
+    """Writes INFO and up to logs/run.log; passes on to the usual handlers only what they asked to see."""
+
+    def __init__(self, path: Path, passthrough_level: int) -> None:
+        super().__init__(logging.INFO)
+        self.file = logging.FileHandler(path, encoding="utf-8")
+        self.file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        self.passthrough_level = passthrough_level
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.file.handle(record)
+        if record.levelno >= self.passthrough_level:
+            logging.getLogger().handle(record)
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
+
+
+def _attach_log(path: Path) -> logging.Handler:
+    logger = logging.getLogger("assay")
+    handler = _RunLog(path, logger.getEffectiveLevel())
+    handler.previous = (logger.level, logger.propagate)  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(min(logging.INFO, logger.getEffectiveLevel()))
+    logger.propagate = False
+    return handler
+
+
+def _detach_log(handler: logging.Handler) -> None:
+    logger = logging.getLogger("assay")
+    logger.removeHandler(handler)
+    logger.level, logger.propagate = handler.previous  # type: ignore[attr-defined]
+    handler.close()
+
+
+async def _run(task: TaskConfig, benchmarks: list[Benchmark], model: ModelBackend, store: RunStore,
+               show: bool) -> dict[str, BenchmarkReport]:
+    loader = DatasetLoader(task.dataset_hub, task.dataset_dir)
+    done: dict[str, dict[str, SampleResult]] = {}
+    todo: list[tuple[Benchmark, Sample]] = []
+    for benchmark in benchmarks:
+        samples = await asyncio.to_thread(benchmark.load, loader, task.limit)
+        done[benchmark.name] = store.load_results(benchmark.name)
+        finished = {sid for sid, r in done[benchmark.name].items() if _complete(r, task.repeats)}
+        todo += [(benchmark, s) for s in samples if s.id not in finished]
+        log.info("%s: %d samples, %d already done", benchmark.name, len(samples),
+                 len([s for s in samples if s.id in finished]))
+
+    if todo:
+        judge = _math_judge() if any(b.heavy_scoring for b, _ in todo) else None
+        try:
+            async with model:
+                pool = _Pool(task, model, store, judge)
+                await pool.run(todo, show)
+        finally:
+            if judge is not None:
+                judge.close()
+        for benchmark in benchmarks:
+            done[benchmark.name] = store.load_results(benchmark.name)
+
+    reports: dict[str, BenchmarkReport] = {}
+    for benchmark in benchmarks:
+        results = list(done[benchmark.name].values())
+        metrics = list(benchmark.args.metric_list or benchmark.metrics)
+        main = benchmark.main_metric if benchmark.main_metric in metrics else metrics[0]
+        reports[benchmark.name] = build_report(benchmark.name, benchmark.version, task.model_name, metrics, main,
+                                               results, benchmark.subset_list, task.repeats)
+    write_reports(reports.values(), store.reports)
+    return reports
+
+
+def _complete(result: SampleResult, repeats: int) -> bool:
+    return len(result.completions) >= repeats and all(c.error is None for c in result.completions)
+
+
+def _math_judge() -> Any:
+    from assay.eval.scoring.symbolic import MathJudge
+
+    return MathJudge(timeout_s=5.0)
+
+
+class _Pool:
+    """One bounded pool for the whole run: at most ``eval_batch_size`` requests in flight, across benchmarks."""
+
+    def __init__(self, task: TaskConfig, model: ModelBackend, store: RunStore, judge: Any) -> None:
+        self.task = task
+        self.model = model
+        self.store = store
+        self.judge = judge
+        self.slots = asyncio.Semaphore(task.eval_batch_size)
+        self.fatal: ModelError | None = None
+        self.failed = 0
+
+    async def run(self, todo: list[tuple[Benchmark, Sample]], show: bool) -> None:
+        queue = iter(todo)
+        progress = _progress(len(todo), show)
+
+        async def worker() -> None:
+            for benchmark, sample in queue:
+                result = await self.evaluate(benchmark, sample)
+                if self.fatal is not None:
+                    return
+                self.store.append(benchmark.name, result)
+                progress(benchmark.name)
+
+        workers = [asyncio.create_task(worker()) for _ in range(min(self.task.eval_batch_size, len(todo)))]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for w in workers:
+                w.cancel()
+            progress(None)
+        if self.fatal is not None:
+            raise self.fatal
+
+    async def evaluate(self, benchmark: Benchmark, sample: Sample) -> SampleResult:
+        repeats = await asyncio.gather(*(self.answer(benchmark, sample, r) for r in range(self.task.repeats)))
+        return SampleResult(sample=sample, completions=[c for c, _ in repeats], scores=[s for _, s in repeats],
+                            benchmark=benchmark.name, benchmark_version=benchmark.version)
+
+    async def answer(self, benchmark: Benchmark, sample: Sample, repeat: int) -> tuple[Completion, Score]:
+        generation = _generation_for(self.task.generation_config, repeat)
+        async with self.slots:
+            if self.fatal is not None:
+                return Completion(error=ErrorInfo(kind="cancelled", message="run stopped")), Score()
+            completion = await self._generate(sample, generation)
+        if completion.error is not None:
+            self._note_failure(completion.error)
+            return completion, Score(values={m: None for m in benchmark.metrics},
+                                     explanation=f"request failed ({completion.error.kind}); not graded")
+        filtered = apply_filters(completion.text, benchmark.args.filters)
+        try:
+            score = await benchmark.ascore(sample, filtered.text, self.judge)
+        except Exception as exc:  # noqa: BLE001 - a scorer crash is "could not grade", never a 0
+            log.exception("%s: scoring %s failed", benchmark.name, sample.id)
+            score = Score(values={m: None for m in benchmark.metrics}, explanation=f"scorer failed: {exc}")
+        if filtered.unfinished_reasoning:
+            score.metadata["unfinished_reasoning"] = True
+        if completion.truncated:
+            score.metadata["truncated"] = True
+        return completion, score
+
+    async def _generate(self, sample: Sample, generation: GenerationConfig) -> Completion:
+        assert sample.messages is not None
+        try:
+            if self.task.timeout is None:
+                return await self.model.generate(sample.messages, generation)
+            return await asyncio.wait_for(self.model.generate(sample.messages, generation), self.task.timeout)
+        except asyncio.TimeoutError:
+            return Completion(error=ErrorInfo(kind="deadline", message=f"no answer within {self.task.timeout}s"))
+
+    def _note_failure(self, error: ErrorInfo) -> None:
+        self.failed += 1
+        log.warning("request failed: %s: %s", error.kind, error.message)
+        fatal = error.kind in _FATAL_KINDS or (error.kind == "http_status" and error.status in _FATAL_STATUSES)
+        if fatal and not self.task.ignore_errors and self.fatal is None:
+            hint = "check --api-url, --api-key and --model" if error.kind == "http_status" else "is the server up?"
+            self.fatal = ModelError(f"{error.message} ({hint}; --ignore-errors records failures and goes on)")
+
+
+def _generation_for(base: GenerationConfig, repeat: int) -> GenerationConfig:
+    # Repeats must be different draws: a fixed server seed would give n identical answers.
+    if base.seed is None or repeat == 0:
+        return base
+    return base.model_copy(update={"seed": base.seed + repeat})
+
+
+def _progress(total: int, show: bool) -> Any:
+    """A rich progress bar on a terminal; periodic log lines otherwise. Call with None to close."""
+    state = {"done": 0, "last": time.monotonic()}
+    bar = None
+    if show and sys.stderr.isatty():
+        from rich.progress import Progress
+
+        bar = Progress(transient=False)
+        bar.start()
+        task_id = bar.add_task("evaluating", total=total)
+
+    def advance(benchmark: str | None) -> None:
+        if benchmark is None:
+            if bar is not None:
+                bar.stop()
+            return
+        state["done"] += 1
+        if bar is not None:
+            bar.update(task_id, advance=1, description=benchmark)
+        elif time.monotonic() - state["last"] > 10 or state["done"] == total:
+            state["last"] = time.monotonic()
+            log.info("%d/%d samples done", state["done"], total)
+
+    return advance

@@ -1,0 +1,120 @@
+"""A run's folder: config.yaml, manifest.json, predictions/<benchmark>.jsonl, reports/, logs/run.log.
+
+Every finished sample is appended to its predictions file and flushed at once, so a crash (even kill -9)
+loses at most the line being written; reading back drops a torn last line before new lines are appended.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+import yaml
+
+from assay.errors import ConfigError
+from assay.types import SampleResult
+
+log = logging.getLogger("assay.eval")
+
+MANIFEST = "manifest.json"
+
+
+class RunStore:
+    """The files of one evaluation run, under ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.predictions = root / "predictions"
+        self.reports = root / "reports"
+        self.logs = root / "logs"
+        self._writers: dict[str, BinaryIO] = {}
+
+    @classmethod
+    def create(cls, work_dir: str | Path, model: str) -> RunStore:
+        """A new run folder ``<work_dir>/<timestamp>_<model>``."""
+        stamp = dt.datetime.now().strftime("%Y%m%d_%H%M%S")
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(model).name if os.sep in model else model)[:60]
+        base = Path(work_dir).expanduser() / f"{stamp}_{name}"
+        root, suffix = base, 1
+        while root.exists():
+            suffix += 1
+            root = base.with_name(f"{base.name}_{suffix}")
+        store = cls(root)
+        store.make_dirs()
+        return store
+
+    @classmethod
+    def existing(cls, path: str | Path) -> RunStore:
+        """The run folder at ``path`` (for ``--use-cache``), which must hold a manifest."""
+        root = Path(path).expanduser()
+        if not (root / MANIFEST).is_file():
+            raise ConfigError(f"--use-cache {path}: not an assay run folder (no {MANIFEST}); "
+                              "leave out --use-cache to start a new run")
+        store = cls(root)
+        store.make_dirs()
+        return store
+
+    def make_dirs(self) -> None:
+        for folder in (self.predictions, self.reports, self.logs):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def run_id(self) -> str:
+        return self.root.name
+
+    # ---- config and manifest -----------------------------------------------------------------------
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        (self.root / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
+                                               encoding="utf-8")
+
+    def read_manifest(self) -> dict[str, Any]:
+        path = self.root / MANIFEST
+        return orjson.loads(path.read_bytes()) if path.is_file() else {}
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        tmp = self.root / (MANIFEST + ".tmp")
+        tmp.write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+        os.replace(tmp, self.root / MANIFEST)
+
+    # ---- predictions -------------------------------------------------------------------------------
+
+    def predictions_path(self, benchmark: str) -> Path:
+        return self.predictions / f"{benchmark}.jsonl"
+
+    def load_results(self, benchmark: str) -> dict[str, SampleResult]:
+        """The results recorded for ``benchmark`` by sample id (a later line wins); a torn last line is cut."""
+        path = self.predictions_path(benchmark)
+        if not path.is_file():
+            return {}
+        data = path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            keep = data.rfind(b"\n") + 1
+            log.warning("%s: dropping a torn last line (the run was killed while writing it)", path.name)
+            with path.open("r+b") as handle:
+                handle.truncate(keep)
+            data = data[:keep]
+        results: dict[str, SampleResult] = {}
+        for line in data.splitlines():
+            if line.strip():
+                result = SampleResult.model_validate(orjson.loads(line))
+                results[result.sample.id] = result
+        return results
+
+    def append(self, benchmark: str, result: SampleResult) -> None:
+        """Write one finished sample and flush it to the OS, so a crash cannot lose it."""
+        writer = self._writers.get(benchmark)
+        if writer is None:
+            writer = self._writers[benchmark] = self.predictions_path(benchmark).open("ab")
+        writer.write(orjson.dumps(result.model_dump(mode="json")) + b"\n")
+        writer.flush()
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        self._writers.clear()

@@ -1,0 +1,165 @@
+"""A local Hugging Face checkpoint run with transformers: concurrent requests are gathered into batches.
+
+The runner asks one sample at a time, as it does a server; this backend queues the prompts and runs them
+through ``model.generate`` a batch at a time (left padding, the tokenizer's chat template) in a worker
+thread, so the event loop keeps writing results while the model computes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from assay.errors import ConfigError, ModelError
+from assay.types import Completion, GenerationConfig, Message
+from assay.types.completion import ErrorInfo, Timings, Usage
+
+log = logging.getLogger("assay.models")
+
+_BATCH_WAIT_S = 0.005  # how long a first request waits for company before its batch starts
+
+
+@dataclass
+class _Request:
+    messages: list[Message]
+    generation: GenerationConfig
+    future: asyncio.Future = field(repr=False)
+
+
+class CheckpointModel:
+    """``transformers`` generation on a local checkpoint; ``batch_size`` prompts per ``generate`` call.
+
+    ``model_args``: ``device`` (default cpu, or cuda when available), ``torch_dtype`` (auto, float32,
+    bfloat16...), ``trust_remote_code``. Token counts come from the tokenizer (``usage.source='tokenizer'``).
+    """
+
+    def __init__(self, *, model: str, model_args: dict[str, Any] | None = None, batch_size: int = 8) -> None:
+        self.name = model
+        self.path = model
+        self.model_args = dict(model_args or {})
+        self.batch_size = batch_size
+        self._queue: asyncio.Queue[_Request] | None = None
+        self._worker: asyncio.Task | None = None
+        self._model: Any = None
+        self._tokenizer: Any = None
+
+    async def __aenter__(self) -> CheckpointModel:
+        await asyncio.to_thread(self._load)
+        self._queue = asyncio.Queue()
+        self._worker = asyncio.create_task(self._batch_loop())
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "checkpoint", "model": self.name,
+                "model_args": {k: str(v) for k, v in self.model_args.items()}}
+
+    async def generate(self, messages: list[Message], generation: GenerationConfig) -> Completion:
+        assert self._queue is not None, "use `async with CheckpointModel(...)`"
+        future = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Request(messages, generation, future))
+        return await future
+
+    # ---- internals ---------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        try:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+        except ImportError:
+            raise ConfigError("eval_type checkpoint needs transformers and torch: pip install 'assay[local]'") from None
+        device = self.model_args.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = self.model_args.get("torch_dtype", self.model_args.get("dtype", "auto"))
+        if isinstance(dtype, str) and dtype != "auto":
+            dtype = getattr(torch, dtype)
+        trust = bool(self.model_args.get("trust_remote_code", False))
+        try:
+            self._tokenizer = AutoTokenizer.from_pretrained(self.path, trust_remote_code=trust)
+            self._model = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype, trust_remote_code=trust)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot load checkpoint {self.path!r}: {str(exc).splitlines()[0]}") from None
+        self._model.to(device).eval()
+        self._tokenizer.padding_side = "left"
+        if self._tokenizer.pad_token is None:
+            self._tokenizer.pad_token = self._tokenizer.eos_token
+        self._device = device
+
+    async def _batch_loop(self) -> None:
+        assert self._queue is not None
+        while True:
+            batch = [await self._queue.get()]
+            await asyncio.sleep(_BATCH_WAIT_S)
+            while len(batch) < self.batch_size and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            # One generate call per distinct generation config (repeats differ only in seed).
+            groups: dict[str, list[_Request]] = {}
+            for request in batch:
+                groups.setdefault(request.generation.model_dump_json(), []).append(request)
+            for requests in groups.values():
+                try:
+                    completions = await asyncio.to_thread(self._generate_batch, requests)
+                except Exception as exc:  # noqa: BLE001 - a failed batch is recorded, not fatal
+                    log.exception("checkpoint generation failed")
+                    completions = [Completion(error=ErrorInfo(kind="generation", message=str(exc)))] * len(requests)
+                for request, completion in zip(requests, completions):
+                    if not request.future.done():
+                        request.future.set_result(completion)
+
+    def _generate_batch(self, requests: list[_Request]) -> list[Completion]:
+        import torch
+
+        generation = requests[0].generation
+        template_kwargs = dict(generation.extra_body.get("chat_template_kwargs", {}))
+        prompts = [
+            self._tokenizer.apply_chat_template(
+                [m.model_dump() for m in r.messages], tokenize=False, add_generation_prompt=True, **template_kwargs)
+            for r in requests
+        ]
+        start_ns = time.perf_counter_ns()
+        encoded = self._tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        encoded = encoded.to(self._device)
+        max_new = generation.max_tokens or 512
+        sample = bool(generation.temperature)
+        options: dict[str, Any] = {"max_new_tokens": max_new, "do_sample": sample,
+                                   "pad_token_id": self._tokenizer.pad_token_id}
+        if sample:
+            options.update({k: v for k, v in (("temperature", generation.temperature), ("top_p", generation.top_p),
+                                              ("top_k", generation.top_k)) if v is not None})
+        else:
+            options.update({"temperature": None, "top_p": None, "top_k": None})
+        if generation.seed is not None:
+            torch.manual_seed(generation.seed)
+        with torch.inference_mode():
+            output = self._model.generate(**encoded, **options)
+        done_ns = time.perf_counter_ns()
+        prompt_width = encoded["input_ids"].shape[1]
+        eos = self._tokenizer.eos_token_id
+        completions = []
+        for row, attention in zip(output, encoded["attention_mask"]):
+            new_tokens = row[prompt_width:].tolist()
+            if self._tokenizer.pad_token_id is not None and self._tokenizer.pad_token_id != eos:
+                new_tokens = [t for t in new_tokens if t != self._tokenizer.pad_token_id]
+            ended = eos is not None and eos in new_tokens
+            if ended:
+                new_tokens = new_tokens[: new_tokens.index(eos)]
+            text = self._tokenizer.decode(new_tokens, skip_special_tokens=True)
+            reasoning = None
+            if "</think>" in text:
+                reasoning, text = text.split("</think>", 1)
+                reasoning = reasoning.replace("<think>", "", 1).strip()
+                text = text.strip()
+            prompt_tokens = int(attention.sum())
+            completions.append(Completion(
+                text=text, reasoning=reasoning, finish_reason="stop" if ended else "length", model=self.name,
+                usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=len(new_tokens),
+                            total_tokens=prompt_tokens + len(new_tokens), source="tokenizer"),
+                timings=Timings(request_start_ns=start_ns, done_ns=done_ns, first_token_ns=done_ns),
+            ))
+        return completions

@@ -1,0 +1,110 @@
+"""Benchmarks: rendered prompts (golden snapshots), targets, corrections, shuffles and scoring."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from assay.eval.benchmarks import benchmark_names, get_benchmark
+from assay.eval.benchmarks.mmlu_redux import corrected_answer
+from assay.eval.filters import apply_filters
+
+from .conftest import FIXTURES, load_samples
+
+pytestmark = pytest.mark.timeout(60)
+GOLDEN = Path(__file__).parent / "golden" / "prompts.json"
+CASES = {
+    "gsm8k": {"dataset_id": str(FIXTURES / "gsm8k")},
+    "math_500": {"dataset_id": str(FIXTURES / "math_500"), "subset_list": ["Level 1", "Level 2"]},
+    "mmlu": {"dataset_id": str(FIXTURES / "mmlu"), "subset_list": ["anatomy"]},
+    "mmlu_5shot": {"dataset_id": str(FIXTURES / "mmlu"), "subset_list": ["anatomy"], "few_shot_num": 1},
+    "iquiz": {"dataset_id": str(FIXTURES / "iquiz"), "subset_list": ["IQ"]},
+    "arc": {"dataset_id": str(FIXTURES / "arc")},
+    "general_mcq": {"dataset_id": str(FIXTURES / "general_mcq"), "few_shot_num": 1},
+    "general_qa": {"dataset_id": str(FIXTURES / "general_qa")},
+}
+
+
+def _rendered() -> dict[str, list]:
+    out = {}
+    for case, args in CASES.items():
+        samples = load_samples(case.split("_5shot")[0], limit=1, **args)
+        out[case] = [m.model_dump() for m in samples[0].messages]
+    return out
+
+
+def test_prompts_match_the_golden_snapshots():
+    rendered = _rendered()
+    if os.environ.get("ASSAY_UPDATE_GOLDEN") or not GOLDEN.exists():
+        GOLDEN.write_text(json.dumps(rendered, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert rendered == json.loads(GOLDEN.read_text(encoding="utf-8")), \
+        "a prompt changed: bump the benchmark's version and rerun with ASSAY_UPDATE_GOLDEN=1"
+
+
+def test_every_benchmark_has_a_paper_and_a_version():
+    for name in benchmark_names():
+        cls = get_benchmark(name)
+        assert cls.__doc__ and cls.version, name
+        module_doc = __import__(cls.__module__, fromlist=["x"]).__doc__
+        assert module_doc and len(module_doc) > 80, name
+
+
+def test_gsm8k_target_drops_thousands_separators():
+    assert [s.target for s in load_samples("gsm8k", **CASES["gsm8k"])] == ["7", "60", "2400", "60"]
+
+
+def test_arc_numeric_labels_become_letters():
+    sample = load_samples("arc", **CASES["arc"])[-1]
+    assert sample.subset == "ARC-Challenge" and sample.target == "A"
+
+
+def test_shuffled_choices_are_seeded_and_the_target_follows():
+    a = load_samples("mmlu", shuffle_choices=True, **CASES["mmlu"])
+    b = load_samples("mmlu", shuffle_choices=True, **CASES["mmlu"])
+    c = load_samples("mmlu", shuffle_choices=True, seed=7, **CASES["mmlu"])
+    assert [s.choices for s in a] == [s.choices for s in b]
+    for sample in a + c:
+        assert sample.choices[ord(sample.target) - 65] == "Femur"
+
+
+@pytest.mark.parametrize("row,choices,answers", [
+    ({"choices": ["a", "b", "c", "d"], "answer": 0, "error_type": "ok", "correct_answer": None}, None, [0]),
+    ({"choices": ["a", "b", "c", "d"], "answer": 0, "error_type": "wrong_groundtruth", "correct_answer": "2"}, None, [2]),
+    ({"choices": ["a", "b", "c", "d"], "answer": 0, "error_type": "wrong_groundtruth", "correct_answer": "C"}, None, [2]),
+    ({"choices": ["a", "b", "c", "d"], "answer": 1, "error_type": "multiple_correct_answers",
+      "correct_answer": "(1 and 3)"}, None, [1, 3]),
+    ({"choices": ["a", "b", "c", "d"], "answer": 1, "error_type": "no_correct_answer", "correct_answer": "e"},
+     ["a", "e", "c", "d"], [1]),
+])
+def test_mmlu_redux_corrections(row, choices, answers):
+    got_choices, got_answers = corrected_answer(row)
+    assert got_answers == answers and got_choices == (choices or row["choices"])
+
+
+def test_mcq_scores_strict_and_lenient():
+    bench = get_benchmark("mmlu")()
+    sample = load_samples("mmlu", **CASES["mmlu"])[0]
+    assert bench.score(sample, "Answer: C").values == {"acc": 1.0, "acc_strict": 1.0}
+    assert bench.score(sample, "I think A").values["acc"] == 0.0
+    assert bench.score(sample, "").extracted is None
+
+
+def test_math_scores_equivalent_forms():
+    bench = get_benchmark("math_500")()
+    sample = load_samples("math_500", **CASES["math_500"])[0]
+    assert bench.score(sample, "so \\boxed{0.75}").values["acc"] == 1.0
+    assert bench.score(sample, "no idea").values["acc"] == 0.0
+
+
+@pytest.mark.parametrize("text,filters,expected,unfinished", [
+    ("<think>x \\boxed{1}</think>The answer is 2", {}, "The answer is 2", False),
+    ("<think>cut off \\boxed{1}", {}, "", True),
+    ("Final: [[B]]", {"regex": r"\[\[(\w)\]\]"}, "B", False),
+    ("plain", {"remove_until": "</think>"}, "plain", False),
+])
+def test_filters(text, filters, expected, unfinished):
+    result = apply_filters(text, filters)
+    assert (result.text, result.unfinished_reasoning) == (expected, unfinished)
