@@ -1,0 +1,256 @@
+"""``PerfConfig``: every option of a load test, defined once for the CLI, YAML files and the Python API.
+
+Field names follow EvalScope's ``evalscope perf`` flags (``--parallel``, ``--number``, ``--rate``,
+``--dataset``, ``--max-tokens``...), so its users switch by changing one word.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from assay.client import ClientConfig, split_endpoint_url
+from assay.errors import ConfigError
+from assay.types import GenerationConfig
+
+API_KEY_ENV_VARS = ("ASSAY_API_KEY", "OPENAI_API_KEY")
+DatasetName = Literal["openqa", "line_by_line", "random", "random_vl", "longalpaca", "sharegpt", "custom"]
+SLO_KEYS = ("ttft_ms", "tpot_ms", "e2e_latency_ms")
+_SLO_ALIASES = {"latency_ms": "e2e_latency_ms", "e2el_ms": "e2e_latency_ms", "ttft": "ttft_ms", "tpot": "tpot_ms"}
+
+
+def parse_key_values(value: Any, *, what: str) -> Any:
+    """``["a=1", "b=2"]`` (the CLI form) → ``{"a": "1", "b": "2"}``; mappings pass through."""
+    if value is None or isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        value = [value]
+    out: dict[str, str] = {}
+    for item in value:
+        key, sep, val = str(item).partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"{what} must be KEY=VALUE pairs, got {item!r}")
+        out[key.strip()] = val.strip()
+    return out
+
+
+class PerfConfig(BaseModel):
+    """One ``assay perf`` run: where to send, what to send, and the load plans (possibly a sweep)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+    # ---- where -----------------------------------------------------------------------------------
+    url: str = Field(description="Endpoint URL, e.g. http://127.0.0.1:8801/v1/chat/completions (or the /v1 base).")
+    model: str = Field(description="Model name sent in every request.")
+    api: Literal["openai", "openai_chat", "openai_completions"] = Field(
+        default="openai",
+        description="openai: the endpoint the URL names (chat when it names none); openai_chat; openai_completions.")
+    api_key: SecretStr | None = Field(
+        default=None, description="API key (else $ASSAY_API_KEY or $OPENAI_API_KEY); never written anywhere.")
+    headers: dict[str, str] | list[str] = Field(
+        default_factory=dict, description="Extra HTTP headers as KEY=VALUE pairs.")
+    connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to open a connection.")
+    read_timeout: float = Field(default=600.0, gt=0, description="Seconds without any byte before a request fails.")
+    total_timeout: float | None = Field(default=None, gt=0, description="Seconds for a whole request (no limit).")
+    test_connection: bool = Field(
+        default=True, description="Send one preflight request first; a wrong URL or path stops before the run.")
+
+    # ---- load plans --------------------------------------------------------------------------------
+    parallel: list[int] | None = Field(
+        default=None,
+        description="Concurrent requests (closed loop); a list makes a sweep. With --rate: the concurrency cap.")
+    number: list[int] | None = Field(
+        default=None, description="Requests per plan, paired with --parallel/--rate [default: 1000].")
+    rate: list[float] | None = Field(
+        default=None, description="Open loop: requests per second (a list makes a sweep).")
+    rate_distribution: Literal["poisson", "constant", "gamma"] = Field(
+        default="poisson", description="Arrival process for --rate: poisson, constant, or gamma (see --burstiness).")
+    burstiness: float = Field(
+        default=1.0, gt=0, description="Gamma shape for --rate-distribution gamma (<1 burstier, >1 smoother).")
+    duration: float | None = Field(
+        default=None, gt=0, description="Stop sending after this many seconds per plan (in-flight requests finish).")
+    warmup: int = Field(default=0, ge=0, description="Unrecorded warm-up requests before the first plan.")
+    num_workers: int = Field(
+        default=1, ge=1, le=256, description="Load-generator processes (one event loop each) sharing each plan.")
+    multi_turn: bool = Field(
+        default=False,
+        description="Conversations (sharegpt) grow turn by turn: each answer and the next user turn are appended; "
+                    "--number then counts conversations, each turn is one record.")
+    sla_auto_tune: bool = Field(
+        default=False, description="Search the highest --sla-variable that meets every --slo (needs --slo).")
+    sla_variable: Literal["parallel", "rate"] = Field(default="parallel", description="What --sla-auto-tune searches.")
+    sla_lower_bound: float = Field(default=1, gt=0, description="Auto-tune: the lowest value tried.")
+    sla_upper_bound: float = Field(default=1024, gt=0, description="Auto-tune: the highest value tried.")
+    sla_met_fraction: float = Field(
+        default=0.99, gt=0, le=1,
+        description="Auto-tune: a load meets the SLOs when this share of its requests succeed within all of them.")
+    sla_requests_per_unit: int = Field(
+        default=8, ge=1, description="Auto-tune: requests per trial = this x the concurrency (or x the rate).")
+    slo: dict[str, float] | list[str] = Field(
+        default_factory=dict,
+        description="Service-level objectives for goodput, e.g. ttft_ms=500 tpot_ms=50 (keys: "
+                    "ttft_ms, tpot_ms, e2e_latency_ms).")
+
+    # ---- what ----------------------------------------------------------------------------------------
+    dataset: DatasetName = Field(default="openqa", description="Prompt set.")
+    dataset_path: str | None = Field(default=None, description="Local file for the prompt set (else the hub).")
+    prompt: str | None = Field(default=None, description="One prompt sent for every request (@FILE reads a file).")
+    tokenizer_path: str | None = Field(
+        default=None, description="Local tokenizer (directory or tokenizer.json) for random prompts and token counts.")
+    min_prompt_length: int = Field(
+        default=0, ge=0, description="Shortest prompt kept (tokens with a tokenizer, else characters).")
+    max_prompt_length: int = Field(
+        default=131072, ge=1, description="Longest prompt kept (tokens with a tokenizer, else characters).")
+    prefix_length: int = Field(default=0, ge=0, description="random: a shared prefix of this many tokens.")
+    image_width: int = Field(default=224, ge=8, description="random_vl: image width in pixels.")
+    image_height: int = Field(default=224, ge=8, description="random_vl: image height in pixels.")
+    image_num: int = Field(default=1, ge=0, description="random_vl: images per request.")
+    seed: int = Field(default=0, description="Seed for prompt sampling and arrival times.")
+
+    # ---- generation ------------------------------------------------------------------------------------
+    stream: bool = Field(default=True, description="Stream responses (needed for TTFT, ITL, TPOT).")
+    max_tokens: int | None = Field(default=2048, ge=1, description="max_tokens of every request.")
+    min_tokens: int | None = Field(default=None, ge=0, description="min_tokens (vLLM/SGLang) of every request.")
+    temperature: float | None = Field(default=0.0, ge=0, description="Sampling temperature.")
+    top_p: float | None = Field(default=None, gt=0, le=1, description="Nucleus sampling.")
+    top_k: int | None = Field(default=None, description="Top-k sampling (vLLM/SGLang).")
+    stop: list[str] | None = Field(default=None, description="Stop strings.")
+    frequency_penalty: float | None = Field(default=None, description="Frequency penalty.")
+    repetition_penalty: float | None = Field(default=None, description="Repetition penalty (vLLM/SGLang).")
+    extra_args: dict[str, Any] = Field(
+        default_factory=dict, description='JSON merged into every request body, e.g. {"ignore_eos": true}.')
+
+    # ---- output ----------------------------------------------------------------------------------------
+    outputs_dir: str = Field(default="outputs", description="Results go to OUTPUTS_DIR/perf/<run-id>/<plan>/.")
+    name: str | None = Field(default=None, description="Run name in the run id (default: the model name).")
+    charts: bool = Field(default=True, description="Draw PNG charts (needs matplotlib).")
+
+    @field_validator("headers", mode="before")
+    @classmethod
+    def _headers(cls, value: Any) -> Any:
+        return parse_key_values(value, what="--headers")
+
+    @field_validator("slo", mode="before")
+    @classmethod
+    def _slo(cls, value: Any) -> Any:
+        pairs = parse_key_values(value, what="--slo")
+        if not pairs:
+            return {}
+        out: dict[str, float] = {}
+        for key, val in pairs.items():
+            key = _SLO_ALIASES.get(key, key)
+            if key not in SLO_KEYS:
+                raise ValueError(f"unknown SLO {key!r} (use {', '.join(SLO_KEYS)})")
+            try:
+                out[key] = float(val)
+            except (TypeError, ValueError):
+                raise ValueError(f"SLO {key} must be a number of milliseconds, got {val!r}") from None
+            if out[key] <= 0:
+                raise ValueError(f"SLO {key} must be positive")
+        return out
+
+    @field_validator("parallel", "number", "rate", mode="before")
+    @classmethod
+    def _as_list(cls, value: Any) -> Any:
+        if value is None or isinstance(value, list):
+            return value
+        if isinstance(value, tuple):
+            return list(value)
+        return [value]
+
+    @field_validator("parallel", "number")
+    @classmethod
+    def _positive_ints(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and (not value or any(v < 1 for v in value)):
+            raise ValueError("every value must be a whole number >= 1")
+        return value
+
+    @field_validator("rate")
+    @classmethod
+    def _positive_rates(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and (not value or any(not v > 0 for v in value)):
+            raise ValueError("every rate must be > 0 requests per second")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        try:
+            split_endpoint_url(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_file(cls, value: str | None) -> str | None:
+        if value and value.startswith("@"):
+            try:
+                with open(value[1:], encoding="utf-8") as file:
+                    return file.read()
+            except OSError as exc:
+                raise ValueError(f"cannot read prompt file {value[1:]}: {exc.strerror}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> PerfConfig:
+        if self.min_prompt_length > self.max_prompt_length:
+            raise ValueError("min_prompt_length is larger than max_prompt_length")
+        if self.max_tokens is not None and self.min_tokens is not None and self.min_tokens > self.max_tokens:
+            raise ValueError("min_tokens is larger than max_tokens")
+        lengths = {len(v) for v in (self.parallel, self.number, self.rate) if v is not None and len(v) > 1}
+        if len(lengths) > 1:
+            raise ValueError("--parallel, --number and --rate lists must have the same length (or one value)")
+        if self.sla_auto_tune and not self.slo:
+            raise ValueError("--sla-auto-tune needs --slo (e.g. --slo ttft_ms=500 tpot_ms=50)")
+        if self.sla_lower_bound > self.sla_upper_bound:
+            raise ValueError("sla_lower_bound is larger than sla_upper_bound")
+        if self.slo and "tpot_ms" in self.slo and not self.stream:
+            raise ValueError("a tpot_ms SLO needs streaming (--stream)")
+        if self.api_key is None:
+            for var in API_KEY_ENV_VARS:
+                if os.environ.get(var):
+                    self.api_key = SecretStr(os.environ[var])
+                    break
+        return self
+
+    # ---- derived -------------------------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> tuple[str, Literal["chat", "completions"]]:
+        """(base URL, api) from ``url`` and ``api``."""
+        base, named = split_endpoint_url(self.url)
+        if self.api == "openai_chat":
+            return base, "chat"
+        if self.api == "openai_completions":
+            return base, "completions"
+        return base, named or "chat"
+
+    def client_config(self) -> ClientConfig:
+        """Connection settings: no retries (a load tester records failures instead)."""
+        return ClientConfig(
+            base_url=self.endpoint[0], api_key=self.api_key, model=self.model, headers=dict(self.headers),
+            connect_timeout_s=self.connect_timeout, read_timeout_s=self.read_timeout,
+            total_timeout_s=self.total_timeout, max_retries=0, include_usage=True,
+        )
+
+    def generation(self) -> GenerationConfig:
+        """The sampling settings sent with every request."""
+        return GenerationConfig(
+            max_tokens=self.max_tokens, min_tokens=self.min_tokens, temperature=self.temperature,
+            top_p=self.top_p, top_k=self.top_k, stop=self.stop, frequency_penalty=self.frequency_penalty,
+            repetition_penalty=self.repetition_penalty, extra_body=dict(self.extra_args),
+        )
+
+    def public_dump(self) -> dict[str, Any]:
+        """The config as written to ``config.yaml``: no API key, no secret-looking headers."""
+        data = self.model_dump(mode="json", exclude={"api_key"})
+        data["headers"] = {k: ("***" if _secret_header(k) else v) for k, v in dict(self.headers).items()}
+        return data
+
+
+def _secret_header(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in ("auth", "key", "token", "secret", "cookie"))

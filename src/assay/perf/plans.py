@@ -1,0 +1,124 @@
+"""Load plans: closed loop at a fixed concurrency, or open loop at a request rate with a concurrency cap.
+
+A plan is data; the runner executes it. Open-loop arrivals are absolute offsets from the plan's start,
+drawn up front from a seeded generator, so the rate cannot drift however late the client runs; the runner
+records how late each request actually went out (its send lag).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from assay.perf.config import PerfConfig
+
+DEFAULT_NUMBER = 1000
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """One load level.
+
+    ``parallel``: the number of requests in flight (closed loop) or the cap on it (open loop, ``None`` =
+    no cap). ``rate``: requests per second for an open loop, ``None`` for a closed loop. ``number``: how many
+    requests; ``duration_s`` stops sending earlier.
+    """
+
+    number: int
+    parallel: int | None = 1
+    rate: float | None = None
+    distribution: Literal["poisson", "constant", "gamma"] = "poisson"
+    burstiness: float = 1.0
+    duration_s: float | None = None
+
+    @property
+    def name(self) -> str:
+        """The plan's folder name, e.g. ``parallel_64_number_512`` or ``rate_20_parallel_64_number_500``."""
+        parts = []
+        if self.rate is not None:
+            parts.append(f"rate_{_number_text(self.rate)}")
+        if self.parallel is not None:
+            parts.append(f"parallel_{self.parallel}")
+        parts.append(f"number_{self.number}")
+        return "_".join(parts)
+
+    @property
+    def open_loop(self) -> bool:
+        return self.rate is not None
+
+    def arrival_offsets_s(self, seed: int) -> np.ndarray:
+        """When each request is due, in seconds from the plan's start (zeros for a closed loop)."""
+        return arrival_offsets_s(self.number, self.rate, self.distribution, self.burstiness, seed)
+
+    def split(self, workers: int) -> list[LoadPlan]:
+        """This plan shared by ``workers`` processes: concurrency, count and rate divided as evenly as can be.
+
+        Independent Poisson streams at rates r/k add up to one Poisson stream at rate r, so an open loop
+        split this way keeps its arrival process.
+        """
+        if workers <= 1:
+            return [self]
+        plans = []
+        for k in range(workers):
+            number = _share(self.number, workers, k)
+            parallel = None if self.parallel is None else max(1, _share(self.parallel, workers, k))
+            rate = None if self.rate is None else self.rate * number / self.number
+            if number > 0:
+                plans.append(LoadPlan(number, parallel, rate, self.distribution, self.burstiness, self.duration_s))
+        return plans
+
+
+def _share(total: int, parts: int, index: int) -> int:
+    return total // parts + (1 if index < total % parts else 0)
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def arrival_offsets_s(
+    number: int, rate: float | None, distribution: str = "poisson", burstiness: float = 1.0, seed: int = 0,
+) -> np.ndarray:
+    """Absolute arrival times (s from start) for ``number`` requests at ``rate`` per second.
+
+    ``poisson``: exponential gaps; ``gamma``: gamma gaps with shape ``burstiness`` and the same mean (vLLM's
+    burstiness); ``constant``: equal gaps. The first request goes at 0.
+    """
+    if rate is None or number == 0:
+        return np.zeros(number)
+    mean_gap = 1.0 / rate
+    if distribution == "constant":
+        gaps = np.full(number, mean_gap)
+    else:
+        rng = np.random.default_rng(seed)
+        shape = 1.0 if distribution == "poisson" else burstiness
+        gaps = rng.gamma(shape, mean_gap / shape, size=number)
+    gaps[0] = 0.0
+    return np.cumsum(gaps)
+
+
+def build_plans(config: PerfConfig) -> list[LoadPlan]:
+    """The plans of a run: ``parallel``, ``number`` and ``rate`` lists zipped (a single value repeats)."""
+    lists = [v for v in (config.parallel, config.number, config.rate) if v is not None]
+    count = max((len(v) for v in lists), default=1)
+
+    def pick(values: list | None, i: int):
+        if values is None:
+            return None
+        return values[0] if len(values) == 1 else values[i]
+
+    plans = []
+    for i in range(count):
+        rate = pick(config.rate, i)
+        parallel = pick(config.parallel, i)
+        if parallel is None and rate is None:
+            parallel = 1
+        number = pick(config.number, i) or DEFAULT_NUMBER
+        plans.append(LoadPlan(
+            number=number, parallel=parallel, rate=rate, distribution=config.rate_distribution,
+            burstiness=config.burstiness, duration_s=config.duration,
+        ))
+    return plans
+

@@ -1,0 +1,254 @@
+"""``records.sqlite``: one row per request, written as requests finish, read back column by column.
+
+Rows are buffered and inserted in batches by one background thread (WAL journal, ``synchronous=NORMAL``),
+so the event loop never waits on the disk and memory stays flat however many requests a run makes. The
+ITL gaps of each request are kept as a float32 blob (seconds) so pooled ITL percentiles can be recomputed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from assay.perf.metrics import PooledDistribution, RequestColumns, RequestMetrics
+
+SCHEMA_VERSION = 1
+
+_COLUMNS = (
+    "worker", "request_index", "prompt_index", "turn", "scheduled_s", "start_s", "done_s", "send_lag_s",
+    "ok", "error_kind", "error_status", "error_message", "ttft_s", "first_content_s", "latency_s", "tpot_s",
+    "input_tokens", "input_token_source", "output_tokens", "output_token_source", "reasoning_tokens",
+    "chunk_count", "finish_reason", "itl_s",
+)
+
+_CREATE = f"""
+CREATE TABLE IF NOT EXISTS requests (
+    id INTEGER PRIMARY KEY,
+    worker INTEGER, request_index INTEGER, prompt_index INTEGER, turn INTEGER,
+    scheduled_s REAL, start_s REAL, done_s REAL, send_lag_s REAL,
+    ok INTEGER, error_kind TEXT, error_status INTEGER, error_message TEXT,
+    ttft_s REAL, first_content_s REAL, latency_s REAL, tpot_s REAL,
+    input_tokens INTEGER, input_token_source TEXT, output_tokens INTEGER, output_token_source TEXT,
+    reasoning_tokens INTEGER, chunk_count INTEGER, finish_reason TEXT, itl_s BLOB
+);
+CREATE TABLE IF NOT EXISTS health (worker INTEGER, t_s REAL, loop_lag_s REAL, cpu_fraction REAL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+INSERT OR REPLACE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');
+"""
+_INSERT = f"INSERT INTO requests ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """One request as stored: where it sat in the plan, when it went, and what it measured.
+
+    Times are seconds from the plan's start (``time.perf_counter_ns`` based, so comparable across worker
+    processes on one machine).
+    """
+
+    worker: int
+    request_index: int
+    prompt_index: int
+    turn: int
+    scheduled_s: float
+    start_s: float
+    done_s: float | None
+    metrics: RequestMetrics
+    error_kind: str | None = None
+    error_status: int | None = None
+    error_message: str | None = None
+    chunk_count: int = 0
+    finish_reason: str | None = None
+
+    @property
+    def send_lag_s(self) -> float:
+        """How late the request went out against its schedule (the load generator's own health)."""
+        return self.start_s - self.scheduled_s
+
+    def row(self) -> tuple[Any, ...]:
+        m = self.metrics
+        return (
+            self.worker, self.request_index, self.prompt_index, self.turn, self.scheduled_s, self.start_s,
+            self.done_s, self.send_lag_s, int(m.ok), self.error_kind, self.error_status, self.error_message,
+            m.ttft_s, m.first_content_s, m.latency_s, m.tpot_s, m.input_tokens, m.input_token_source,
+            m.output_tokens, m.output_token_source, m.reasoning_tokens, self.chunk_count, self.finish_reason,
+            m.itl_s.astype(np.float32).tobytes() if m.itl_s.size else None,
+        )
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
+class RecordWriter:
+    """Appends records to ``records.sqlite`` in batches from a background thread.
+
+    ``add`` only appends to a list (cheap enough for the event loop's hot path); a batch is handed to the
+    writer thread every ``batch_size`` rows or ``flush_interval_s`` seconds, whichever comes first, and
+    ``close`` writes the rest and waits.
+    """
+
+    def __init__(self, path: str | Path, *, batch_size: int = 256, flush_interval_s: float = 1.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = connect(self.path)
+        self._db.executescript(_CREATE)
+        self._db.commit()
+        self._batch_size = batch_size
+        self._flush_interval_s = flush_interval_s
+        self._last_flush = time.monotonic()
+        self._rows: list[tuple[Any, ...]] = []
+        self._health: list[tuple[Any, ...]] = []
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assay-records")
+        self._pending: Future | None = None
+        self._lock = threading.Lock()
+        self.written = 0
+
+    def add(self, record: RequestRecord) -> None:
+        self._rows.append(record.row())
+        if len(self._rows) >= self._batch_size or time.monotonic() - self._last_flush >= self._flush_interval_s:
+            self.flush()
+
+    def add_health(self, worker: int, t_s: float, loop_lag_s: float, cpu_fraction: float) -> None:
+        self._health.append((worker, t_s, loop_lag_s, cpu_fraction))
+
+    def flush(self) -> None:
+        """Hand the buffered rows to the writer thread (returns at once)."""
+        if not self._rows and not self._health:
+            return
+        rows, health = self._rows, self._health
+        self._rows, self._health = [], []
+        self._last_flush = time.monotonic()
+        self._pending = self._pool.submit(self._write, rows, health)
+
+    def _write(self, rows: list[tuple[Any, ...]], health: list[tuple[Any, ...]]) -> None:
+        with self._lock:
+            if rows:
+                self._db.executemany(_INSERT, rows)
+            if health:
+                self._db.executemany("INSERT INTO health VALUES (?, ?, ?, ?)", health)
+            self._db.commit()
+            self.written += len(rows)
+
+    def close(self) -> None:
+        """Write everything still buffered and close the database."""
+        self.flush()
+        self._pool.shutdown(wait=True)
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> RecordWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def merge_records(target: str | Path, parts: list[Path]) -> None:
+    """Copy the rows of the workers' ``parts`` into ``target`` (one database per plan)."""
+    db = connect(target)
+    db.executescript(_CREATE)
+    cols = ", ".join(_COLUMNS)
+    for i, part in enumerate(parts):
+        db.execute(f"ATTACH DATABASE ? AS part{i}", (str(part),))
+        db.execute(f"INSERT INTO requests ({cols}) SELECT {cols} FROM part{i}.requests ORDER BY id")
+        db.execute(f"INSERT INTO health SELECT * FROM part{i}.health")
+        db.commit()
+        db.execute(f"DETACH DATABASE part{i}")
+    db.commit()
+    db.close()
+
+
+def write_meta(path: str | Path, items: dict[str, str]) -> None:
+    """Set ``meta`` entries (e.g. the plan) of a closed records file."""
+    db = connect(path)
+    try:
+        db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(items.items()))
+        db.commit()
+    finally:
+        db.close()
+
+
+def read_meta(path: str | Path) -> dict[str, str]:
+    db = connect(path)
+    try:
+        return dict(db.execute("SELECT key, value FROM meta").fetchall())
+    finally:
+        db.close()
+
+
+def read_columns(path: str | Path, *, chunk_rows: int = 20_000) -> tuple[RequestColumns, PooledDistribution]:
+    """The per-request columns and the pooled ITL samples of one plan, read in chunks (flat memory)."""
+    db = connect(path)
+    numeric = ("ok", "start_s", "done_s", "send_lag_s", "ttft_s", "latency_s", "tpot_s", "input_tokens",
+               "output_tokens")
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in numeric}
+    errors: Counter[str] = Counter()
+    in_sources: Counter[str] = Counter()
+    out_sources: Counter[str] = Counter()
+    itl = PooledDistribution()
+    try:
+        cursor = db.execute(
+            f"SELECT {', '.join(numeric)}, error_kind, error_status, input_token_source, output_token_source, "
+            "itl_s FROM requests ORDER BY id")
+        while True:
+            rows = cursor.fetchmany(chunk_rows)
+            if not rows:
+                break
+            block = np.array([r[: len(numeric)] for r in rows], dtype=np.float64)  # None → nan
+            for j, name in enumerate(numeric):
+                parts[name].append(block[:, j])
+            for r in rows:
+                kind, status = r[len(numeric)], r[len(numeric) + 1]
+                if kind is not None:
+                    errors[f"{kind} {status}" if status is not None else kind] += 1
+                if r[len(numeric) + 4] is not None:
+                    itl.add(np.frombuffer(r[len(numeric) + 4], dtype=np.float32).astype(np.float64))
+                if r[0]:
+                    in_sources[r[len(numeric) + 2]] += 1
+                    out_sources[r[len(numeric) + 3]] += 1
+    finally:
+        db.close()
+    arrays = {name: (np.concatenate(p) if p else np.empty(0)) for name, p in parts.items()}
+    columns = RequestColumns(
+        ok=arrays["ok"], start_s=arrays["start_s"], done_s=arrays["done_s"], send_lag_s=arrays["send_lag_s"],
+        ttft_s=arrays["ttft_s"], latency_s=arrays["latency_s"], tpot_s=arrays["tpot_s"],
+        input_tokens=arrays["input_tokens"], output_tokens=arrays["output_tokens"], error_kinds=dict(errors),
+        input_token_sources=dict(in_sources), output_token_sources=dict(out_sources),
+    )
+    return columns, itl
+
+
+def read_health(path: str | Path) -> np.ndarray:
+    """(t_s, loop_lag_s, cpu_fraction) samples of the load generator, one row each."""
+    db = connect(path)
+    try:
+        rows = db.execute("SELECT t_s, loop_lag_s, cpu_fraction FROM health").fetchall()
+    finally:
+        db.close()
+    return np.array(rows, dtype=np.float64).reshape(-1, 3)
+
+
+def iter_rows(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Every stored request as a dict (for tools and tests; the blob decoded to a list of seconds)."""
+    db = connect(path)
+    db.row_factory = sqlite3.Row
+    try:
+        for row in db.execute("SELECT * FROM requests ORDER BY id"):
+            item = dict(row)
+            blob = item.pop("itl_s")
+            item["itl_s"] = np.frombuffer(blob, dtype=np.float32).tolist() if blob else []
+            yield item
+    finally:
+        db.close()

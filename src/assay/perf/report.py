@@ -1,0 +1,143 @@
+"""Console tables (like EvalScope's "Benchmarking summary" and "Percentile results") and the JSON files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+import orjson
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from assay.perf.summary import PERCENTILE_METRICS, PlanSummary, percentile_rows
+
+_PERCENTILE_HEADERS = {
+    "ttft_s": "TTFT (s)", "itl_s": "ITL (s)", "tpot_s": "TPOT (s)", "e2e_latency_s": "Latency (s)",
+    "input_tokens": "Input tokens", "output_tokens": "Output tokens", "output_throughput_tps": "Output (tok/s)",
+    "total_throughput_tps": "Total (tok/s)",
+}
+
+
+def _num(value: float | int | None, digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 1000:
+        return f"{int(value)}"
+    return f"{value:.{digits}f}"
+
+
+def summary_table(summary: PlanSummary) -> Table:
+    """The "Benchmarking summary" of one plan."""
+    title = f"Benchmarking summary: {summary.plan}" + (" (interrupted)" if summary.interrupted else "")
+    table = Table(title=title, show_header=True, header_style="bold")
+    table.add_column("Key", style="cyan", no_wrap=True)
+    table.add_column("Value", justify="right")
+    rows: list[tuple[str, str]] = [
+        ("Time taken for tests (s)", _num(summary.duration_s, 3)),
+        ("Number of concurrency", "-" if summary.parallel is None else str(summary.parallel)),
+    ]
+    if summary.rate is not None:
+        rows.append(("Request rate (req/s)", _num(summary.rate, 2)))
+    if summary.workers > 1:
+        rows.append(("Load-generator processes", str(summary.workers)))
+    rows += [
+        ("Total requests", str(summary.total_requests)),
+        ("Succeeded requests", str(summary.succeeded_requests)),
+        ("Failed requests", str(summary.failed_requests)),
+        ("Request throughput (req/s)", _num(summary.request_throughput_rps, 3)),
+    ]
+    if summary.goodput_rps is not None:
+        slo = " ".join(f"{k}={v:g}" for k, v in summary.slo_ms.items())
+        rows.append((f"Goodput (req/s, {slo})", _num(summary.goodput_rps, 3)))
+    rows += [
+        ("Output token throughput (tok/s)", _num(summary.output_throughput_tps, 2)),
+        ("Total token throughput (tok/s)", _num(summary.total_throughput_tps, 2)),
+        ("Average latency (s)", _num(summary.mean_latency_s)),
+        ("Average time to first token (s)", _num(summary.mean_ttft_s)),
+        ("Average time per output token (s)", _num(summary.mean_tpot_s, 5)),
+        ("Average inter-token latency (s)", _num(summary.mean_itl_s, 5)),
+        ("Average input tokens per request", _num(summary.mean_input_tokens, 1)),
+        ("Average output tokens per request", _num(summary.mean_output_tokens, 1)),
+        ("Token counts from (input / output)", f"{summary.input_token_source} / {summary.output_token_source}"),
+    ]
+    for kind, count in sorted(summary.error_kinds.items()):
+        rows.append((f"Errors: {kind}", str(count)))
+    for key, value in rows:
+        table.add_row(key, value)
+    return table
+
+
+def percentile_table(summary: PlanSummary) -> Table:
+    """The "Percentile results" of one plan (ITL pooled over all chunk gaps)."""
+    table = Table(title=f"Percentile results: {summary.plan}", header_style="bold")
+    table.add_column("Percentile", style="cyan")
+    for metric in PERCENTILE_METRICS:
+        table.add_column(_PERCENTILE_HEADERS[metric], justify="right")
+    for row in percentile_rows(summary):
+        cells = [str(row["percentile"]).replace("p", "") + "%"]
+        for metric in PERCENTILE_METRICS:
+            value = row[metric]
+            digits = 1 if metric.endswith("tokens") or metric.endswith("tps") else 4
+            cells.append(_num(value if isinstance(value, (int, float)) else None, digits))
+        table.add_row(*cells)
+    return table
+
+
+def _p(summary: PlanSummary, metric: str, key: str = "p99") -> float | None:
+    return summary.percentiles.get(metric, {}).get(key)
+
+
+def sweep_table(summaries: Sequence[PlanSummary]) -> Table:
+    """One row per plan of a sweep."""
+    table = Table(title="Sweep comparison", header_style="bold")
+    columns: list[tuple[str, Callable[[PlanSummary], str]]] = [
+        ("Conc.", lambda s: "-" if s.parallel is None else str(s.parallel)),
+        ("Rate", lambda s: "-" if s.rate is None else f"{s.rate:g}"),
+        ("Req/s", lambda s: _num(s.request_throughput_rps, 2)),
+        ("Out tok/s", lambda s: _num(s.output_throughput_tps, 1)),
+        ("Avg lat (s)", lambda s: _num(s.mean_latency_s, 3)),
+        ("P99 lat (s)", lambda s: _num(_p(s, "e2e_latency_s"), 3)),
+        ("Avg TTFT (s)", lambda s: _num(s.mean_ttft_s, 3)),
+        ("P99 TTFT (s)", lambda s: _num(_p(s, "ttft_s"), 3)),
+        ("Avg TPOT (s)", lambda s: _num(s.mean_tpot_s, 4)),
+        ("P99 TPOT (s)", lambda s: _num(_p(s, "tpot_s"), 4)),
+        ("Success", lambda s: f"{s.succeeded_requests}/{s.total_requests}"),
+    ]
+    if any(s.goodput_rps is not None for s in summaries):
+        columns.append(("Goodput", lambda s: _num(s.goodput_rps, 2)))
+    for name, _ in columns:
+        table.add_column(name, justify="right")
+    for summary in summaries:
+        table.add_row(*(render(summary) for _, render in columns))
+    return table
+
+
+def warnings_text(summary: PlanSummary) -> Text | None:
+    """The load generator's health warnings, plainly, or None."""
+    if not summary.health.warnings:
+        return None
+    text = Text()
+    for warning in summary.health.warnings:
+        text.append("warning: ", style="bold yellow")
+        text.append(warning + "\n")
+    return text
+
+
+def plan_report(summary: PlanSummary) -> RenderableType:
+    """Everything printed after one plan."""
+    parts: list[RenderableType] = [summary_table(summary), percentile_table(summary)]
+    warning = warnings_text(summary)
+    if warning is not None:
+        parts.append(warning)
+    return Group(*parts)
+
+
+def write_json(path: Path, data: object) -> None:
+    path.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
+
+
+def write_plan_files(plan_dir: Path, summary: PlanSummary) -> None:
+    """``summary.json`` and ``percentiles.json`` of one plan."""
+    write_json(plan_dir / "summary.json", summary.model_dump(mode="json"))
+    write_json(plan_dir / "percentiles.json", percentile_rows(summary))

@@ -1,0 +1,274 @@
+"""``run_perf``: the whole load test, from options to files on disk and tables on the console."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import signal
+import time
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterator
+
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from assay.client import OpenAIClient
+from assay.errors import ModelError
+from assay.perf import charts, report
+from assay.perf.autotune import TuningResult
+from assay.perf.config import PerfConfig
+from assay.perf.datasets import PromptSet, load_prompt_set
+from assay.perf.health import HealthMonitor
+from assay.perf.plans import LoadPlan, build_plans
+from assay.perf.records import RecordWriter, read_columns, read_health, write_meta
+from assay.perf.runner import NS_PER_S, Counters, PlanRun, RequestBuilder
+from assay.perf.summary import PlanSummary, summarize
+from assay.perf.tokenizer import Tokenizer, load_tokenizer
+
+log = logging.getLogger("assay.perf")
+
+RECORDS_FILE = "records.sqlite"
+
+
+@dataclass
+class PerfResult:
+    """What a run produced: its folder, one summary per plan, and whether Ctrl-C cut it short."""
+
+    run_dir: Path
+    summaries: list[PlanSummary] = field(default_factory=list)
+    interrupted: bool = False
+    tuning: TuningResult | None = None
+
+    def plan_dir(self, summary: PlanSummary) -> Path:
+        return self.run_dir / summary.plan
+
+
+@dataclass
+class Setup:
+    """The parts of a run built from its config before any request (shared with worker processes)."""
+
+    config: PerfConfig
+    tokenizer: Tokenizer | None
+    prompts: PromptSet
+    api: str
+
+    @classmethod
+    def from_config(cls, config: PerfConfig) -> Setup:
+        tokenizer = load_tokenizer(config.tokenizer_path) if config.tokenizer_path else None
+        return cls(config, tokenizer, load_prompt_set(config, tokenizer), config.endpoint[1])
+
+    def count_tokens(self) -> Callable[[str], int] | None:
+        tokenizer = self.tokenizer
+        return None if tokenizer is None else (lambda text: len(tokenizer.encode(text)))
+
+    def builder(self, client: OpenAIClient, **generation_update: object) -> RequestBuilder:
+        generation = self.config.generation()
+        if generation_update:
+            generation = generation.model_copy(update=generation_update)
+        return RequestBuilder(client, self.api, generation, self.config.stream, self.prompts)
+
+
+def run_id(config: PerfConfig, now: datetime | None = None) -> str:
+    """``20260129_153000_<name or model>``, safe as a folder name."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d_%H%M%S")
+    label = re.sub(r"[^A-Za-z0-9._-]+", "-", config.name or config.model).strip("-") or "run"
+    return f"{stamp}_{label}"
+
+
+def run_perf(config: PerfConfig, *, console: Console | None = None, run_dir: str | Path | None = None) -> PerfResult:
+    """Run every plan of ``config`` against its server; write records, summaries and charts.
+
+    Prints tables and a progress bar to ``console`` when one is given (the CLI does); returns the summaries
+    either way. Ctrl-C stops sending, keeps what finished and still writes the summaries
+    (``PerfResult.interrupted``). Raises ``AssayError`` subclasses for bad input (bad options, empty
+    prompt sets, an unreachable server or wrong URL path found by the preflight request).
+    """
+    setup = Setup.from_config(config)
+    plans = build_plans(config)
+    folder = Path(run_dir) if run_dir is not None else Path(config.outputs_dir) / "perf" / run_id(config)
+    result = PerfResult(folder)
+    _event_loop_run(_run(setup, plans, result, console))
+    if result.tuning is not None:
+        report.write_json(folder / "sla_auto_tune.json", result.tuning.model_dump(mode="json"))
+    if len(result.summaries) > 1:
+        report.write_json(folder / "sweep.json", [s.model_dump(mode="json") for s in result.summaries])
+        if console is not None:
+            console.print(report.sweep_table(result.summaries))
+        if config.charts:
+            charts.sweep_charts(result.summaries, folder / "sweep.png")
+    if console is not None:
+        console.print(f"results: {folder}")
+    return result
+
+
+def _event_loop_run(coro) -> None:  # noqa: ANN001
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coro)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(coro)
+
+
+@contextmanager
+def _stop_on_sigint(stop: asyncio.Event) -> Iterator[None]:
+    """The first Ctrl-C sets ``stop`` (finish cleanly); a second one interrupts at once."""
+    loop = asyncio.get_running_loop()
+
+    def first() -> None:
+        stop.set()
+        loop.remove_signal_handler(signal.SIGINT)
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, first)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+async def _run(setup: Setup, plans: list[LoadPlan], result: PerfResult, console: Console | None) -> None:
+    config = setup.config
+    stop = asyncio.Event()
+    with _stop_on_sigint(stop):
+        async with OpenAIClient(config.client_config()) as client:
+            if config.test_connection:
+                await preflight(setup, client)
+            # The folder appears only once the server answered, so a mistyped URL leaves nothing behind.
+            result.run_dir.mkdir(parents=True, exist_ok=True)
+            (result.run_dir / "config.yaml").write_text(
+                yaml.safe_dump(config.public_dump(), sort_keys=False), encoding="utf-8")
+            if config.warmup:
+                await _warmup(setup, client, plans[0], stop)
+
+            async def execute(plan: LoadPlan) -> PlanSummary | None:
+                if stop.is_set():
+                    return None
+                summary = await _execute_plan(setup, client, plan, result.run_dir / plan.name, stop, console)
+                result.summaries.append(summary)
+                result.interrupted = result.interrupted or summary.interrupted
+                return summary
+
+            if config.sla_auto_tune:
+                from assay.perf.autotune import auto_tune
+
+                result.tuning = await auto_tune(config, plans[0], execute)
+                if console is not None and result.tuning is not None:
+                    console.print(result.tuning.describe())
+            else:
+                for plan in plans:
+                    if await execute(plan) is None:
+                        break
+    result.interrupted = result.interrupted or stop.is_set()
+
+
+async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan_dir: Path, stop: asyncio.Event,
+                        console: Console | None) -> PlanSummary:
+    """Run one plan (in this loop or in worker processes), then summarise, write and print it."""
+    plan_dir.mkdir(parents=True, exist_ok=True)
+    records = plan_dir / RECORDS_FILE
+    for stale in plan_dir.glob(RECORDS_FILE + "*"):
+        stale.unlink()
+    if setup.config.num_workers > 1:
+        from assay.perf.workers import run_plan_in_workers
+
+        finished = await run_plan_in_workers(setup.config, plan, records, stop, _progress_bar(console, plan))
+    else:
+        finished = await _run_plan_inline(setup, client, plan, records, stop, console)
+    write_meta(records, {"plan": plan.name, "parallel": str(plan.parallel), "rate": str(plan.rate),
+                         "number": str(plan.number), "model": setup.config.model})
+    summary = _summarize(setup, plan, records, interrupted=not finished)
+    report.write_plan_files(plan_dir, summary)
+    if console is not None:
+        console.print(report.plan_report(summary))
+    return summary
+
+
+def _summarize(setup: Setup, plan: LoadPlan, records: Path, *, interrupted: bool) -> PlanSummary:
+    columns, itl = read_columns(records)
+    summary = summarize(plan, columns, itl, slo_ms=dict(setup.config.slo), health_samples=read_health(records),
+                        workers=setup.config.num_workers, interrupted=interrupted)
+    if setup.config.charts:
+        charts.latency_distributions(columns, f"{plan.name}: latency distributions",
+                                     records.parent / "latency_distribution.png")
+    return summary
+
+
+def _progress_bar(console: Console | None, plan: LoadPlan):  # noqa: ANN202
+    if console is None:
+        return None
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("failed {task.fields[failed]}"),
+        TimeElapsedColumn(), console=console, transient=True, refresh_per_second=4,
+    )
+    progress.add_task(plan.name, total=plan.number, failed=0)
+    return progress
+
+
+async def _poll_progress(progress: Progress | None, counters: Counters) -> None:
+    if progress is None:
+        return
+    task_id = progress.task_ids[0]
+    while True:
+        progress.update(task_id, completed=counters.done, failed=counters.failed)
+        await asyncio.sleep(0.25)
+
+
+async def _run_plan_inline(setup: Setup, client: OpenAIClient, plan: LoadPlan, records: Path, stop: asyncio.Event,
+                           console: Console | None) -> bool:
+    writer = RecordWriter(records)
+    origin = time.perf_counter_ns() + NS_PER_S // 50
+    monitor = HealthMonitor(lambda t, lag, cpu: writer.add_health(0, t, lag, cpu), origin_ns=origin)
+    run = PlanRun(plan, client, setup.builder(client), writer, origin, seed=setup.config.seed,
+                  multi_turn=setup.config.multi_turn, count_tokens=setup.count_tokens(), stop=stop)
+    progress = _progress_bar(console, plan)
+    poller = asyncio.ensure_future(_poll_progress(progress, run.progress))
+    monitor.start()
+    try:
+        with progress if progress is not None else nullcontext():
+            return await run.execute()
+    finally:
+        poller.cancel()
+        await monitor.stop()
+        writer.close()
+
+
+async def _warmup(setup: Setup, client: OpenAIClient, first: LoadPlan, stop: asyncio.Event) -> None:
+    """Unrecorded requests so connection set-up and server warm-up stay out of the measurements."""
+    count = setup.config.warmup
+    plan = LoadPlan(number=count, parallel=max(1, min(count, first.parallel or 1)))
+    run = PlanRun(plan, client, setup.builder(client), None, time.perf_counter_ns(), stop=stop)
+    await run.execute()
+    if run.progress.failed == count:
+        log.warning("all %d warm-up requests failed", count)
+
+
+async def preflight(setup: Setup, client: OpenAIClient) -> None:
+    """One short request before the run, so a wrong URL, path, key or model stops it with one clear line."""
+    builder = setup.builder(client, max_tokens=4, min_tokens=None)
+    _, _, body = builder.for_index(0)
+    url = client.config.url_for(builder.api)  # type: ignore[arg-type]
+    completion = await client.send(builder.api, body, capture_errors=True)  # type: ignore[arg-type]
+    error = completion.error
+    if error is None:
+        return
+    if error.kind in ("connect", "connect_timeout"):
+        raise ModelError(f"cannot reach {url}: {error.message}")
+    if error.kind == "malformed":
+        raise ModelError(f"{url} does not answer like an OpenAI-compatible API: {error.message}")
+    if error.kind == "http_status" and error.status in (401, 403):
+        raise ModelError(f"{url} refused the request ({error.message}): check --api-key or --headers")
+    if error.kind == "http_status" and error.status in (404, 405):
+        raise ModelError(f"{url} answered {error.message}: check the URL path and --model")
+    if error.kind == "http_status" and error.status in (400, 422):
+        raise ModelError(f"{url} rejected the request ({error.message}): check --model and the generation options")
+    log.warning("the preflight request failed (%s: %s); going on with the run", error.kind, error.message)

@@ -1,0 +1,238 @@
+"""Executes one load plan in one event loop: drives the shared client, never retries, records every request.
+
+Closed loop: ``parallel`` lanes, each sending its next request when the last one finished. Open loop:
+requests go out at absolute arrival times (drawn up front), at most ``parallel`` in flight; each record
+keeps its scheduled time and how late it actually went out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import orjson
+
+from assay.client import OpenAIClient
+from assay.perf.datasets import Prompt, PromptSet
+from assay.perf.metrics import request_metrics
+from assay.perf.plans import LoadPlan
+from assay.perf.records import RecordWriter, RequestRecord
+from assay.types import Completion, ErrorInfo, GenerationConfig, Timings
+
+log = logging.getLogger("assay.perf")
+
+NS_PER_S = 1_000_000_000
+
+
+async def _sleep_until(due_ns: int) -> None:
+    """Sleep until ``due_ns`` (perf_counter), never waking early.
+
+    The event loop's timers have millisecond resolution and may fire up to a millisecond before the
+    deadline; the remainder is spent yielding to the loop, so other requests keep flowing meanwhile.
+    """
+    wait_s = (due_ns - time.perf_counter_ns()) / NS_PER_S
+    if wait_s > 0.002:
+        await asyncio.sleep(wait_s - 0.001)
+    while time.perf_counter_ns() < due_ns:
+        await asyncio.sleep(0)
+
+
+@dataclass
+class Counters:
+    """Counters the runner bumps as requests finish (read by progress bars)."""
+
+    done: int = 0
+    failed: int = 0
+
+    def add(self, ok: bool) -> None:
+        self.done += 1
+        self.failed += not ok
+
+
+@dataclass
+class RequestBuilder:
+    """Turns prompts into request bodies (serialised once per distinct prompt) for one endpoint."""
+
+    client: OpenAIClient
+    api: str
+    generation: GenerationConfig
+    stream: bool
+    prompts: PromptSet
+    _cache: dict[int, bytes] = field(default_factory=dict)
+
+    def body(self, prompt: Prompt, messages: list[dict[str, Any]] | None = None) -> bytes:
+        content: Any = messages if messages is not None else prompt.messages
+        if self.api == "completions":
+            content = prompt.text if messages is None else "\n".join(
+                m["content"] for m in messages if isinstance(m["content"], str))
+        payload = self.client.build_payload(self.api, content, generation=self.generation,  # type: ignore[arg-type]
+                                            stream=self.stream)
+        return orjson.dumps(payload)
+
+    def for_index(self, index: int) -> tuple[int, Prompt, bytes]:
+        """(prompt index, prompt, body) of request ``index`` (bodies cached for finite prompt sets)."""
+        size = self.prompts.size
+        if size is None:
+            prompt = self.prompts.prompt(index)
+            return index, prompt, self.body(prompt)
+        key = index % size
+        prompt = self.prompts.prompt(key)
+        body = self._cache.get(key)
+        if body is None:
+            body = self._cache[key] = self.body(prompt)
+        return key, prompt, body
+
+
+@dataclass
+class PlanRun:
+    """Everything one event loop needs to execute a plan."""
+
+    plan: LoadPlan
+    client: OpenAIClient
+    builder: RequestBuilder
+    writer: RecordWriter | None
+    origin_ns: int
+    seed: int = 0
+    worker: int = 0
+    workers: int = 1
+    multi_turn: bool = False
+    count_tokens: Callable[[str], int] | None = None
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    progress: Counters = field(default_factory=Counters)
+
+    def global_index(self, local: int) -> int:
+        # Worker k of n takes requests k, k+n, k+2n... of the plan, so prompts are spread the same way
+        # whatever the number of workers.
+        return local * self.workers + self.worker
+
+    def deadline_ns(self) -> int | None:
+        d = self.plan.duration_s
+        return None if d is None else self.origin_ns + int(d * NS_PER_S)
+
+    async def execute(self) -> bool:
+        """Run the plan; True when it ran to the end, False when stopped (Ctrl-C)."""
+        await _sleep_until(self.origin_ns)
+        if self.plan.open_loop:
+            await self._open_loop()
+        else:
+            await self._closed_loop()
+        if self.writer is not None:
+            self.writer.flush()
+        return not self.stop.is_set()
+
+    # ---- the two loops --------------------------------------------------------------------------------
+
+    async def _closed_loop(self) -> None:
+        indices = iter(range(self.plan.number))
+        deadline = self.deadline_ns()
+
+        async def lane() -> None:
+            for local in indices:  # one shared iterator: each index is taken by exactly one lane
+                now = time.perf_counter_ns()
+                if self.stop.is_set() or (deadline is not None and now >= deadline):
+                    return
+                await self._conversation(local, now)
+
+        lanes = [asyncio.ensure_future(lane()) for _ in range(self.plan.parallel or 1)]
+        await self._wait_or_stop(lanes)
+
+    async def _open_loop(self) -> None:
+        offsets = self.plan.arrival_offsets_s(seed=self.seed * 1000 + self.worker)
+        cap = asyncio.Semaphore(self.plan.parallel) if self.plan.parallel else None
+        deadline = self.deadline_ns()
+        in_flight: set[asyncio.Task] = set()
+
+        async def send(local: int, due_ns: int) -> None:
+            try:
+                await self._conversation(local, due_ns)
+            finally:
+                if cap is not None:
+                    cap.release()
+
+        async def schedule() -> None:
+            for local, offset_s in enumerate(offsets):
+                due_ns = self.origin_ns + int(offset_s * NS_PER_S)
+                await _sleep_until(due_ns)
+                if self.stop.is_set() or (deadline is not None and due_ns >= deadline):
+                    return
+                if cap is not None:
+                    await cap.acquire()
+                task = asyncio.ensure_future(send(local, due_ns))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+
+        scheduler = asyncio.ensure_future(schedule())
+        await self._wait_or_stop([scheduler])
+        if in_flight:
+            await self._wait_or_stop(list(in_flight))
+
+    async def _wait_or_stop(self, tasks: list[asyncio.Future]) -> None:
+        """Wait for ``tasks``; on ``stop`` cancel them (their unfinished requests are not recorded)."""
+        stopper = asyncio.ensure_future(self.stop.wait())
+        try:
+            pending = set(tasks)
+            while pending:
+                done, pending = await asyncio.wait(pending | {stopper}, return_when=asyncio.FIRST_COMPLETED)
+                if stopper in done:
+                    for task in pending:
+                        task.cancel()
+                    await asyncio.gather(*pending, return_exceptions=True)
+                    return
+                pending.discard(stopper)
+                for task in done:
+                    if task is not stopper and not task.cancelled() and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
+        finally:
+            stopper.cancel()
+
+    # ---- one request (or one conversation of several turns) -------------------------------------------
+
+    async def _conversation(self, local: int, due_ns: int) -> None:
+        index = self.global_index(local)
+        prompt_index, prompt, body = self.builder.for_index(index)
+        completion = await self._send(body)
+        self._record(index, prompt_index, 0, due_ns, prompt.input_tokens, completion)
+        if not (self.multi_turn and prompt.turns and len(prompt.turns) > 1):
+            return
+        messages = list(prompt.messages)
+        for turn, text in enumerate(prompt.turns[1:], 1):
+            if not completion.ok or self.stop.is_set():
+                return
+            messages += [{"role": "assistant", "content": completion.text}, {"role": "user", "content": text}]
+            due_ns = time.perf_counter_ns()
+            completion = await self._send(self.builder.body(prompt, messages))
+            self._record(index, prompt_index, turn, due_ns, None, completion)
+
+    async def _send(self, body: bytes) -> Completion:
+        try:
+            return await self.builder.client.send(self.builder.api, body, capture_errors=True)  # type: ignore[arg-type]
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a client bug must not end the run; it is recorded
+            log.exception("unexpected error in a request")
+            now = time.perf_counter_ns()
+            return Completion.model_construct(
+                text="", reasoning=None, finish_reason=None, model=None, response_id=None,
+                usage=Completion().usage, timings=Timings(request_start_ns=now, done_ns=now), chunk_count=0,
+                attempts=1, error=ErrorInfo(kind="client_exception", message=f"{exc.__class__.__name__}: {exc}"))
+
+    def _record(self, index: int, prompt_index: int, turn: int, due_ns: int, input_tokens: int | None,
+                completion: Completion) -> None:
+        metrics = request_metrics(completion, input_tokens=input_tokens, count_tokens=self.count_tokens)
+        timings = completion.timings
+        error = completion.error
+        origin = self.origin_ns
+        if self.writer is not None:
+            self.writer.add(RequestRecord(
+                worker=self.worker, request_index=index, prompt_index=prompt_index, turn=turn,
+                scheduled_s=(due_ns - origin) / NS_PER_S, start_s=(timings.request_start_ns - origin) / NS_PER_S,
+                done_s=None if timings.done_ns is None else (timings.done_ns - origin) / NS_PER_S,
+                metrics=metrics, error_kind=error.kind if error else None,
+                error_status=error.status if error else None,
+                error_message=error.message[:500] if error else None,
+                chunk_count=completion.chunk_count, finish_reason=completion.finish_reason,
+            ))
+        self.progress.add(completion.ok)
