@@ -1,3 +1,7 @@
+"""``python -m assay``."""
+
 from assay.cli.main import main
 
-main()
+# Guarded: worker processes started with "spawn" re-import the main module.
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,9 @@
-"""The ``assay`` command line: one group, subcommands built from the config models."""
+"""The ``assay`` command line: one click group, subcommands built from the config models.
+
+Plain click rather than typer: our options are generated from pydantic models, which click takes
+directly, and typer 0.29 vendors its own copy of click, whose exceptions and classes don't mix with
+click's.
+"""
 
 from __future__ import annotations
 
@@ -7,60 +12,48 @@ import sys
 from typing import Any
 
 import click
-import typer
 
 from assay import __version__
 from assay.cli.config_file import load_config_file
 from assay.cli.options import add_options, build_model, cli_values, expand_list_args, model_options
 from assay.errors import AssayError
 
-app = typer.Typer(
-    name="assay",
-    help="How good and how fast is your LLM: load tests, benchmarks, thinking-efficiency analysis.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-)
-
 _NOT_BUILT = {
-    "perf": "load-test an OpenAI-compatible endpoint (TTFT, TPOT, ITL, throughput, goodput)",
-    "eval": "run capability benchmarks against an API model or a local checkpoint",
     "collection": "build and evaluate weighted mixes of benchmarks",
     "think": "thinking-efficiency analysis of reasoning traces",
     "app": "web viewer for evaluation and perf results",
 }
 
 
-def _version_callback(value: bool) -> None:
-    if value:
-        typer.echo(f"assay {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    log_level: str = typer.Option("warning", "--log-level", help="debug, info, warning or error."),
-    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
-                                 help="Print the version and exit."),
-) -> None:
-    """How good and how fast is your LLM."""
-    level = getattr(logging, log_level.upper(), None)
+def _set_log_level(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    level = getattr(logging, value.upper(), None)
     if not isinstance(level, int):
-        raise typer.BadParameter(f"unknown log level {log_level!r}", param_hint="--log-level")
+        raise click.BadParameter(f"unknown log level {value!r}")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    return value
 
 
-def _placeholder(name: str, summary: str) -> None:
-    def command(ctx: typer.Context) -> None:
+def _root_group() -> click.Group:
+    group = click.Group(
+        "assay", no_args_is_help=True,
+        help="How good and how fast is your LLM: load tests, benchmarks, thinking-efficiency analysis.",
+        params=[
+            click.Option(["--log-level"], default="warning", show_default=True, callback=_set_log_level,
+                         expose_value=False, is_eager=True, help="debug, info, warning or error."),
+        ],
+    )
+    return click.version_option(__version__, "--version", prog_name="assay", message="%(prog)s %(version)s")(group)
+
+
+def _placeholder(name: str, summary: str) -> click.Command:
+    def run(args: tuple[str, ...]) -> None:
         raise AssayError(f"`assay {name}` is not built yet in assay {__version__} ({summary})")
 
-    command.__doc__ = f"[not built yet] {summary[0].upper()}{summary[1:]}."
-    app.command(name, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(command)
-
-
-for _name, _summary in _NOT_BUILT.items():
-    _placeholder(_name, _summary)
+    return click.Command(
+        name, callback=run, help=f"[not built yet] {summary[0].upper()}{summary[1:]}.",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        params=[click.Argument(["args"], nargs=-1, type=click.UNPROCESSED)],
+    )
 
 
 def _sim_command() -> click.Command:
@@ -80,10 +73,74 @@ def _sim_command() -> click.Command:
     return add_options(model_options(SimConfig))(command)
 
 
+def _perf_command() -> click.Command:
+    from rich.console import Console
+
+    from assay.perf import PerfConfig, run_perf
+
+    def run(config: str | None, **params: Any) -> None:
+        values = load_config_file(config) if config else {}
+        values.update(cli_values(PerfConfig, params))
+        # Piped or captured output gets room for the wide tables instead of 80 columns of "…".
+        console = Console() if sys.stdout.isatty() else Console(width=200)
+        result = run_perf(build_model(PerfConfig, values), console=console)  # type: ignore[arg-type]
+        if result.interrupted:
+            click.echo(f"interrupted: summaries of what finished are in {result.run_dir}", err=True)
+            sys.exit(130)
+
+    command = click.Command(
+        "perf", callback=run,
+        help="Load-test an OpenAI-compatible endpoint (TTFT, TPOT, ITL, throughput, goodput); "
+             "lists of --parallel/--number/--rate make a sweep.",
+        params=[click.Option(["--config"], default=None, help="YAML/JSON file with these options.")],
+    )
+    return add_options(model_options(PerfConfig, aliases={"number": ["-n"]}))(command)
+
+
+def _eval_command() -> click.Command:
+    from assay.eval.config import TaskConfig
+
+    def run(config: str | None, **params: Any) -> None:
+        from assay.eval.runner import run_task
+
+        values = load_config_file(config) if config else {}
+        values.update(cli_values(TaskConfig, params))
+        run_task(build_model(TaskConfig, values))  # type: ignore[arg-type]
+
+    command = click.Command(
+        "eval", callback=run,
+        help="Run capability benchmarks (gsm8k, math_500, mmlu, ...) against an API model, a local checkpoint "
+             "or the simulator. Flags are TaskConfig's fields; --config reads them from YAML.",
+        params=[click.Option(["--config"], default=None, help="YAML/JSON file with these options.")],
+    )
+    return add_options(model_options(TaskConfig, aliases={"use_cache": ["--resume"]}))(command)
+
+
+def _report_group() -> click.Group:
+    def compare(run_a: str, run_b: str) -> None:
+        from assay.eval.compare import compare_runs, print_comparison
+
+        print_comparison(compare_runs(run_a, run_b))
+
+    group = click.Group("report", help="Read evaluation results.")
+    group.add_command(click.Command(
+        "compare", callback=compare,
+        help="Put two runs side by side (e.g. thinking vs non-thinking): per benchmark, each run's score and "
+             "the paired difference with its 95% interval and p-value, over the samples both answered.",
+        params=[click.Argument(["run_a"]), click.Argument(["run_b"])],
+    ))
+    return group
+
+
 def build_cli() -> click.Group:
     """The whole command tree."""
-    group = typer.main.get_group(app)
+    group = _root_group()
     group.add_command(_sim_command())
+    group.add_command(_eval_command())
+    group.add_command(_report_group())
+    group.add_command(_perf_command())
+    for name, summary in _NOT_BUILT.items():
+        group.add_command(_placeholder(name, summary))
     return group
 
 

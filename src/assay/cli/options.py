@@ -78,18 +78,20 @@ def model_options(
         if name in skip:
             continue
         ctype, multiple, is_json = _click_type(field.annotation)
-        default = field.get_default(call_default_factory=True)
+        default = None if field.is_required() else field.get_default(call_default_factory=True)
         help_text = (field.description or "").strip()
-        if default not in (None, [], {}, "") and not isinstance(default, SecretStr):
+        if field.is_required():
+            help_text += " [required]"
+        elif default not in (None, [], {}, "") and not isinstance(default, SecretStr):
             shown = json.dumps(default) if isinstance(default, (dict, list)) else default
             help_text += f" [default: {shown}]"
         names = [flag_name(name), *aliases.get(name, ())]
         if ctype is bool:
             decl = [f"{names[0]}/--no-{names[0][2:]}", *names[1:]]
-            options.append(click.Option(decl, name, default=None, help=help_text))
+            options.append(click.Option([*decl, name], default=None, help=help_text))
             continue
         metavar = "JSON" if is_json else None
-        options.append(click.Option(names, name, type=ctype, multiple=multiple, default=None, help=help_text,
+        options.append(click.Option([*names, name], type=ctype, multiple=multiple, default=None, help=help_text,
                                     metavar=metavar))
     return options
 
@@ -177,10 +179,12 @@ def _multi_value_flags(command: click.Command, argv: list[str]) -> set[str]:
     # Walk down the group tree along argv to the command that will parse these options.
     current: click.Command = command
     for token in argv:
-        if isinstance(current, click.Group) and token in current.commands:
-            current = current.commands[token]
+        # Duck-typed, so groups built by other click-based libraries walk too.
+        commands = getattr(current, "commands", None)
+        if isinstance(commands, dict) and token in commands:
+            current = commands[token]
     flags: set[str] = set()
     for param in current.params:
-        if isinstance(param, click.Option) and param.multiple:
+        if getattr(param, "multiple", False) and getattr(param, "opts", None):
             flags.update(param.opts)
     return flags
