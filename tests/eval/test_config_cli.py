@@ -113,7 +113,7 @@ def test_wrong_api_key_is_one_line_and_exit_2(tmp_path):
 
 
 def test_yaml_config_fills_the_same_model(tmp_path):
-    from assay.cli.config_file import load_config_file
+    from assay.utils.config_file import load_config_file
 
     path = tmp_path / "task.yaml"
     path.write_text("model: m\napi_url: http://h:1/v1\ndatasets: [gsm8k]\ngeneration_config:\n  max_tokens: 64\n")

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from assay import __version__
-from assay.cli.config_file import load_config_file
+from assay.utils.config_file import load_config_file
 from assay.cli.options import add_options, build_model, cli_values, expand_list_args, model_options
 from assay.errors import AssayError
 

@@ -19,12 +19,9 @@ import click
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from assay.errors import ConfigError
+from assay.utils.config_file import describe_validation_error, flag_name
 
 _NUMBER = re.compile(r"^-\d+(\.\d*)?$")
-
-
-def flag_name(field: str) -> str:
-    return "--" + field.replace("_", "-")
 
 
 def _strip_optional(annotation: Any) -> Any:
@@ -120,22 +117,6 @@ def build_model(model: type[BaseModel], values: dict[str, Any], *, source: str =
         return model(**values)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, source=source)) from None
-
-
-def describe_validation_error(exc: ValidationError, *, source: str = "option") -> str:
-    """One line naming each bad option and why."""
-    parts = []
-    for err in exc.errors()[:3]:
-        loc = [str(p) for p in err["loc"]]
-        where = flag_name(loc[0]) if source == "option" and loc else ".".join(loc)
-        if len(loc) > 1 and source == "option":
-            where += "." + ".".join(loc[1:])
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
-            message = "unknown key"
-        parts.append(f"{where}: {message}")
-    more = f" (and {len(exc.errors()) - 3} more)" if len(exc.errors()) > 3 else ""
-    return "bad value for " + "; ".join(parts) + more
 
 
 def add_options(options: list[click.Option]) -> Callable[[click.Command], click.Command]:

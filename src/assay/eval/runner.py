@@ -50,10 +50,10 @@ def _as_task(task_cfg: TaskConfig | dict[str, Any] | str | Path) -> TaskConfig:
         return task_cfg
     from pydantic import ValidationError
 
-    from assay.cli.options import describe_validation_error
+    from assay.utils.config_file import describe_validation_error
 
     if isinstance(task_cfg, (str, Path)):
-        from assay.cli.config_file import load_config_file
+        from assay.utils.config_file import load_config_file
 
         task_cfg = load_config_file(task_cfg)
     try:
