@@ -36,6 +36,8 @@ async def run(base_url: str, concurrency: int, requests: int, tokens: int) -> tu
     for i in range(requests):
         queue.put_nowait(i)
     async with OpenAIClient(ClientConfig(base_url=base_url)) as client:
+        # Warm-up: open the connections (TCP set-up is not what we measure) and wake the server.
+        await asyncio.gather(*(client.send("chat", body) for _ in range(concurrency)))
         async def worker() -> None:
             while not queue.empty():
                 queue.get_nowait()
