@@ -1,0 +1,67 @@
+"""IFEval: does the model follow verifiable instructions?
+
+Zhou et al., "Instruction-Following Evaluation for Large Language Models", 2023 (arXiv:2311.07911).
+541 prompts, each carrying one to three instructions a program can check ("answer in fewer than 100
+words", "no commas", "wrap the answer in JSON"). The prompt is sent as is, as one user message; each
+instruction is checked on the answer (``assay.eval.scoring.ifeval``), strictly and loosely (loose also
+accepts the answer without its first or last line, or without markdown asterisks).
+
+Metrics: prompt-level accuracy (all of a prompt's instructions followed) and instruction-level accuracy
+(followed instructions / all instructions, pooled over prompts), each strict and loose. Every score keeps the
+per-instruction verdicts and, in ``metadata["weights"]``, its instruction count, so the report pools the
+instruction-level metrics over instructions rather than averaging per-prompt fractions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from assay.data import HubDataset
+from assay.errors import DatasetError
+from assay.eval.benchmarks.base import Benchmark, register_benchmark
+from assay.eval.scoring.ifeval import build_instruction, grade_response, ifeval_metrics
+from assay.types import Message, Sample, Score
+
+INSTRUCTION_LEVEL = ("inst_level_strict_acc", "inst_level_loose_acc")
+
+
+@register_benchmark("ifeval", task_type="instruction_following", tags=("en", "instruction_following"))
+class IFEval(Benchmark):
+    """IFEval (Zhou et al., 2023): 25 kinds of verifiable instructions, strict and loose accuracy."""
+
+    version = "1"
+    source = HubDataset(hf="google/IFEval", modelscope="opencompass/ifeval", split="train")
+    metrics = ("prompt_level_strict_acc", "inst_level_strict_acc", "prompt_level_loose_acc", "inst_level_loose_acc")
+    main_metric = "prompt_level_strict_acc"
+
+    def sample(self, row: dict[str, Any], subset: str, index: int) -> Sample:
+        ids, kwargs = list(row.get("instruction_id_list") or []), list(row.get("kwargs") or [])
+        if not ids or len(ids) != len(kwargs) or not row.get("prompt"):
+            raise DatasetError(f"ifeval row {index} needs prompt, instruction_id_list and one kwargs per "
+                               f"instruction; got keys {sorted(row)}")
+        # The hub copy gives every instruction every kwarg, None where it does not apply: keep the rest.
+        kwargs = [{key: value for key, value in (k or {}).items() if value is not None} for k in kwargs]
+        for instruction_id, arguments in zip(ids, kwargs):
+            build_instruction(instruction_id, arguments)  # a bad row fails at load, not at scoring
+        return Sample(id=str(row.get("key", index)), subset=subset,
+                      metadata={"question": row["prompt"], "instruction_id_list": ids, "kwargs": kwargs})
+
+    def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
+        return [Message.user(sample.metadata["question"])]
+
+    def score(self, sample: Sample, answer: str) -> Score:
+        results = grade_response(answer, sample.metadata["instruction_id_list"], sample.metadata["kwargs"])
+        return Score(
+            values=ifeval_metrics(results),
+            extracted=answer,
+            explanation="; ".join(f"{r.instruction_id}: strict {'✓' if r.strict else '✗'}, "
+                                  f"loose {'✓' if r.loose else '✗'}" for r in results),
+            metadata={"weights": {metric: len(results) for metric in INSTRUCTION_LEVEL},
+                      "instructions": [{"id": r.instruction_id, "strict": r.strict, "loose": r.loose}
+                                       for r in results]},
+        )
+
+    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+        # Language detection is pure-Python work of some milliseconds: keep it off the event loop.
+        return await asyncio.to_thread(self.score, sample, answer)

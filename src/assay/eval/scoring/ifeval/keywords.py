@@ -1,0 +1,84 @@
+"""Keyword instructions (IFEval group ``keywords``): words that must, must not, or must so often appear.
+
+Matching ignores case. As in the published IFEval scores, a required keyword or a counted keyword matches
+anywhere ("cat" is found in "cats"), while a forbidden word matches only as a whole word (forbidding "cat"
+does not forbid "category").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from assay.eval.scoring.ifeval.base import Instruction, compare, count, instruction, relation, text, words
+
+
+def _occurrences(keyword: str, response: str) -> int:
+    return len(re.findall(re.escape(keyword), response, flags=re.IGNORECASE))
+
+
+@instruction("keywords:existence")
+@dataclass
+class KeywordsExist(Instruction):
+    """Include keywords {keywords} in the response."""
+
+    keywords: Any
+
+    def __post_init__(self) -> None:
+        self.keywords = words(self.keywords, "keywords")
+
+    def check(self, response: str) -> bool:
+        return all(_occurrences(keyword, response) for keyword in self.keywords)
+
+
+@instruction("keywords:frequency")
+@dataclass
+class KeywordFrequency(Instruction):
+    """The word {keyword} should appear {relation} {frequency} times."""
+
+    keyword: Any
+    frequency: Any
+    relation: Any
+
+    def __post_init__(self) -> None:
+        self.keyword = text(self.keyword, "keyword")
+        self.frequency = count(self.frequency, "frequency")
+        self.relation = relation(self.relation, "relation")
+
+    def check(self, response: str) -> bool:
+        return compare(_occurrences(self.keyword, response), self.relation, self.frequency)
+
+
+@instruction("keywords:forbidden_words")
+@dataclass
+class ForbiddenWords(Instruction):
+    """Do not include the words {forbidden_words} in the response."""
+
+    forbidden_words: Any
+
+    def __post_init__(self) -> None:
+        self.forbidden_words = words(self.forbidden_words, "forbidden_words")
+
+    def check(self, response: str) -> bool:
+        return not any(re.search(rf"(?<!\w){re.escape(word.strip())}(?!\w)", response, flags=re.IGNORECASE)
+                       for word in self.forbidden_words)
+
+
+@instruction("keywords:letter_frequency")
+@dataclass
+class LetterFrequency(Instruction):
+    """The letter {letter} should appear {let_relation} {let_frequency} times (either case)."""
+
+    letter: Any
+    let_frequency: Any
+    let_relation: Any
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.letter, str) or len(self.letter) != 1:
+            raise ValueError(f"letter must be one character, not {self.letter!r}")
+        self.let_frequency = count(self.let_frequency, "let_frequency")
+        self.let_relation = relation(self.let_relation, "let_relation")
+
+    def check(self, response: str) -> bool:
+        return compare(response.lower().count(self.letter.lower()), self.let_relation, self.let_frequency)
