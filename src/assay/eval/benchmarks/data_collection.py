@@ -1,0 +1,145 @@
+"""data_collection: evaluate a collection file built by ``assay collection build`` (a weighted mix of benchmarks).
+
+Each line holds a sample as its benchmark rendered it, with the benchmark's name, version, subset, the
+schema path, task type, tags and load settings (see ``assay.collections.CollectionItem``). The prompt is asked
+as saved, so a collection asks the same on any machine; each answer is graded by its own benchmark's scorer.
+Besides the usual per-dataset table, the run writes ``reports/collection.json`` and ``collection.md``: scores by
+task type, metric and dataset, by tag and by schema path, and the overall weighted score.
+
+``dataset_args.data_collection.dataset_id`` is the file (or a hub id holding it); ``subset_list`` keeps only the
+named benchmarks; ``limit`` applies per benchmark.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from assay.data import DatasetLoader, HubDataset
+from assay.errors import ConfigError, DatasetError
+from assay.eval.benchmarks.base import Benchmark, _limit_count, get_benchmark, register_benchmark
+from assay.eval.config import DatasetArgs, TaskConfig
+from assay.eval.filters import apply_filters
+from assay.types import Message, Sample, SampleResult, Score
+
+log = logging.getLogger("assay.eval")
+
+META = "collection"  # the key in Sample.metadata holding a row's collection fields
+
+
+@register_benchmark("data_collection", task_type="collection", tags=("collection",))
+class DataCollection(Benchmark):
+    """A collection file: every row scored by its own benchmark, reported by task type, tag and schema path."""
+
+    version = "1"
+    source = HubDataset(split="test")
+    subsets = ()
+    metrics = ("acc",)
+    protocol_note = "each row asked as saved in the collection and graded by its own benchmark's scorer"
+
+    def __init__(self, args: DatasetArgs | None = None, seed: int = 42) -> None:
+        super().__init__(args, seed)
+        self.subset_list = list(self.args.subset_list or [])
+        self._scorers: dict[str, Benchmark] = {}
+
+    def load(self, loader: DatasetLoader, limit: float | None = None) -> list[Sample]:
+        from assay.collections.item import CollectionItem
+
+        if not self.args.source_override:
+            raise ConfigError("data_collection evaluates a collection file: set dataset_args.data_collection."
+                              "dataset_id to its path or hub id (build one with `assay collection build`)")
+        root = loader.locate(self.name, self.source, self.args.source_override)
+        items = []
+        for number, row in enumerate(loader.rows(root, self.source.split)[0], 1):
+            try:
+                items.append(CollectionItem.model_validate(row))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                raise DatasetError(f"{root}: row {number} is not a collection row ({'.'.join(map(str, first['loc']))}"
+                                   f": {first['msg']}); build collections with `assay collection build`") from None
+        names = list(dict.fromkeys(item.benchmark for item in items))
+        unknown = [name for name in self.subset_list if name not in names]
+        if unknown:
+            raise ConfigError(f"dataset_args.data_collection.subset_list: {', '.join(unknown)} not in the "
+                              f"collection (it has {', '.join(names)})")
+        self.subset_list = self.subset_list or names
+        samples: list[Sample] = []
+        for name in self.subset_list:
+            chosen = [item for item in items if item.benchmark == name]
+            samples += [self._sample(item) for item in chosen[: _limit_count(limit, len(chosen))]]
+        scorers = list(self._scorers.values())
+        self.metrics = tuple(dict.fromkeys(m for b in scorers for m in (b.args.metric_list or b.metrics)))
+        self.heavy_scoring = any(b.heavy_scoring for b in scorers)
+        return samples
+
+    def _sample(self, item: Any) -> Sample:
+        scorer = self._scorer(item.benchmark, item.args, item.benchmark_version)
+        metrics = list(scorer.args.metric_list or scorer.metrics)
+        collection = {
+            "index": item.index, "benchmark": item.benchmark, "benchmark_version": item.benchmark_version,
+            "subset": item.subset, "sample_id": item.sample.id, "task_type": item.task_type, "tags": item.tags,
+            "path": item.path, "weight": item.weight, "args": item.args, "metrics": metrics,
+            "main_metric": scorer.main_metric if scorer.main_metric in metrics else metrics[0],
+        }
+        sample = item.sample.model_copy(update={
+            "id": str(item.index), "subset": item.benchmark, "metadata": {**item.sample.metadata, META: collection}})
+        sample.messages = self.render(sample, [])
+        return sample
+
+    def _scorer(self, benchmark: str, args: dict[str, Any], saved_version: str | None = None) -> Benchmark:
+        key = f"{benchmark}:{sorted(args.items())!r}"
+        if key not in self._scorers:
+            try:
+                cls = get_benchmark(benchmark)
+            except ConfigError:
+                raise DatasetError(f"the collection has rows of {benchmark!r}, which this assay cannot score "
+                                   "(no such benchmark)") from None
+            if saved_version is not None and saved_version != cls.version:
+                log.warning("%s rows were sampled with version %s and are scored with version %s (the prompts "
+                            "are asked as saved)", benchmark, saved_version, cls.version)
+            self._scorers[key] = cls(DatasetArgs(**args), self.seed)
+        return self._scorers[key]
+
+    def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
+        if not sample.messages:
+            raise DatasetError(f"collection row {sample.id} has no prompt messages")
+        return list(sample.messages)
+
+    def _unwrap(self, sample: Sample, answer: str) -> tuple[Benchmark, Sample, str]:
+        """The row's own benchmark, the sample as that benchmark made it, and the answer after its filters."""
+        meta = sample.metadata[META]
+        scorer = self._scorer(meta["benchmark"], meta["args"])
+        original = sample.model_copy(update={
+            "id": meta["sample_id"], "subset": meta["subset"],
+            "metadata": {k: v for k, v in sample.metadata.items() if k != META}})
+        if scorer.args.filters:
+            answer = apply_filters(answer, scorer.args.filters).text
+        return scorer, original, answer
+
+    def score(self, sample: Sample, answer: str) -> Score:
+        scorer, original, answer = self._unwrap(sample, answer)
+        return scorer.score(original, answer)
+
+    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+        scorer, original, answer = self._unwrap(sample, answer)
+        return await scorer.ascore(original, answer, judge)
+
+    def fingerprint(self) -> dict[str, Any]:
+        # A different file at the same path must not be resumed into: its row indices mean other samples.
+        fingerprint = super().fingerprint()
+        path = Path(self.args.source_override or "").expanduser()
+        if self.args.source_override and path.is_file():
+            fingerprint["collection_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return fingerprint
+
+    def extra_reports(self, results: list[SampleResult], folder: Path, task: TaskConfig, show: bool) -> None:
+        from assay.collections.report import build_collection_report, print_collection_report, write_collection_report
+
+        report = build_collection_report(results, model=task.model_name, failures_as_zero=task.ignore_errors)
+        write_collection_report(report, folder)
+        if show:
+            print_collection_report(report)
