@@ -187,7 +187,8 @@ def test_workers_share_the_plan_and_records_merge(scripted, tmp_path, prompts_fi
 
 
 def test_sla_auto_tune_finds_the_highest_passing_concurrency(tmp_path, prompts_file):
-    """A server whose TTFT is 10 ms per request in flight: a 45 ms TTFT SLO holds up to concurrency 4."""
+    """A server whose TTFT is 20 ms per request in flight: a 90 ms TTFT SLO holds up to concurrency 4
+    (10 ms of margin either side, so scheduling noise on 2 shared cores cannot flip a trial)."""
     import asyncio as aio
 
     from .conftest import ScriptedServer
@@ -198,13 +199,13 @@ def test_sla_auto_tune_finds_the_highest_passing_concurrency(tmp_path, prompts_f
         async def _handle(self, request):
             Loaded.in_flight += 1
             try:
-                await aio.sleep(0.01 * Loaded.in_flight)
+                await aio.sleep(0.02 * Loaded.in_flight)
                 return await super()._handle(request)
             finally:
                 Loaded.in_flight -= 1
 
     with Loaded(Script(chunks=2)) as server:
-        result = run_perf(config(server, tmp_path, prompts_file, sla_auto_tune=True, slo=["ttft_ms=45"],
+        result = run_perf(config(server, tmp_path, prompts_file, sla_auto_tune=True, slo=["ttft_ms=90"],
                                  sla_upper_bound=16, sla_requests_per_unit=4, sla_met_fraction=0.9))
     tuning = result.tuning
     assert tuning.best == 4, tuning.trials
@@ -225,3 +226,31 @@ def test_multi_turn_conversations_grow_the_context(scripted, tmp_path):
     last = server.script.seen[-1]["body"]["messages"]
     assert [m["role"] for m in last] == ["user", "assistant", "user", "assistant", "user"]
     assert last[-1]["content"] == "third" and last[1]["content"] == "x x "
+
+
+@pytest.mark.timeout(60)
+def test_sla_auto_tune_finds_the_highest_passing_rate(tmp_path, prompts_file):
+    """A server that answers in 5 ms while requests come at most ~10.5/s (gaps >= 95 ms) and in 60 ms when
+    they come faster: with a 30 ms TTFT SLO the search must settle on a rate of 10 to 10.5 requests/s."""
+    import asyncio as aio
+
+    from .conftest import ScriptedServer
+
+    class RateSensitive(ScriptedServer):
+        last = 0.0
+
+        async def _handle(self, request):
+            now = time.monotonic()
+            gap, RateSensitive.last = now - RateSensitive.last, now
+            await aio.sleep(0.005 if gap >= 1 / 10.5 else 0.06)
+            return await super()._handle(request)
+
+    with RateSensitive(Script(chunks=2)) as server:
+        result = run_perf(config(server, tmp_path, prompts_file, sla_auto_tune=True, sla_variable="rate",
+                                 slo=["ttft_ms=30"], sla_lower_bound=4, sla_upper_bound=64, sla_requests_per_unit=1,
+                                 sla_met_fraction=0.75, rate_distribution="constant", test_connection=False))
+    tuning = result.tuning
+    assert tuning.variable == "rate" and 10 <= tuning.best <= 10.5, tuning.trials
+    assert [(t.value, t.passed) for t in tuning.trials][:3] == [(4, True), (8, True), (16, False)]
+    # Open loop with no --parallel: no concurrency cap, and each trial's plan is a rate plan.
+    assert all(s.rate is not None and s.parallel is None for s in result.summaries)

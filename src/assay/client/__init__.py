@@ -2,6 +2,7 @@
 
 from assay.client.client import OpenAIClient
 from assay.client.config import Api, ClientConfig, split_endpoint_url
+from assay.client.pooling import PoolingApi
 from assay.client.stream import ResponseAccumulator, SSEDecoder
 
-__all__ = ["Api", "ClientConfig", "OpenAIClient", "ResponseAccumulator", "SSEDecoder", "split_endpoint_url"]
+__all__ = ["Api", "ClientConfig", "OpenAIClient", "PoolingApi", "ResponseAccumulator", "SSEDecoder", "split_endpoint_url"]

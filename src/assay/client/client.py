@@ -12,6 +12,7 @@ import aiohttp
 import orjson
 
 from assay.client.config import Api, ClientConfig
+from assay.client.pooling import PoolingApi, embeddings_payload, pooling_url, post_pooling, rerank_payload
 from assay.client.stream import ResponseAccumulator, SSEDecoder
 from assay.errors import (
     ClientError,
@@ -236,6 +237,31 @@ class OpenAIClient:
             raise RequestTimeout(f"request to {url} exceeded the total timeout of {config.total_timeout_s}s") from None
 
 
+    # ---- embeddings and rerank (assay.client.pooling) ------------------------------------------------
+
+    async def embed(self, texts: str | list[str], *, model: str | None = None, capture_errors: bool = False,
+                    **extra: Any) -> Completion:
+        """One ``/embeddings`` request; the ``Completion`` carries timings and ``usage.prompt_tokens``."""
+        payload = embeddings_payload(self._model_name(model), texts, extra)
+        return await self.send_pooling("embeddings", payload, capture_errors=capture_errors)
+
+    async def rerank(self, query: str, documents: list[str], *, model: str | None = None,
+                     capture_errors: bool = False, **extra: Any) -> Completion:
+        """One ``/rerank`` request (Cohere/Jina/vLLM shape); extra fields such as ``top_n`` go in the body."""
+        payload = rerank_payload(self._model_name(model), query, documents, extra)
+        return await self.send_pooling("rerank", payload, capture_errors=capture_errors)
+
+    async def send_pooling(self, api: PoolingApi, payload: dict[str, Any] | bytes, *,
+                           capture_errors: bool = False) -> Completion:
+        """POST a prepared embeddings or rerank body (never retried); failures as in ``send``."""
+        return await _pooling_send(self, api, payload, capture_errors=capture_errors)
+
+    def _model_name(self, model: str | None) -> str:
+        name = model or self.config.model
+        if not name:
+            raise ConfigError("no model name: pass model= or set ClientConfig.model")
+        return name
+
 async def _read_stream(resp: aiohttp.ClientResponse, acc: ResponseAccumulator) -> None:
     decoder = SSEDecoder()
     timings = acc.timings
@@ -318,3 +344,19 @@ def _failed_completion(acc: ResponseAccumulator, exc: ClientError, attempts: int
         timings=timings, chunk_count=acc.chunk_count, attempts=attempts,
         error=ErrorInfo(kind=exc.kind, message=exc.message, status=exc.status),
     )
+
+
+async def _pooling_send(client: OpenAIClient, api: PoolingApi, payload: dict[str, Any] | bytes, *,
+                        capture_errors: bool) -> Completion:
+    """``OpenAIClient.send_pooling``: one attempt (pooling calls are for load tests, which never retry)."""
+    body = payload if isinstance(payload, bytes) else orjson.dumps(payload)
+    started = perf_counter_ns()
+    try:
+        return await post_pooling(client._ensure_session(), pooling_url(client.config.base_url, api), body,
+                                  client._headers, api, total_timeout_s=client.config.total_timeout_s)
+    except ClientError as exc:
+        if not capture_errors:
+            raise
+        acc = ResponseAccumulator(started)
+        acc.timings.request_start_ns = started
+        return _failed_completion(acc, exc, 1)

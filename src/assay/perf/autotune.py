@@ -63,7 +63,9 @@ async def auto_tune(config: PerfConfig, template: LoadPlan,
     def plan_for(value: float) -> LoadPlan:
         k = config.sla_requests_per_unit
         if by_rate:
-            return LoadPlan(number=max(8, math.ceil(value * k)), parallel=template.parallel, rate=value,
+            # The cap is only what --parallel asked for: build_plans' default of 1 would throttle every rate.
+            cap = config.parallel[0] if config.parallel else None
+            return LoadPlan(number=max(8, math.ceil(value * k)), parallel=cap, rate=value,
                             distribution=template.distribution, burstiness=template.burstiness,
                             duration_s=template.duration_s)
         parallel = int(value)

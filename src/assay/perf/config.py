@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -16,7 +17,12 @@ from assay.errors import ConfigError
 from assay.types import GenerationConfig
 
 API_KEY_ENV_VARS = ("ASSAY_API_KEY", "OPENAI_API_KEY")
-DatasetName = Literal["openqa", "line_by_line", "random", "random_vl", "longalpaca", "sharegpt", "custom"]
+DatasetName = Literal["openqa", "line_by_line", "random", "random_vl", "longalpaca", "sharegpt", "custom",
+                      "embedding", "random_embedding", "rerank", "random_rerank"]
+EndpointApi = Literal["chat", "completions", "embeddings", "rerank"]
+# EvalScope's names for the embeddings and rerank APIs, and ours.
+EMBEDDING_APIS = ("openai_embedding", "embedding")
+RERANK_APIS = ("openai_rerank", "rerank")
 SLO_KEYS = ("ttft_ms", "tpot_ms", "e2e_latency_ms")
 _SLO_ALIASES = {"latency_ms": "e2e_latency_ms", "e2el_ms": "e2e_latency_ms", "ttft": "ttft_ms", "tpot": "tpot_ms"}
 
@@ -44,9 +50,11 @@ class PerfConfig(BaseModel):
     # ---- where -----------------------------------------------------------------------------------
     url: str = Field(description="Endpoint URL, e.g. http://127.0.0.1:8801/v1/chat/completions (or the /v1 base).")
     model: str = Field(description="Model name sent in every request.")
-    api: Literal["openai", "openai_chat", "openai_completions"] = Field(
+    api: Literal["openai", "openai_chat", "openai_completions", "openai_embedding", "embedding", "openai_rerank",
+                 "rerank"] = Field(
         default="openai",
-        description="openai: the endpoint the URL names (chat when it names none); openai_chat; openai_completions.")
+        description="openai: the endpoint the URL names (chat when it names none); openai_chat; openai_completions; "
+                    "openai_embedding (/embeddings); openai_rerank (/rerank, Cohere/Jina/vLLM shape).")
     api_key: SecretStr | None = Field(
         default=None, description="API key (else $ASSAY_API_KEY or $OPENAI_API_KEY); never written anywhere.")
     headers: dict[str, str] | list[str] = Field(
@@ -107,6 +115,9 @@ class PerfConfig(BaseModel):
     image_width: int = Field(default=224, ge=8, description="random_vl: image width in pixels.")
     image_height: int = Field(default=224, ge=8, description="random_vl: image height in pixels.")
     image_num: int = Field(default=1, ge=0, description="random_vl: images per request.")
+    num_documents: int = Field(default=10, ge=1, description="random_rerank: documents per query.")
+    document_length_ratio: float = Field(
+        default=5.0, gt=0, description="random_rerank: document length as a multiple of the query's.")
     seed: int = Field(default=0, description="Seed for prompt sampling and arrival times.")
 
     # ---- generation ------------------------------------------------------------------------------------
@@ -126,6 +137,13 @@ class PerfConfig(BaseModel):
     outputs_dir: str = Field(default="outputs", description="Results go to OUTPUTS_DIR/perf/<run-id>/<plan>/.")
     name: str | None = Field(default=None, description="Run name in the run id (default: the model name).")
     charts: bool = Field(default=True, description="Draw PNG charts (needs matplotlib).")
+    wandb_api_key: SecretStr | None = Field(
+        default=None, description="Log summaries and percentiles to Weights & Biases (WANDB_MODE=offline works "
+                                  "without one key); never written anywhere.")
+    swanlab_api_key: SecretStr | None = Field(
+        default=None, description="Log summaries and percentiles to SwanLab (SWANLAB_MODE=offline/local works "
+                                  "without network); never written anywhere.")
+    tracking_project: str = Field(default="assay-perf", description="Project name for --wandb/--swanlab-api-key.")
 
     @field_validator("headers", mode="before")
     @classmethod
@@ -209,6 +227,14 @@ class PerfConfig(BaseModel):
             raise ValueError("sla_lower_bound is larger than sla_upper_bound")
         if self.slo and "tpot_ms" in self.slo and not self.stream:
             raise ValueError("a tpot_ms SLO needs streaming (--stream)")
+        if self.pooling:
+            # One JSON body per request: nothing streams, so there is no TTFT, TPOT or ITL.
+            self.stream = False
+            timed = [k for k in ("ttft_ms", "tpot_ms") if k in self.slo]
+            if timed:
+                raise ValueError(f"--api {self.api} has no first token: use e2e_latency_ms, not {timed[0]}")
+            if self.multi_turn:
+                raise ValueError(f"--multi-turn does not apply to --api {self.api}")
         if self.api_key is None:
             for var in API_KEY_ENV_VARS:
                 if os.environ.get(var):
@@ -219,14 +245,36 @@ class PerfConfig(BaseModel):
     # ---- derived -------------------------------------------------------------------------------------
 
     @property
-    def endpoint(self) -> tuple[str, Literal["chat", "completions"]]:
-        """(base URL, api) from ``url`` and ``api``."""
-        base, named = split_endpoint_url(self.url)
+    def endpoint(self) -> tuple[str, EndpointApi]:
+        """(base URL, api) from ``url`` and ``api``; a URL ending in /embeddings or /rerank names its api."""
+        url = self.url.strip()
+        path = urlsplit(url).path.rstrip("/")
+        named: EndpointApi | None = None
+        if path.endswith("/rerank"):
+            url, named = url.rstrip("/")[: -len("/rerank")], "rerank"
+        elif path.endswith("/embeddings"):
+            named = "embeddings"
+        base, generation_api = split_endpoint_url(url)
+        named = named or generation_api
         if self.api == "openai_chat":
             return base, "chat"
         if self.api == "openai_completions":
             return base, "completions"
+        if self.api in EMBEDDING_APIS:
+            return base, "embeddings"
+        if self.api in RERANK_APIS:
+            return base, "rerank"
         return base, named or "chat"
+
+    @property
+    def pooling(self) -> bool:
+        """True for the embeddings and rerank APIs (one JSON body, no generated tokens)."""
+        return self.api in EMBEDDING_APIS + RERANK_APIS or (
+            self.api == "openai" and self._named_pooling())
+
+    def _named_pooling(self) -> bool:
+        path = urlsplit(self.url.strip()).path.rstrip("/")
+        return path.endswith("/rerank") or path.endswith("/embeddings")
 
     def client_config(self) -> ClientConfig:
         """Connection settings: no retries (a load tester records failures instead)."""
@@ -246,7 +294,7 @@ class PerfConfig(BaseModel):
 
     def public_dump(self) -> dict[str, Any]:
         """The config as written to ``config.yaml``: no API key, no secret-looking headers."""
-        data = self.model_dump(mode="json", exclude={"api_key"})
+        data = self.model_dump(mode="json", exclude={"api_key", "wandb_api_key", "swanlab_api_key"})
         data["headers"] = {k: ("***" if _secret_header(k) else v) for k, v in dict(self.headers).items()}
         return data
 

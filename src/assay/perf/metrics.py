@@ -223,11 +223,16 @@ def plan_duration_s(columns: RequestColumns) -> float:
     return float(finite_done.max() - np.nanmin(columns.start_s))
 
 
-def per_request_rates(columns: RequestColumns) -> tuple[np.ndarray, np.ndarray]:
-    """Each successful request's output tokens/s and (input + output) tokens/s over its own latency."""
+def per_request_rates(columns: RequestColumns, *, generates: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Each successful request's output tokens/s and (input + output) tokens/s over its own latency.
+
+    ``generates=False`` (embeddings, rerank): there are no output tokens, and the total is the input's.
+    """
     ok = columns.ok.astype(bool)
     latency = np.where(ok & (columns.latency_s > 0), columns.latency_s, np.nan)
     output = columns.output_tokens / latency
+    if not generates:
+        return output, columns.input_tokens / latency
     total = (np.nan_to_num(columns.input_tokens) + columns.output_tokens) / latency
     return output, total
 

@@ -10,7 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from assay.perf.summary import PERCENTILE_METRICS, PlanSummary, percentile_rows
+from assay.perf.summary import PERCENTILE_METRICS, POOLING_APIS, PlanSummary, percentile_rows
 
 _PERCENTILE_HEADERS = {
     "ttft_s": "TTFT (s)", "itl_s": "ITL (s)", "tpot_s": "TPOT (s)", "e2e_latency_s": "Latency (s)",
@@ -50,17 +50,27 @@ def summary_table(summary: PlanSummary) -> Table:
     if summary.goodput_rps is not None:
         slo = " ".join(f"{k}={v:g}" for k, v in summary.slo_ms.items())
         rows.append((f"Goodput (req/s, {slo})", _num(summary.goodput_rps, 3)))
-    rows += [
-        ("Output token throughput (tok/s)", _num(summary.output_throughput_tps, 2)),
-        ("Total token throughput (tok/s)", _num(summary.total_throughput_tps, 2)),
-        ("Average latency (s)", _num(summary.mean_latency_s)),
-        ("Average time to first token (s)", _num(summary.mean_ttft_s)),
-        ("Average time per output token (s)", _num(summary.mean_tpot_s, 5)),
-        ("Average inter-token latency (s)", _num(summary.mean_itl_s, 5)),
-        ("Average input tokens per request", _num(summary.mean_input_tokens, 1)),
-        ("Average output tokens per request", _num(summary.mean_output_tokens, 1)),
-        ("Token counts from (input / output)", f"{summary.input_token_source} / {summary.output_token_source}"),
-    ]
+    if summary.api in POOLING_APIS:
+        # Embeddings and rerank: one JSON body each, nothing generated.
+        rows += [
+            ("Input token throughput (tok/s)", _num(summary.input_throughput_tps, 2)),
+            ("Average latency (s)", _num(summary.mean_latency_s)),
+            ("Average input tokens per request", _num(summary.mean_input_tokens, 1)),
+            ("Input token counts from", summary.input_token_source),
+        ]
+    else:
+        rows += [
+            ("Input token throughput (tok/s)", _num(summary.input_throughput_tps, 2)),
+            ("Output token throughput (tok/s)", _num(summary.output_throughput_tps, 2)),
+            ("Total token throughput (tok/s)", _num(summary.total_throughput_tps, 2)),
+            ("Average latency (s)", _num(summary.mean_latency_s)),
+            ("Average time to first token (s)", _num(summary.mean_ttft_s)),
+            ("Average time per output token (s)", _num(summary.mean_tpot_s, 5)),
+            ("Average inter-token latency (s)", _num(summary.mean_itl_s, 5)),
+            ("Average input tokens per request", _num(summary.mean_input_tokens, 1)),
+            ("Average output tokens per request", _num(summary.mean_output_tokens, 1)),
+            ("Token counts from (input / output)", f"{summary.input_token_source} / {summary.output_token_source}"),
+        ]
     for kind, count in sorted(summary.error_kinds.items()):
         rows.append((f"Errors: {kind}", str(count)))
     for key, value in rows:
@@ -72,11 +82,17 @@ def percentile_table(summary: PlanSummary) -> Table:
     """The "Percentile results" of one plan (ITL pooled over all chunk gaps)."""
     table = Table(title=f"Percentile results: {summary.plan}", header_style="bold")
     table.add_column("Percentile", style="cyan")
-    for metric in PERCENTILE_METRICS:
-        table.add_column(_PERCENTILE_HEADERS[metric], justify="right")
-    for row in percentile_rows(summary):
+    rows = percentile_rows(summary)
+    metrics = PERCENTILE_METRICS
+    if summary.api in POOLING_APIS:  # no first token and no output: only latency and input columns
+        metrics = tuple(m for m in metrics if m in ("e2e_latency_s", "input_tokens", "total_throughput_tps"))
+    for metric in metrics:
+        header = _PERCENTILE_HEADERS[metric]
+        table.add_column("Input (tok/s)" if metric == "total_throughput_tps" and summary.api in POOLING_APIS
+                         else header, justify="right")
+    for row in rows:
         cells = [str(row["percentile"]).replace("p", "") + "%"]
-        for metric in PERCENTILE_METRICS:
+        for metric in metrics:
             value = row[metric]
             digits = 1 if metric.endswith("tokens") or metric.endswith("tps") else 4
             cells.append(_num(value if isinstance(value, (int, float)) else None, digits))
@@ -104,6 +120,8 @@ def sweep_table(summaries: Sequence[PlanSummary]) -> Table:
         ("P99 TPOT (s)", lambda s: _num(_p(s, "tpot_s"), 4)),
         ("Success", lambda s: f"{s.succeeded_requests}/{s.total_requests}"),
     ]
+    if any(s.api in POOLING_APIS for s in summaries):
+        columns.insert(3, ("In tok/s", lambda s: _num(s.input_throughput_tps, 1)))
     if any(s.goodput_rps is not None for s in summaries):
         columns.append(("Goodput", lambda s: _num(s.goodput_rps, 2)))
     for name, _ in columns:

@@ -18,8 +18,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from assay.client import OpenAIClient
-from assay.errors import ModelError
-from assay.perf import charts, report
+from assay.client.pooling import pooling_url
+from assay.errors import DatasetError, ModelError
+from assay.perf import charts, report, tracking
 from assay.perf.autotune import TuningResult
 from assay.perf.config import PerfConfig
 from assay.perf.datasets import PromptSet, load_prompt_set
@@ -60,11 +61,19 @@ class Setup:
     @classmethod
     def from_config(cls, config: PerfConfig) -> Setup:
         tokenizer = load_tokenizer(config.tokenizer_path) if config.tokenizer_path else None
-        return cls(config, tokenizer, load_prompt_set(config, tokenizer), config.endpoint[1])
+        prompts = load_prompt_set(config, tokenizer)
+        api = config.endpoint[1]
+        if api == "rerank" and prompts.prompt(0).documents is None:
+            raise DatasetError(f"--api rerank needs queries with documents, which --dataset {prompts.name} has not: "
+                               "use --dataset rerank (a JSONL of {query, documents}) or random_rerank")
+        return cls(config, tokenizer, prompts, api)
 
     def count_tokens(self) -> Callable[[str], int] | None:
+        """Counts answer tokens when the server sends no usage (nothing to count for embeddings/rerank)."""
         tokenizer = self.tokenizer
-        return None if tokenizer is None else (lambda text: len(tokenizer.encode(text)))
+        if tokenizer is None or self.config.pooling:
+            return None
+        return lambda text: len(tokenizer.encode(text))
 
     def builder(self, client: OpenAIClient, **generation_update: object) -> RequestBuilder:
         generation = self.config.generation()
@@ -88,6 +97,7 @@ def run_perf(config: PerfConfig, *, console: Console | None = None, run_dir: str
     (``PerfResult.interrupted``). Raises ``AssayError`` subclasses for bad input (bad options, empty
     prompt sets, an unreachable server or wrong URL path found by the preflight request).
     """
+    tracking.check_installed(config)
     setup = Setup.from_config(config)
     plans = build_plans(config)
     folder = Path(run_dir) if run_dir is not None else Path(config.outputs_dir) / "perf" / run_id(config)
@@ -149,6 +159,7 @@ async def _run(setup: Setup, plans: list[LoadPlan], result: PerfResult, console:
                 yaml.safe_dump(config.public_dump(), sort_keys=False), encoding="utf-8")
             if config.warmup:
                 await _warmup(setup, client, plans[0], stop)
+            trackers = tracking.Trackers(config, result.run_dir, result.run_dir.name)
 
             async def execute(plan: LoadPlan) -> PlanSummary | None:
                 if stop.is_set():
@@ -156,18 +167,22 @@ async def _run(setup: Setup, plans: list[LoadPlan], result: PerfResult, console:
                 summary = await _execute_plan(setup, client, plan, result.run_dir / plan.name, stop, console)
                 result.summaries.append(summary)
                 result.interrupted = result.interrupted or summary.interrupted
+                trackers.log_plan(len(result.summaries) - 1, summary)
                 return summary
 
-            if config.sla_auto_tune:
-                from assay.perf.autotune import auto_tune
+            try:
+                if config.sla_auto_tune:
+                    from assay.perf.autotune import auto_tune
 
-                result.tuning = await auto_tune(config, plans[0], execute)
-                if console is not None and result.tuning is not None:
-                    console.print(result.tuning.describe())
-            else:
-                for plan in plans:
-                    if await execute(plan) is None:
-                        break
+                    result.tuning = await auto_tune(config, plans[0], execute)
+                    if console is not None and result.tuning is not None:
+                        console.print(result.tuning.describe())
+                else:
+                    for plan in plans:
+                        if await execute(plan) is None:
+                            break
+            finally:
+                trackers.finish()
     result.interrupted = result.interrupted or stop.is_set()
 
 
@@ -196,7 +211,7 @@ async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan
 def _summarize(setup: Setup, plan: LoadPlan, records: Path, *, interrupted: bool) -> PlanSummary:
     columns, itl = read_columns(records)
     summary = summarize(plan, columns, itl, slo_ms=dict(setup.config.slo), health_samples=read_health(records),
-                        workers=setup.config.num_workers, interrupted=interrupted)
+                        workers=setup.config.num_workers, interrupted=interrupted, api=setup.api)
     if setup.config.charts:
         charts.latency_distributions(columns, f"{plan.name}: latency distributions",
                                      records.parent / "latency_distribution.png")
@@ -256,8 +271,9 @@ async def preflight(setup: Setup, client: OpenAIClient) -> None:
     """One short request before the run, so a wrong URL, path, key or model stops it with one clear line."""
     builder = setup.builder(client, max_tokens=4, min_tokens=None)
     _, _, body = builder.for_index(0)
-    url = client.config.url_for(builder.api)  # type: ignore[arg-type]
-    completion = await client.send(builder.api, body, capture_errors=True)  # type: ignore[arg-type]
+    url = pooling_url(client.config.base_url, builder.api) if builder.pooling else (  # type: ignore[arg-type]
+        client.config.url_for(builder.api))  # type: ignore[arg-type]
+    completion = await builder.send(body)
     error = completion.error
     if error is None:
         return

@@ -16,6 +16,8 @@ from typing import Any, Callable
 import orjson
 
 from assay.client import OpenAIClient
+from assay.client.pooling import embeddings_payload, rerank_payload
+from assay.errors import DatasetError
 from assay.perf.datasets import Prompt, PromptSet
 from assay.perf.metrics import request_metrics
 from assay.perf.plans import LoadPlan
@@ -63,7 +65,20 @@ class RequestBuilder:
     prompts: PromptSet
     _cache: dict[int, bytes] = field(default_factory=dict)
 
+    @property
+    def pooling(self) -> bool:
+        """Embeddings or rerank: one JSON body per request, no generation settings."""
+        return self.api in ("embeddings", "rerank")
+
+    async def send(self, body: bytes) -> Completion:
+        """Send one prepared body to the endpoint; failures come back recorded in the ``Completion``."""
+        if self.pooling:
+            return await self.client.send_pooling(self.api, body, capture_errors=True)  # type: ignore[arg-type]
+        return await self.client.send(self.api, body, capture_errors=True)  # type: ignore[arg-type]
+
     def body(self, prompt: Prompt, messages: list[dict[str, Any]] | None = None) -> bytes:
+        if self.pooling:
+            return orjson.dumps(self._pooling_payload(prompt))
         content: Any = messages if messages is not None else prompt.messages
         if self.api == "completions":
             content = prompt.text if messages is None else "\n".join(
@@ -71,6 +86,15 @@ class RequestBuilder:
         payload = self.client.build_payload(self.api, content, generation=self.generation,  # type: ignore[arg-type]
                                             stream=self.stream)
         return orjson.dumps(payload)
+
+    def _pooling_payload(self, prompt: Prompt) -> dict[str, Any]:
+        model = self.client.config.model or ""
+        extra = self.generation.extra_body
+        if self.api == "embeddings":
+            return embeddings_payload(model, prompt.text, extra)
+        if prompt.documents is None:
+            raise DatasetError("--api rerank needs a query with documents: use --dataset rerank or random_rerank")
+        return rerank_payload(model, prompt.text, prompt.documents, extra)
 
     def for_index(self, index: int) -> tuple[int, Prompt, bytes]:
         """(prompt index, prompt, body) of request ``index`` (bodies cached for finite prompt sets)."""
@@ -208,7 +232,7 @@ class PlanRun:
 
     async def _send(self, body: bytes) -> Completion:
         try:
-            return await self.builder.client.send(self.builder.api, body, capture_errors=True)  # type: ignore[arg-type]
+            return await self.builder.send(body)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a client bug must not end the run; it is recorded

@@ -27,6 +27,8 @@ PERCENTILE_METRICS = (
     "ttft_s", "itl_s", "tpot_s", "e2e_latency_s", "input_tokens", "output_tokens", "output_throughput_tps",
     "total_throughput_tps",
 )
+# Embeddings and rerank generate nothing: no first token, no output tokens.
+POOLING_APIS = ("embeddings", "rerank")
 
 
 class ClientHealth(BaseModel):
@@ -45,6 +47,7 @@ class PlanSummary(BaseModel):
     """The results of one load plan. Times in seconds unless the name says otherwise."""
 
     plan: str
+    api: str = "chat"
     parallel: int | None
     rate: float | None
     number: int
@@ -56,6 +59,7 @@ class PlanSummary(BaseModel):
     failed_requests: int
     error_kinds: dict[str, int] = Field(default_factory=dict)
     request_throughput_rps: float
+    input_throughput_tps: float | None = None
     output_throughput_tps: float | None
     total_throughput_tps: float | None
     goodput_rps: float | None = None
@@ -89,8 +93,13 @@ def summarize(
     health_samples: np.ndarray | None = None,
     workers: int = 1,
     interrupted: bool = False,
+    api: str = "chat",
 ) -> PlanSummary:
-    """The summary of one plan from its per-request columns (pure: no I/O)."""
+    """The summary of one plan from its per-request columns (pure: no I/O).
+
+    For ``api`` embeddings or rerank nothing is generated: total token throughput is the input's.
+    """
+    generates = api not in POOLING_APIS
     ok = columns.ok.astype(bool)
     succeeded = int(ok.sum())
     duration = plan_duration_s(columns)
@@ -102,7 +111,7 @@ def summarize(
     total_out = int(np.nansum(out_tokens)) if have_out else 0
     total_in = int(np.nansum(in_tokens)) if have_in else 0
     ok_only = {name: np.where(ok, getattr(columns, name), np.nan) for name in ("ttft_s", "tpot_s", "latency_s")}
-    out_rate, total_rate = per_request_rates(columns)
+    out_rate, total_rate = per_request_rates(columns, generates=generates)
     goodput = None
     if slo_ms:
         goodput = per_s(float(goodput_mask(columns, slo_ms).sum()))
@@ -120,12 +129,13 @@ def summarize(
         "total_throughput_tps": percentiles(total_rate),
     }
     return PlanSummary(
-        plan=plan.name, parallel=plan.parallel, rate=plan.rate, number=plan.number, workers=workers,
+        plan=plan.name, api=api, parallel=plan.parallel, rate=plan.rate, number=plan.number, workers=workers,
         interrupted=interrupted, duration_s=duration, total_requests=columns.total, succeeded_requests=succeeded,
         failed_requests=columns.total - succeeded, error_kinds=columns.error_kinds,
         request_throughput_rps=per_s(succeeded),
+        input_throughput_tps=per_s(total_in) if have_in else None,
         output_throughput_tps=per_s(total_out) if have_out else None,
-        total_throughput_tps=per_s(total_in + total_out) if have_out else None,
+        total_throughput_tps=per_s(total_in + total_out) if have_out or (have_in and not generates) else None,
         goodput_rps=goodput, slo_ms=dict(slo_ms or {}),
         mean_ttft_s=finite_mean(ok_only["ttft_s"]), median_ttft_s=table["ttft_s"]["p50"],
         mean_tpot_s=finite_mean(ok_only["tpot_s"]), median_tpot_s=table["tpot_s"]["p50"],
@@ -145,11 +155,11 @@ def summarize(
 
 
 def summarize_records(plan: LoadPlan, records: str | Path, *, slo_ms: dict[str, float] | None = None,
-                      workers: int = 1, interrupted: bool = False) -> PlanSummary:
+                      workers: int = 1, interrupted: bool = False, api: str = "chat") -> PlanSummary:
     """Read a plan's ``records.sqlite`` and summarise it (flat memory for any number of requests)."""
     columns, itl = read_columns(records)
     return summarize(plan, columns, itl, slo_ms=slo_ms, health_samples=read_health(records), workers=workers,
-                     interrupted=interrupted)
+                     interrupted=interrupted, api=api)
 
 
 def percentile_rows(summary: PlanSummary) -> list[dict[str, float | None | str]]:

@@ -4,7 +4,8 @@ It runs on aiohttp's low-level ``web.Server``: five fixed routes need no router,
 connection handler can note when each request's bytes arrived (see ``_StampingHandler``).
 
 Routes: ``POST /v1/chat/completions``, ``POST /v1/completions``, ``GET /v1/models``, ``GET /health`` and
-``GET /sim/stats`` (counters for tests and benchmarks). Anything else is a 404 with an OpenAI error
+``GET /sim/stats`` (counters for tests and benchmarks); ``POST /v1/embeddings``, ``/v1/rerank`` and
+``/rerank`` (see ``assay.sim.pooling``). Anything else is a 404 with an OpenAI error
 object. With ``api_key`` set, every ``/v1`` route needs ``Authorization: Bearer KEY``.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from assay.sim import pooling
 from assay.sim.answers import Answer, AnswerMaker
 from assay.sim.config import SimConfig
 from assay.sim.faults import FAULT_HEADER, RETRY_AFTER_S, FaultPicker, UnknownFault
@@ -121,6 +123,9 @@ def build_server(state: SimState) -> web.Server:
         "/v1/chat/completions": ("POST", functools.partial(_generate, state, "chat")),
         "/v1/completions": ("POST", functools.partial(_generate, state, "completions")),
         "/v1/models": ("GET", functools.partial(models, state)),
+        "/v1/embeddings": ("POST", functools.partial(_pooling, state, pooling.embeddings)),
+        "/v1/rerank": ("POST", functools.partial(_pooling, state, pooling.rerank)),
+        "/rerank": ("POST", functools.partial(_pooling, state, pooling.rerank)),
         "/health": ("GET", health),
         "/sim/stats": ("GET", functools.partial(stats, state)),
     }
@@ -174,6 +179,16 @@ async def models(state: SimState, request: web.BaseRequest) -> web.Response:
         return denied
     model = {"id": state.config.model, "object": "model", "created": 0, "owned_by": "assay-sim"}
     return _json({"object": "list", "data": [model]})
+
+
+async def _pooling(state: SimState, handler: Any, request: web.BaseRequest) -> web.Response:
+    """Embeddings and rerank (``assay.sim.pooling``), timed from the arrival of the whole body."""
+    state.requests_total += 1
+    denied = _denied(state, request)
+    if denied is not None:
+        return denied
+    await request.read()
+    return await handler(state, request, arrival=_arrival(request))
 
 
 async def _generate(state: SimState, endpoint: Endpoint, request: web.BaseRequest) -> web.StreamResponse:

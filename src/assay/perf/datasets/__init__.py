@@ -20,12 +20,14 @@ class Prompt:
     """What one request sends.
 
     ``turns`` holds the user turns of a conversation (``messages`` is the first request of it);
-    ``input_tokens`` is the prompt's length when the prompt set knows it exactly (random prompts).
+    ``input_tokens`` is the prompt's length when the prompt set knows it exactly (random prompts);
+    ``documents`` are what a rerank request ranks against the query (the prompt's text).
     """
 
     messages: list[dict[str, Any]]
     input_tokens: int | None = None
     turns: list[str] | None = None
+    documents: list[str] | None = None
 
     @property
     def text(self) -> str:
@@ -79,7 +81,7 @@ def register_prompt_set(name: str) -> Callable[[Loader], Loader]:
 
 def load_prompt_set(config: PerfConfig, tokenizer: Tokenizer | None) -> PromptSet:
     """The prompt set the config names (``--prompt`` overrides ``--dataset``)."""
-    from assay.perf.datasets import files, synthetic  # noqa: F401 - registers the loaders
+    from assay.perf.datasets import files, pooling, synthetic  # noqa: F401 - registers the loaders
 
     if config.prompt:
         return ListPromptSet("prompt", [Prompt([{"role": "user", "content": config.prompt}])])
@@ -91,7 +93,7 @@ def load_prompt_set(config: PerfConfig, tokenizer: Tokenizer | None) -> PromptSe
 
 
 def prompt_set_names() -> list[str]:
-    from assay.perf.datasets import files, synthetic  # noqa: F401
+    from assay.perf.datasets import files, pooling, synthetic  # noqa: F401
 
     return sorted(_LOADERS)
 
