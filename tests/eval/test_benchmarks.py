@@ -108,3 +108,23 @@ def test_math_scores_equivalent_forms():
 def test_filters(text, filters, expected, unfinished):
     result = apply_filters(text, filters)
     assert (result.text, result.unfinished_reasoning) == (expected, unfinished)
+
+
+def test_mmlu_pro_follows_the_published_protocol():
+    """MMLU-Pro: 5 CoT shots of the same category from the validation split, 'The answer is (X)' extracted
+    from the last marker; the protocol is written next to the score."""
+    from assay.eval.benchmarks.common import score_choice
+    from assay.eval.config import DatasetArgs
+
+    benchmark = get_benchmark("mmlu_pro")(DatasetArgs())
+    assert benchmark.few_shot_num == 5 and benchmark.few_shot_split == "validation"
+    assert "validation split" in benchmark.protocol() and benchmark.protocol().startswith("5-shot")
+    answer = "The answer is (A) says the example, but checking again... The answer is (C)."
+    assert score_choice(answer, "C", 10).values["acc"] == 1.0
+
+
+def test_mmlu_protocol_names_its_shots():
+    from assay.eval.config import DatasetArgs
+
+    assert get_benchmark("mmlu")(DatasetArgs(few_shot_num=5)).protocol().startswith("5-shot; simple-evals")
+    assert get_benchmark("gpqa_diamond")(DatasetArgs()).protocol().endswith("options shuffled (seeded)")

@@ -99,17 +99,57 @@ def test_server_down_is_one_line_and_exit_2(tmp_path):
 
 
 def test_wrong_api_key_is_one_line_and_exit_2(tmp_path):
-    pytest.importorskip("assay.sim")
+    """openai_api against a simulator that wants a key: a wrong key stops the run with one line, exit 2."""
+    sim = pytest.importorskip("assay.sim")
     from .conftest import FIXTURES
 
-    replay = tmp_path / "r.jsonl"
-    replay.write_text("")
-    model_args = f'{{"replay_path": "{replay}", "api_key": "right-key"}}'
-    result = _assay("eval", "--eval-type", "sim", "--model", "m", "--model-args", model_args,
-                    "--datasets", "gsm8k", "--dataset-args", f'{{"gsm8k": {{"dataset_id": "{FIXTURES / "gsm8k"}"}}}}',
-                    "--work-dir", str(tmp_path), "--api-key", "wrong-key")
-    # The sim backend uses its own key; a wrong key is checked against a served endpoint below.
-    assert result.returncode in (0, 2)
+    with sim.SimProcess(sim.SimConfig(port=0, api_key="right-key", latency_model="fixed", ttft_ms=0, itl_ms=0)) as server:
+        result = _assay("eval", "--eval-type", "openai_api", "--api-url", server.base_url, "--model", "m",
+                        "--api-key", "wrong-key", "--datasets", "gsm8k",
+                        "--dataset-args", f'{{"gsm8k": {{"dataset_id": "{FIXTURES / "gsm8k"}"}}}}',
+                        "--work-dir", str(tmp_path))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "401" in lines[0], result.stderr
+    assert "check --api-url, --api-key and --model" in lines[0] and "Traceback" not in result.stderr
+    assert "wrong-key" not in result.stderr
+
+
+def test_evalscope_names_are_accepted():
+    """Every EvalScope name issue 9 lists: eval_type aliases, all dataset_args keys, the top-level fields."""
+    every_key = {"dataset_id": "/data/gsm8k", "local_path": "/data/gsm8k", "subset_list": ["main"],
+                 "few_shot_num": 0, "few_shot_random": False, "prompt_template": "{question}",
+                 "system_prompt": "Be brief.", "filters": {"remove_until": "</think>", "regex": "(\\d+)"},
+                 "metric_list": ["acc"], "shuffle_choices": True, "extra_params": {"anything": 1}}
+    task = TaskConfig(
+        model="m", api_url="http://h:1/v1/chat/completions", eval_type="openai_api", datasets=["gsm8k"],
+        dataset_args={"gsm8k": every_key}, dataset_dir="/data", dataset_hub="modelscope", use_cache="/runs/r1",
+        ignore_errors=True, repeats=3, judge_strategy="rule", judge_worker_num=4,
+        judge_model_args={"model_id": "qwen", "api_url": "http://j:1/v1", "api_key": "sk-judge"})
+    assert task.args_for("gsm8k").model_dump(exclude_unset=True) == every_key
+    assert (task.dataset_dir, task.dataset_hub, task.use_cache, task.ignore_errors, task.repeats) == \
+        ("/data", "modelscope", "/runs/r1", True, 3)
+    assert "sk-judge" not in repr(task.public_dict())
+    assert TaskConfig(eval_type="service", api_url="http://h:1/v1").eval_type == "openai_api"
+    assert TaskConfig(eval_type="mock_llm", generation_config={"n": 5}).repeats == 5
+
+
+@pytest.mark.parametrize("values,key", [
+    ({"eval_type": "sim", "datasets": ["gsm8k"], "dataset_arg": {}}, "dataset_arg"),
+    ({"eval_type": "sim", "datasets": ["gsm8k"], "generation_config": {"max_token": 5}}, "max_token"),
+    ({"eval_type": "sim", "datasets": ["gsm8k"], "dataset_args": {"gsm8k": {"subsets": ["main"]}}}, "subsets"),
+])
+def test_unknown_keys_are_an_error_naming_the_key(values, key, tmp_path):
+    from assay.eval import run_task
+
+    with pytest.raises(ConfigError, match=key):
+        run_task(values, show=False)
+    path = tmp_path / "task.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(values))
+    result = _assay("eval", "--config", str(path), "--work-dir", str(tmp_path))
+    assert result.returncode == 2 and (key in result.stderr or key.replace("_", "-") in result.stderr) and result.stderr.count("\n") == 1
 
 
 def test_yaml_config_fills_the_same_model(tmp_path):

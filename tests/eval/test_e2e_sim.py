@@ -119,3 +119,67 @@ def test_report_compare_pairs_samples(tmp_path, make_replay):
     bad = _run(tmp_path / "b", make_replay(samples, [wrong_answer(s, "mcq") for s in samples], "b.jsonl"), ["mmlu"])
     [comparison] = compare_runs(good.run_dir, bad.run_dir)
     assert (comparison.num, comparison.score_a, comparison.score_b, comparison.difference) == (3, 1.0, 0.0, -1.0)
+
+
+def test_competition_math_by_level_from_the_hub_layout(tmp_path, make_replay):
+    """MATH (competition_math): the hub copy has a folder per subject; reported per level; a mix scores exactly."""
+    args = {"dataset_id": str(FIXTURES / "competition_math"), "subset_list": ["Level 1", "Level 2", "Level 3"]}
+    samples = load_samples("competition_math", **args)
+    assert [(s.subset, s.target) for s in samples] == [
+        ("Level 1", "5"), ("Level 1", "9"), ("Level 2", "\\frac{1}{2}"), ("Level 3", "2\\sqrt{2}"),
+        ("Level 3", "(-1,1)")]
+    # Equivalent forms a model writes are right; one wrong answer on Level 3.
+    responses = ["The answer is \\boxed{5}.", "So the area is $\\boxed{9 \\text{ square units}}$.",
+                 "Thus $x = \\boxed{0.5}$.", "We get \\boxed{\\sqrt{8}}", "\\boxed{[-1, 1]}"]
+    task = TaskConfig(eval_type="sim", model="m", model_args=sim_args(make_replay(samples, responses)),
+                      datasets=["competition_math"], dataset_args={"competition_math": args},
+                      work_dir=str(tmp_path))
+    report = run_task(task, show=False).reports["competition_math"]
+    assert report.num == 5 and report.score == pytest.approx(4 / 5) and report.failed_samples == 0
+    assert {s.name: s.metrics["acc"].score for s in report.subsets} == {"Level 1": 1.0, "Level 2": 1.0,
+                                                                        "Level 3": 0.5}
+    assert "math-verify" in report.protocol
+
+
+def test_every_score_has_its_stderr_and_protocol_in_the_report_json(tmp_path, make_replay):
+    import orjson
+
+    samples = load_samples("mmlu", **FIXTURE_ARGS["mmlu"])
+    responses = [gold_answer(samples[0], "mcq"), wrong_answer(samples[1], "mcq"), gold_answer(samples[2], "mcq")]
+    run = _run(tmp_path, make_replay(samples, responses), ["mmlu"]).run_dir
+    report = orjson.loads((run / "reports" / "mmlu.json").read_bytes())
+    assert report["protocol"].startswith("0-shot; simple-evals CoT prompt")
+    for metric in report["metrics"].values():
+        assert metric["stderr"] is not None and metric["ci95"] is not None
+    assert "mmlu protocol: 0-shot" in (run / "reports" / "report.md").read_text()
+
+
+def test_report_compare_says_whether_the_difference_exceeds_the_noise(tmp_path, make_replay):
+    from assay.eval.compare import compare_runs
+
+    samples = load_samples("mmlu", **FIXTURE_ARGS["mmlu"])
+    first = [gold_answer(s, "mcq") for s in samples]
+    second = [gold_answer(samples[0], "mcq"), wrong_answer(samples[1], "mcq"), gold_answer(samples[2], "mcq")]
+    a = _run(tmp_path / "a", make_replay(samples, first, "a.jsonl"), ["mmlu"]).run_dir
+    b = _run(tmp_path / "b", make_replay(samples, second, "b.jsonl"), ["mmlu"]).run_dir
+    [close] = compare_runs(a, b)
+    assert close.difference == pytest.approx(-1 / 3) and not close.significant
+    assert close.verdict == "within the noise"
+    c = _run(tmp_path / "c", make_replay(samples, [wrong_answer(s, "mcq") for s in samples], "c.jsonl"),
+             ["mmlu"]).run_dir
+    [far] = compare_runs(a, c)
+    assert far.difference == -1.0 and far.significant and far.verdict.startswith("A is better")
+
+
+def test_report_compare_on_the_command_line(tmp_path, make_replay):
+    import os
+    import subprocess
+    import sys
+
+    samples = load_samples("mmlu", **FIXTURE_ARGS["mmlu"])
+    a = _run(tmp_path / "a", make_replay(samples, [gold_answer(s, "mcq") for s in samples], "a.jsonl"), ["mmlu"])
+    result = subprocess.run([sys.executable, "-m", "assay", "report", "compare", str(a.run_dir), str(a.run_dir)],
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    assert "within the noise" in result.stdout and "paired bootstrap" in result.stdout

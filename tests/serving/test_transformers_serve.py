@@ -69,16 +69,17 @@ finish_reason key), and the last frame is `{"choices": [{"finish_reason": "lengt
 
 Parameters: `max_tokens` and `max_completion_tokens` both set max_new_tokens (exactly respected;
 finish_reason "length" when reached). `seed` reseeds torch (same seed -> same text, when requests do
-not overlap). `temperature: 0` switches to greedy. `stop` works, and the stop string is kept in the
-text. `n` is ignored (one choice, warning logged). A field outside the OpenAI request schema -> 422
+not overlap). `temperature: 0` switches to greedy. `stop` works (finish_reason "stop"), but the text is
+not cut at the stop string: the whole token that completed it is kept, stop string included. `n` is
+ignored (one choice, warning logged). A field outside the OpenAI request schema -> 422
 `{"detail": "Unexpected fields in the request: {...}"}`; an invalid JSON body -> 422 (FastAPI's
 `{"detail": [...]}`, not OpenAI's `{"error": {...}}`). `max_tokens: 0` or negative -> HTTP 500 with a
 plain-text body "Internal Server Error"; after such a 500 the server may drop the keep-alive
 connection, so a pooled client's next request can fail with "Connection reset by peer".
 
-Speed on this machine (2 CPU cores): start-up ~10 s (log: `INFO: Uvicorn running...` is not printed at
-the default level; poll /health), ~2.7 ms per token for one stream; concurrent requests are served in
-parallel (each generation runs in its own thread).
+Speed on this machine (2 CPU cores): start-up ~10 s (the model loads before the port opens: poll
+/health), ~2.7 ms per token for one stream; concurrent requests are served in parallel (each generation
+runs in its own thread).
 """
 
 from __future__ import annotations

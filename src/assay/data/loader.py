@@ -64,40 +64,64 @@ class DatasetLoader:
         repo = override or (source.modelscope if self.hub == "modelscope" else source.hf)
         if self.hub == "local" or not repo:
             raise DatasetError(self._missing(benchmark, "no local copy and dataset_hub is local"))
-        if self.hub == "modelscope":
-            return self._download_modelscope(benchmark, repo)
-        return self._download_hf(benchmark, repo)
-
-    def _download_hf(self, benchmark: str, repo: str) -> Path:
+        # The cache first, with no network at all: a prefetched dataset never touches the hub again.
+        cached = hub_download(self.hub, repo, self.cache_dir, local_only=True)
+        if cached is not None:
+            return cached
+        if _offline():
+            raise DatasetError(self._missing(benchmark, f"{repo} is not cached and HF_HUB_OFFLINE is set"))
         try:
-            from huggingface_hub import snapshot_download
-        except ImportError:
-            raise DatasetError(self._missing(benchmark, "huggingface_hub is not installed")) from None
-        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-        try:
-            path = snapshot_download(
-                repo, repo_type="dataset", cache_dir=str(self.cache_dir / "huggingface"), local_files_only=offline,
-                allow_patterns=["*.json", "*.jsonl", "*.jsonl.gz", "*.csv", "*.parquet", "*.md"],
-            )
-        except Exception as exc:  # the hub raises many kinds; all mean "not available here"
+            path = hub_download(self.hub, repo, self.cache_dir, local_only=False)
+        except ImportError as exc:
+            raise DatasetError(self._missing(benchmark, f"{exc.name or 'the hub client'} is not installed "
+                                                        "(pip install 'assay[hub]')")) from None
+        except Exception as exc:  # the hubs raise many kinds; all mean "not available here"
             raise DatasetError(self._missing(benchmark, f"{repo} is not cached and could not be downloaded "
                                                         f"({exc.__class__.__name__})")) from None
-        return Path(path)
-
-    def _download_modelscope(self, benchmark: str, repo: str) -> Path:
-        try:
-            from modelscope import snapshot_download
-        except ImportError:
-            raise DatasetError(self._missing(benchmark, "modelscope is not installed (pip install modelscope)")) from None
-        try:
-            path = snapshot_download(repo, repo_type="dataset", cache_dir=str(self.cache_dir / "modelscope"))
-        except Exception as exc:  # as above
-            raise DatasetError(self._missing(benchmark, f"{repo} could not be downloaded ({exc.__class__.__name__})"))
-        return Path(path)
+        assert path is not None
+        return path
 
     def _missing(self, benchmark: str, why: str) -> str:
-        return (f"dataset {benchmark!r} is not available: {why}; point dataset_args.{benchmark}.dataset_id at a "
-                f"local copy in the hub's schema, or --dataset-dir at a folder holding {benchmark}/")
+        return (f"dataset {benchmark!r} is not available: {why}; run `assay data prefetch --datasets {benchmark}"
+                f"{' --dataset-dir ' + str(self.cache_dir) if self.cache_dir != DEFAULT_CACHE_DIR else ''}` "
+                f"where the hub is reachable, or point dataset_args.{benchmark}.dataset_id at a local copy in the "
+                f"hub's schema, or --dataset-dir at a folder holding {benchmark}/")
+
+
+_ALLOW_PATTERNS = ["*.json", "*.jsonl", "*.jsonl.gz", "*.csv", "*.parquet", "*.md"]
+
+
+def _offline() -> bool:
+    return any(os.environ.get(name, "").lower() in ("1", "true", "yes")
+               for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "ASSAY_OFFLINE"))
+
+
+def hub_download(hub: str, repo: str, cache_dir: Path, *, local_only: bool) -> Path | None:
+    """A dataset repo's snapshot in ``cache_dir/<hub>``; with ``local_only`` the cached copy or None, never
+    the network. The one place that calls the hubs (tests replace it)."""
+    if hub == "modelscope":
+        from modelscope import snapshot_download as ms_snapshot
+
+        target = cache_dir / "modelscope"
+        if local_only:
+            # ModelScope has no cache-only mode: a finished download is the folder it wrote.
+            folder = target / repo
+            return folder if folder.is_dir() and any(folder.iterdir()) else None
+        return Path(ms_snapshot(repo, repo_type="dataset", cache_dir=str(target)))
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:
+        if local_only:
+            return None
+        raise
+    try:
+        path = snapshot_download(repo, repo_type="dataset", cache_dir=str(cache_dir / "huggingface"),
+                                 local_files_only=local_only, allow_patterns=_ALLOW_PATTERNS)
+    except Exception:  # noqa: BLE001 - not cached (local_only) or not reachable
+        if local_only:
+            return None
+        raise
+    return Path(path)
 
 
 def _looks_local(value: str) -> bool:

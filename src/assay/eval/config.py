@@ -2,7 +2,8 @@
 
 Field names follow EvalScope's ``TaskConfig`` so that switching is changing the import: ``model``,
 ``api_url``, ``api_key``, ``eval_type``, ``datasets``, ``dataset_args``, ``generation_config``,
-``eval_batch_size``, ``limit``, ``repeats``, ``use_cache``, ``work_dir``, ``ignore_errors``.
+``eval_batch_size``, ``limit``, ``repeats``, ``use_cache``, ``work_dir``, ``ignore_errors``, ``judge_strategy``,
+``judge_model_args``, ``judge_worker_num``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from assay.types.generation import GenerationConfig
 
 EvalType = Literal["openai_api", "checkpoint", "llm_ckpt", "sim", "mock_llm"]
 DatasetHub = Literal["huggingface", "modelscope", "local"]
+JudgeStrategy = Literal["auto", "rule", "llm", "llm_recall"]
 
 # EvalScope spells some backends differently; each pair names the same backend.
 _EVAL_TYPE_ALIASES = {"llm_ckpt": "checkpoint", "mock_llm": "sim", "service": "openai_api", "server": "openai_api"}
@@ -56,8 +58,12 @@ class DatasetArgs(BaseModel):
         return self.dataset_id or self.local_path
 
     def prompt_fingerprint(self) -> dict[str, Any]:
-        """The settings that change what is asked or how it is scored (resume refuses when they differ)."""
-        return self.model_dump(exclude={"subset_list"}, exclude_defaults=True)
+        """The settings that change what is asked, hence the answers (resume refuses when they differ).
+
+        Subsets and metrics only choose what is asked or reported, and filters act on stored answers: a resumed
+        run may change them (new samples are asked, stored answers re-scored, nothing asked twice).
+        """
+        return self.model_dump(exclude={"subset_list", "metric_list", "filters"}, exclude_defaults=True)
 
 
 class TaskConfig(BaseModel):
@@ -98,10 +104,18 @@ class TaskConfig(BaseModel):
     repeats: int = Field(default=1, ge=1, description="Answers per sample (mean@n, pass@k).")
     seed: int = Field(default=42, description="Seed for few-shot draws, choice shuffles and the server.")
     use_cache: str | None = Field(default=None, description="Folder of an earlier run to resume.")
+    fresh: bool = Field(
+        default=False, description="With use_cache: ignore the earlier run and start a new run folder (it is kept).")
     work_dir: str = Field(default="./outputs", description="Where run folders are written.")
     ignore_errors: bool = Field(
-        default=False, description="Keep going when the server rejects requests (401, 404, down); "
-                                   "failures are recorded and counted either way.")
+        default=False, description="Keep going when the server rejects requests (401, 404, down) and score "
+                                   "failed samples as wrong; failures are recorded and counted either way.")
+    judge_strategy: JudgeStrategy = Field(
+        default="auto", description="EvalScope's judge switch: auto, rule, llm, llm_recall (for judge-graded "
+                                    "benchmarks; rule-graded ones ignore it).")
+    judge_model_args: dict[str, Any] = Field(
+        default_factory=dict, description="The judge model: model_id, api_url, api_key, generation_config...")
+    judge_worker_num: int = Field(default=1, ge=1, description="Judge requests in flight at once.")
 
     @field_validator("eval_type", mode="before")
     @classmethod
@@ -147,6 +161,7 @@ class TaskConfig(BaseModel):
         data = self.model_dump(mode="json", exclude={"api_key"})
         data["api_key"] = "***" if self.api_key is not None and self.api_key.get_secret_value() else None
         data["model_args"] = {k: "***" if _secret_name(k) else v for k, v in data["model_args"].items()}
+        data["judge_model_args"] = {k: "***" if _secret_name(k) else v for k, v in data["judge_model_args"].items()}
         return data
 
 

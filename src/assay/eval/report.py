@@ -2,56 +2,65 @@
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import orjson
 
+from assay.eval.scoring.stats import mean_stderr, pass_at_k, weighted_mean_stderr
 from assay.types import SampleResult
 from assay.types.report import BenchmarkReport, MetricScore, SubsetReport
 
 OVERALL = "OVERALL"
 
 
-def sample_value(result: SampleResult, metric: str) -> float | None:
-    """A sample's value of ``metric``: the mean over its repeats (mean@n); None if no repeat was graded."""
-    values = [s.values.get(metric) for s in result.scores]
-    graded = [v for v in values if v is not None]
-    return sum(graded) / len(graded) if graded else None
+def sample_value(result: SampleResult, metric: str, failures_as_zero: bool = False) -> float | None:
+    """A sample's value of ``metric``: the mean over its repeats (mean@n); None if no repeat was graded.
+
+    With ``failures_as_zero`` (``--ignore-errors``) a repeat whose request failed counts 0, as a wrong answer.
+    """
+    values = [0.0 if failures_as_zero and c.error is not None else s.values.get(metric)
+              for c, s in zip(result.completions, result.scores)]
+    return mean_stderr(values).mean
 
 
-def pass_at_k(n: int, correct: int, k: int) -> float:
-    """Unbiased pass@k (Chen et al., 2021): the chance that k of the n answers include a correct one."""
-    if n - correct < k:
-        return 1.0
-    return 1.0 - math.comb(n - correct, k) / math.comb(n, k)
+def summarise(values: Sequence[float | None], weights: Sequence[float] | None = None) -> MetricScore:
+    """Mean, standard error of the mean and 95% interval of the graded values; ``None`` counted apart.
+
+    With ``weights`` (see :func:`metric_weights`) the mean pools the units the values are fractions of.
+    """
+    stat = weighted_mean_stderr(values, weights) if weights is not None else mean_stderr(values)
+    if stat.mean is None:
+        return MetricScore(score=None, num=0, ungraded=stat.ungraded)
+    ci95 = (stat.mean - 1.96 * stat.stderr, stat.mean + 1.96 * stat.stderr) if stat.stderr is not None else None
+    return MetricScore(score=stat.mean, stderr=stat.stderr, ci95=ci95, num=stat.count, ungraded=stat.ungraded)
 
 
-def summarise(values: Sequence[float | None]) -> MetricScore:
-    """Mean, standard error of the mean and 95% interval of the graded values; ``None`` counted apart."""
-    graded = [v for v in values if v is not None]
-    count = len(graded)
-    if not count:
-        return MetricScore(score=None, num=0, ungraded=len(values))
-    mean = sum(graded) / count
-    stderr = math.sqrt(sum((v - mean) ** 2 for v in graded) / (count - 1) / count) if count > 1 else 0.0
-    return MetricScore(score=mean, stderr=stderr, ci95=(mean - 1.96 * stderr, mean + 1.96 * stderr), num=count,
-                       ungraded=len(values) - count)
-
-
-def metric_values(results: Sequence[SampleResult], metric: str) -> list[float | None]:
+def metric_values(results: Sequence[SampleResult], metric: str,
+                  failures_as_zero: bool = False) -> list[float | None]:
     """One value per sample; ``pass@k`` metrics are computed from the repeats' ``acc``."""
     if metric.startswith("pass@"):
         k = int(metric[5:])
         values: list[float | None] = []
         for result in results:
-            graded = [s.values.get("acc") for s in result.scores if s.values.get("acc") is not None]
+            graded = [0.0 if failures_as_zero and c.error is not None else s.values.get("acc")
+                      for c, s in zip(result.completions, result.scores)]
+            graded = [v for v in graded if v is not None]
             values.append(pass_at_k(len(graded), sum(1 for v in graded if v == 1.0), k) if len(graded) >= k
                           else None)
         return values
-    return [sample_value(r, metric) for r in results]
+    return [sample_value(r, metric, failures_as_zero) for r in results]
+
+
+def metric_weights(results: Sequence[SampleResult], metric: str) -> list[float] | None:
+    """Per-sample weights of ``metric`` from ``Score.metadata["weights"]`` (e.g. IFEval's instruction count),
+    or None when no sample gives one (a plain mean over samples)."""
+    weights = [next((s.metadata["weights"][metric] for s in r.scores if metric in s.metadata.get("weights", {})),
+                    None) for r in results]
+    if all(w is None for w in weights):
+        return None
+    return [1.0 if w is None else float(w) for w in weights]
 
 
 def build_report(
@@ -63,23 +72,35 @@ def build_report(
     results: Sequence[SampleResult],
     subset_order: Sequence[str] = (),
     repeats: int = 1,
+    *,
+    protocol: str | None = None,
+    failures_as_zero: bool = False,
 ) -> BenchmarkReport:
-    """The report of one benchmark: overall (over all samples) and per subset, for every metric."""
+    """The report of one benchmark: overall (over all samples) and per subset, for every metric.
+
+    Failed requests are counted in ``failed_samples`` either way; they are left out of the scores (ungraded)
+    unless ``failures_as_zero`` (``--ignore-errors``), which scores them as wrong answers.
+    """
     names = list(metrics) + ([f"pass@{repeats}"] if repeats > 1 and "acc" in metrics else [])
     by_subset: dict[str, list[SampleResult]] = defaultdict(list)
     for result in results:
         by_subset[result.sample.subset].append(result)
     order = [s for s in subset_order if s in by_subset] + sorted(s for s in by_subset if s not in subset_order)
-    overall = {name: summarise(metric_values(results, name)) for name in names}
+
+    def stats(chosen: Sequence[SampleResult], metric: str) -> MetricScore:
+        return summarise(metric_values(chosen, metric, failures_as_zero), metric_weights(chosen, metric))
+
+    overall = {name: stats(results, name) for name in names}
     completions = [c for r in results for c in r.completions]
     scores = [s for r in results for s in r.scores]
     return BenchmarkReport(
         benchmark=benchmark, main_metric=main_metric, score=overall[main_metric].score if main_metric in overall
-        else None, num=len(results), model=model, version=version, repeats=repeats, metrics=overall,
-        subsets=[SubsetReport(name=name, num=len(by_subset[name]),
-                              metrics={m: summarise(metric_values(by_subset[name], m)) for m in names})
+        else None, num=len(results), model=model, version=version, protocol=protocol, repeats=repeats,
+        metrics=overall,
+        subsets=[SubsetReport(name=name, num=len(by_subset[name]), metrics={m: stats(by_subset[name], m) for m in names})
                  for name in order],
         failed_samples=sum(1 for r in results if any(c.error is not None for c in r.completions)),
+        failed_scored_as="wrong" if failures_as_zero else "ungraded",
         truncated_answers=sum(1 for c in completions if c.finish_reason == "length"),
         unfinished_reasoning=sum(1 for s in scores if s.metadata.get("unfinished_reasoning")),
         no_answer=sum(1 for s in scores if s.extracted is None and s.graded),
@@ -127,10 +148,23 @@ HEADER = ("Model", "Dataset", "Metric", "Subset", "Num", "Score")
 def markdown_table(reports: Sequence[BenchmarkReport]) -> str:
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(reports)]
-    notes = [f"- {r.benchmark}: {r.failed_samples} failed samples, {r.truncated_answers} truncated answers, "
-             f"{r.unfinished_reasoning} with unfinished reasoning (score ± standard error)"
-             for r in reports if r.failed_samples or r.truncated_answers or r.unfinished_reasoning]
-    return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
+    notes = [f"- {r.benchmark}: {note}" for r in reports for note in report_notes(r)]
+    notes += [f"- {r.benchmark} protocol: {r.protocol}" for r in reports if r.protocol]
+    return "\n".join(lines + ["", "Scores are means ± standard error.", *notes]) + "\n"
+
+
+def report_notes(report: BenchmarkReport) -> list[str]:
+    """One line per thing that makes a score less than it looks: failures, truncations, unfinished thinking."""
+    notes = []
+    if report.failed_samples:
+        how = "scored as wrong (--ignore-errors)" if report.failed_scored_as == "wrong" else \
+            "left out of the score (ungraded); resuming the run asks them again"
+        notes.append(f"{report.failed_samples} samples failed (request errors), {how}")
+    if report.truncated_answers:
+        notes.append(f"{report.truncated_answers} answers hit max_tokens (finish_reason length)")
+    if report.unfinished_reasoning:
+        notes.append(f"{report.unfinished_reasoning} answers were cut off while thinking (no answer to grade)")
+    return notes
 
 
 def print_table(reports: Sequence[BenchmarkReport]) -> None:
@@ -144,6 +178,5 @@ def print_table(reports: Sequence[BenchmarkReport]) -> None:
     console = Console()
     console.print(table)
     for report in reports:
-        if report.failed_samples:
-            console.print(f"{report.benchmark}: {report.failed_samples} samples failed (see predictions; "
-                          "they are left out of the score and counted as ungraded)")
+        for note in report_notes(report):
+            console.print(f"{report.benchmark}: {note}")

@@ -68,19 +68,32 @@ def _fingerprint(task: TaskConfig, model: ModelBackend, benchmarks: list[Benchma
         "generation_config": task.generation_config.model_dump(mode="json", exclude={"n"}),
         "repeats": task.repeats,
         "benchmarks": {b.name: b.fingerprint() for b in benchmarks},
+        "scoring": {b.name: b.scoring_fingerprint() for b in benchmarks},
     }
+
+
+def _changes(before: Any, after: Any, prefix: str = "") -> list[str]:
+    """``key: old → new`` for each leaf that differs (dicts compared key by key)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        out: list[str] = []
+        for key in sorted(set(before) | set(after), key=str):
+            out += _changes(before.get(key), after.get(key), f"{prefix}{key}.")
+        return out
+    return [] if before == after else [f"{prefix.rstrip('.')}: {before!r} → {after!r}"]
 
 
 def _check_resumable(previous: dict[str, Any], current: dict[str, Any], run_dir: Path) -> None:
     """Refuse (one line) to continue a run whose answers were produced under different settings."""
-    changed = [key for key in ("model", "generation_config", "repeats") if previous.get(key) != current[key]]
+    changed = [f"{key} changed ({'; '.join(_changes(previous.get(key), current[key], f'{key}.')[:3])})"
+               for key in ("model", "generation_config", "repeats") if previous.get(key) != current[key]]
     for name, fingerprint in current["benchmarks"].items():
         before = previous.get("benchmarks", {}).get(name)
         if before is not None and before != fingerprint:
-            changed.append(f"{name} prompt/version")
+            what = "; ".join(_changes(before, fingerprint)[:3])
+            changed.append(f"{name} prompt/version changed ({what})")
     if changed:
-        raise ConfigError(f"cannot resume {run_dir}: {', '.join(changed)} changed since it ran; leave out "
-                          "--use-cache to start a fresh run")
+        raise ConfigError(f"cannot resume {run_dir}: {', '.join(changed)} since it ran, so its answers would not "
+                          "be comparable; pass --fresh to start a new run folder (the earlier run is kept)")
 
 
 async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
@@ -89,26 +102,38 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
         raise ConfigError("no benchmarks to run: pass --datasets (e.g. --datasets gsm8k math_500)")
     classes = [get_benchmark(name) for name in task.datasets]
     benchmarks = [cls(task.args_for(cls.name), task.seed) for cls in classes]
+    for benchmark in benchmarks:
+        benchmark.report_metrics()  # an unknown metric fails now, not after the answers
+    # Every dataset is found and read before anything else: a missing one fails at start, with no run folder.
+    loader = DatasetLoader(task.dataset_hub, task.dataset_dir)
+    selections = {b.name: await asyncio.to_thread(b.load, loader, task.limit) for b in benchmarks}
     model = make_model(task)
     fingerprint = _fingerprint(task, model, benchmarks)
 
-    store = RunStore.existing(task.use_cache) if task.use_cache else RunStore.create(task.work_dir, task.model_name)
+    resuming = task.use_cache is not None and not task.fresh
+    store = RunStore.existing(task.use_cache) if resuming else RunStore.create(task.work_dir, task.model_name)
     manifest = store.read_manifest()
+    rescore: set[str] = set()
     if manifest:
-        _check_resumable(manifest.get("fingerprint", {}), fingerprint, store.root)
-        fingerprint["benchmarks"] = {**manifest.get("fingerprint", {}).get("benchmarks", {}),
-                                     **fingerprint["benchmarks"]}
+        previous = manifest.get("fingerprint", {})
+        _check_resumable(previous, fingerprint, store.root)
+        rescore = {name for name, scoring in fingerprint["scoring"].items()
+                   if previous.get("scoring", {}).get(name, scoring) != scoring}
+        for key in ("benchmarks", "scoring"):
+            fingerprint[key] = {**previous.get(key, {}), **fingerprint[key]}
     store.write_config(task.public_dict())
     handler = _attach_log(store.logs / "run.log")
     started = dt.datetime.now().isoformat(timespec="seconds")
+    earlier_benchmarks = manifest.get("benchmarks", {})
     manifest = {"run_id": store.run_id, "assay_version": __version__, "status": "running",
                 "started": manifest.get("started", started), "resumed": started if manifest else None,
                 "model": task.model_name, "eval_type": task.eval_type,
-                "benchmarks": {b.name: {"version": b.version} for b in benchmarks}, "fingerprint": fingerprint}
+                "benchmarks": {**earlier_benchmarks, **{b.name: {"version": b.version} for b in benchmarks}},
+                "fingerprint": fingerprint}
     store.write_manifest(manifest)
     log.info("run %s: %s on %s", store.run_id, task.model_name, ", ".join(task.datasets))
     try:
-        reports = await _run(task, benchmarks, model, store, show)
+        reports = await _run(task, benchmarks, selections, model, store, rescore, show)
     except BaseException as exc:
         manifest["status"] = "failed" if isinstance(exc, Exception) else "interrupted"
         manifest["error"] = str(exc)
@@ -118,8 +143,10 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
         store.close()
         _detach_log(handler)
     manifest.update(status="finished", finished=dt.datetime.now().isoformat(timespec="seconds"),
-                    scores={name: {"metric": r.main_metric, "score": r.score, "num": r.num}
-                            for name, r in reports.items()})
+                    scores={**manifest.get("scores", {}),
+                            **{name: {"metric": r.main_metric, "score": r.score, "stderr": r.metrics[r.main_metric]
+                                      .stderr if r.main_metric in r.metrics else None, "num": r.num}
+                               for name, r in reports.items()}})
     store.write_manifest(manifest)
     if show:
         print_table(list(reports.values()))
@@ -163,44 +190,62 @@ def _detach_log(handler: logging.Handler) -> None:
     handler.close()
 
 
-async def _run(task: TaskConfig, benchmarks: list[Benchmark], model: ModelBackend, store: RunStore,
-               show: bool) -> dict[str, BenchmarkReport]:
-    loader = DatasetLoader(task.dataset_hub, task.dataset_dir)
-    done: dict[str, dict[str, SampleResult]] = {}
-    todo: list[tuple[Benchmark, Sample]] = []
-    for benchmark in benchmarks:
-        samples = await asyncio.to_thread(benchmark.load, loader, task.limit)
-        done[benchmark.name] = store.load_results(benchmark.name)
-        finished = {sid for sid, r in done[benchmark.name].items() if _complete(r, task.repeats)}
-        todo += [(benchmark, s) for s in samples if s.id not in finished]
-        log.info("%s: %d samples, %d already done", benchmark.name, len(samples),
-                 len([s for s in samples if s.id in finished]))
+async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[str, list[Sample]],
+               model: ModelBackend, store: RunStore, rescore: set[str], show: bool) -> dict[str, BenchmarkReport]:
+    """Ask what no earlier attempt answered, re-grade stored answers where grading changed, then report.
 
-    if todo:
-        judge = _math_judge() if any(b.heavy_scoring for b, _ in todo) else None
+    One pool serves every benchmark; a report covers exactly the samples the current settings select (so
+    a resumed run reports what a fresh run with these settings would), earlier answers included.
+    """
+    todo: list[tuple[Benchmark, Sample]] = []
+    regrade: list[tuple[Benchmark, SampleResult]] = []
+    for benchmark in benchmarks:
+        samples = selections[benchmark.name]
+        stored = store.load_results(benchmark.name)
+        for sample in samples:
+            result = stored.get(sample.id)
+            if result is None or not _complete(result, task.repeats):
+                todo.append((benchmark, sample))
+            elif benchmark.name in rescore or _lacks_metric(result, benchmark.sample_metrics(result.sample)):
+                regrade.append((benchmark, result))
+        log.info("%s: %d samples, %d already done, %d to re-grade", benchmark.name, len(samples),
+                 len(samples) - len([1 for b, _ in todo if b is benchmark]), len([1 for b, _ in regrade
+                                                                                if b is benchmark]))
+
+    if todo or regrade:
+        heavy = any(b.heavy_scoring for b, _ in todo) or any(b.heavy_scoring for b, _ in regrade)
+        judge = _math_judge() if heavy else None
         try:
-            async with model:
-                pool = _Pool(task, model, store, judge)
-                await pool.run(todo, show)
+            pool = _Pool(task, model, store, judge)
+            for benchmark, result in regrade:
+                store.append(benchmark.name, await pool.regrade(benchmark, result))
+            if todo:
+                async with model:
+                    await pool.run(todo, show)
         finally:
             if judge is not None:
                 judge.close()
-        for benchmark in benchmarks:
-            done[benchmark.name] = store.load_results(benchmark.name)
 
     reports: dict[str, BenchmarkReport] = {}
     for benchmark in benchmarks:
-        results = list(done[benchmark.name].values())
-        metrics = list(benchmark.args.metric_list or benchmark.metrics)
+        stored = store.load_results(benchmark.name)
+        results = [stored[s.id] for s in selections[benchmark.name] if s.id in stored]
+        metrics = benchmark.report_metrics()
         main = benchmark.main_metric if benchmark.main_metric in metrics else metrics[0]
-        reports[benchmark.name] = build_report(benchmark.name, benchmark.version, task.model_name, metrics, main,
-                                               results, benchmark.subset_list, task.repeats)
+        reports[benchmark.name] = build_report(
+            benchmark.name, benchmark.version, task.model_name, metrics, main, results, benchmark.subset_list,
+            task.repeats, protocol=benchmark.protocol(), failures_as_zero=task.ignore_errors)
+        benchmark.extra_reports(results, store.reports, task, show)
     write_reports(reports.values(), store.reports)
     return reports
 
 
 def _complete(result: SampleResult, repeats: int) -> bool:
     return len(result.completions) >= repeats and all(c.error is None for c in result.completions)
+
+
+def _lacks_metric(result: SampleResult, metrics: list[str]) -> bool:
+    return any(metric not in score.values for score in result.scores for metric in metrics)
 
 
 def _math_judge() -> Any:
@@ -256,19 +301,31 @@ class _Pool:
             completion = await self._generate(sample, generation)
         if completion.error is not None:
             self._note_failure(completion.error)
-            return completion, Score(values={m: None for m in benchmark.metrics},
-                                     explanation=f"request failed ({completion.error.kind}); not graded")
+        return completion, await self.grade(benchmark, sample, completion)
+
+    async def grade(self, benchmark: Benchmark, sample: Sample, completion: Completion) -> Score:
+        """Score one completion (filters, then the benchmark's scorer); a failed request is not graded."""
+        if completion.error is not None:
+            return Score(values={m: None for m in benchmark.metrics},
+                         explanation=f"request failed ({completion.error.kind}); not graded")
         filtered = apply_filters(completion.text, benchmark.args.filters)
         try:
             score = await benchmark.ascore(sample, filtered.text, self.judge)
         except Exception as exc:  # noqa: BLE001 - a scorer crash is "could not grade", never a 0
             log.exception("%s: scoring %s failed", benchmark.name, sample.id)
             score = Score(values={m: None for m in benchmark.metrics}, explanation=f"scorer failed: {exc}")
-        if filtered.unfinished_reasoning:
+        # Thinking cut off: an unclosed inline <think>, or reasoning returned apart with no answer after it.
+        cut_while_thinking = completion.truncated and bool(completion.reasoning) and not completion.text.strip()
+        if filtered.unfinished_reasoning or cut_while_thinking:
             score.metadata["unfinished_reasoning"] = True
         if completion.truncated:
             score.metadata["truncated"] = True
-        return completion, score
+        return score
+
+    async def regrade(self, benchmark: Benchmark, result: SampleResult) -> SampleResult:
+        """A stored result graded again from its stored completions (no request)."""
+        scores = [await self.grade(benchmark, result.sample, c) for c in result.completions]
+        return result.model_copy(update={"scores": scores, "benchmark_version": benchmark.version})
 
     async def _generate(self, sample: Sample, generation: GenerationConfig) -> Completion:
         assert sample.messages is not None
@@ -281,9 +338,11 @@ class _Pool:
 
     def _note_failure(self, error: ErrorInfo) -> None:
         self.failed += 1
-        log.warning("request failed: %s: %s", error.kind, error.message)
         fatal = error.kind in _FATAL_KINDS or (error.kind == "http_status" and error.status in _FATAL_STATUSES)
-        if fatal and not self.task.ignore_errors and self.fatal is None:
+        stops_the_run = fatal and not self.task.ignore_errors
+        # A failure that stops the run is said once, by the error it raises; the rest go to the log as warnings.
+        (log.info if stops_the_run else log.warning)("request failed: %s: %s", error.kind, error.message)
+        if stops_the_run and self.fatal is None:
             hint = "check --api-url, --api-key and --model" if error.kind == "http_status" else "is the server up?"
             self.fatal = ModelError(f"{error.message} ({hint}; --ignore-errors records failures and goes on)")
 

@@ -112,6 +112,22 @@ class CheckpointModel:
                     if not request.future.done():
                         request.future.set_result(completion)
 
+    def _default_max_new_tokens(self, prompt_tokens: int) -> int:
+        """No max_tokens given: what the checkpoint's generation_config says, else up to its context length.
+
+        Never a silent small cap (reasoning models think for thousands of tokens); the choice is logged.
+        """
+        configured = getattr(self._model.generation_config, "max_new_tokens", None)
+        if configured:
+            limit, why = int(configured), "the checkpoint's generation_config.max_new_tokens"
+        else:
+            context = getattr(self._model.config, "max_position_embeddings", None) or 32768
+            limit, why = max(1, int(context) - prompt_tokens), "the context length left after the prompt"
+        if not getattr(self, "_logged_default", False):
+            self._logged_default = True
+            log.info("max_tokens not set: generating up to %d new tokens (%s)", limit, why)
+        return limit
+
     def _generate_batch(self, requests: list[_Request]) -> list[Completion]:
         import torch
 
@@ -125,7 +141,7 @@ class CheckpointModel:
         start_ns = time.perf_counter_ns()
         encoded = self._tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         encoded = encoded.to(self._device)
-        max_new = generation.max_tokens or 512
+        max_new = generation.max_tokens or self._default_max_new_tokens(encoded["input_ids"].shape[1])
         sample = bool(generation.temperature)
         options: dict[str, Any] = {"max_new_tokens": max_new, "do_sample": sample,
                                    "pad_token_id": self._tokenizer.pad_token_id}

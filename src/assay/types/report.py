@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -34,10 +36,12 @@ class BenchmarkReport(BaseModel):
     num: int
     model: str
     version: str
+    protocol: str | None = Field(default=None, description="How it was asked and graded (shots, prompt, extraction).")
     repeats: int = 1
     metrics: dict[str, MetricScore] = Field(default_factory=dict)
     subsets: list[SubsetReport] = Field(default_factory=list)
     failed_samples: int = 0
+    failed_scored_as: Literal["ungraded", "wrong"] = "ungraded"
     truncated_answers: int = 0
     unfinished_reasoning: int = 0
     no_answer: int = 0

@@ -130,8 +130,6 @@ def test_end_to_end_with_the_simulator(tmp_path, make_replay, answers, expected)
     assert {m: report.metrics[m].score for m in METRICS} == dict.fromkeys(METRICS, expected)
 
 
-@pytest.mark.xfail(strict=True, reason="report.py averages per-prompt fractions; inst-level accuracy must pool "
-                                       "instructions using Score.metadata['weights'] (see docs/eval.md, IFEval)")
 def test_instruction_level_accuracy_pools_instructions_over_prompts(tmp_path, make_replay):
     # Prompt 9 (5 of the fixture's 25 instructions) fails, the other nine prompts pass: pooled 20/25
     # instructions, where a mean of per-prompt fractions would give 9/10.

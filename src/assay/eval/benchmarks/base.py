@@ -10,8 +10,8 @@ from typing import Any, ClassVar, Callable, TypeVar
 
 from assay.data import DatasetLoader, HubDataset
 from assay.errors import ConfigError, DatasetError
-from assay.eval.config import DatasetArgs
-from assay.types import Message, Sample, Score
+from assay.eval.config import DatasetArgs, TaskConfig
+from assay.types import Message, Sample, SampleResult, Score
 
 log = logging.getLogger("assay.eval")
 
@@ -128,6 +128,12 @@ class Benchmark:
         if subset not in self.subsets and not self.accepts_any_subset():
             raise ConfigError(f"dataset_args.{self.name}.subset_list: unknown subset {subset!r} "
                               f"(known: {', '.join(self.subsets[:8])}{'...' if len(self.subsets) > 8 else ''})")
+        if not self.source.subset_is_config:
+            # Subsets are a column (MATH's level): read the whole split, whatever its files are named after
+            # (the hub's MATH copy has a folder per subject, not per level).
+            rows, _ = loader.rows(root, split, None)
+            if rows and any(self.subset_of(row) is not None for row in rows):
+                return [row for row in rows if self.subset_of(row) == subset]
         rows, per_subset = loader.rows(root, split, subset)
         if per_subset:
             return rows
@@ -178,6 +184,37 @@ class Benchmark:
     def fingerprint(self) -> dict[str, Any]:
         """What makes two runs of this benchmark comparable: its version and the prompt-changing settings."""
         return {"version": self.version, "few_shot_num": self.few_shot_num, **self.args.prompt_fingerprint()}
+
+    def scoring_fingerprint(self) -> dict[str, Any]:
+        """The settings that change how a stored answer is graded (a resumed run re-scores when they change)."""
+        return {"filters": dict(self.args.filters)}
+
+    def sample_metrics(self, sample: Sample) -> list[str]:
+        """The metrics a stored answer to ``sample`` must carry (a mix of benchmarks narrows it per row)."""
+        return self.report_metrics()
+
+    def report_metrics(self) -> list[str]:
+        """The metrics to report: ``metric_list`` if given (each one the benchmark computes), else all."""
+        wanted = list(self.args.metric_list or self.metrics)
+        for metric in wanted:
+            if metric not in self.metrics:
+                raise ConfigError(f"dataset_args.{self.name}.metric_list: {self.name} has no metric {metric!r} "
+                                  f"(it has: {', '.join(self.metrics)})")
+        return wanted
+
+    def protocol(self) -> str:
+        """How the benchmark is asked and graded, written next to its score in the report."""
+        shots = f"{self.few_shot_num}-shot" + (" (random draw)" if self.args.few_shot_random else "") \
+            if self.few_shot_num else "0-shot"
+        prompt = "user prompt_template" if self.args.prompt_template else self.protocol_note
+        shuffled = getattr(self, "shuffled", False)
+        return f"{shots}; {prompt}" + ("; options shuffled (seeded)" if shuffled else "")
+
+    protocol_note: ClassVar[str] = "the benchmark's reference prompt"
+
+    def extra_reports(self, results: list[SampleResult], folder: Path, task: TaskConfig, show: bool) -> None:
+        """Reports beyond the standard table, written to ``folder`` after the run (a collection's breakdowns by
+        task type, tag and schema path); none by default."""
 
 
 def _limit_count(limit: float | None, total: int) -> int:

@@ -35,6 +35,12 @@ class MultipleChoice(Benchmark):
     task_type = "mcq"
     metrics = ("acc", "acc_strict")
     shuffle_by_default: ClassVar[bool] = False
+    protocol_note = ("simple-evals CoT prompt ('Answer: $LETTER'); acc: letter from the last answer marker, "
+                     "then fallbacks; acc_strict: an explicit answer marker only")
+
+    @property
+    def shuffled(self) -> bool:
+        return self.shuffle_by_default if self.args.shuffle_choices is None else self.args.shuffle_choices
 
     def make_sample(
         self,
@@ -47,7 +53,7 @@ class MultipleChoice(Benchmark):
     ) -> Sample:
         """A sample with options lettered A, B, ...; shuffled if asked, the targets following their options."""
         order = list(range(len(choices)))
-        shuffle = self.shuffle_by_default if self.args.shuffle_choices is None else self.args.shuffle_choices
+        shuffle = self.shuffled
         if shuffle:
             random.Random(f"{self.seed}:{self.name}:{sample_id}").shuffle(order)
         shown = [str(choices[i]) for i in order]
@@ -84,6 +90,8 @@ class MathBenchmark(Benchmark):
 
     task_type = "math"
     heavy_scoring = True
+    protocol_note = ("'reason step by step, final answer in \\boxed{}'; the last boxed answer (else the last "
+                     "answer marker or number) vs the target by math-verify equivalence")
 
     def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
         messages: list[Message] = []

@@ -104,6 +104,11 @@ class DataCollection(Benchmark):
             self._scorers[key] = cls(DatasetArgs(**args), self.seed)
         return self._scorers[key]
 
+    def sample_metrics(self, sample: Sample) -> list[str]:
+        """A row carries its own benchmark's metrics, not the union across the collection."""
+        wanted = set(self.report_metrics())
+        return [m for m in sample.metadata.get("metrics", []) if m in wanted]
+
     def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
         if not sample.messages:
             raise DatasetError(f"collection row {sample.id} has no prompt messages")

@@ -45,6 +45,8 @@ class MMLU(MultipleChoice):
     source = HubDataset(hf="cais/mmlu", modelscope="modelscope/mmlu", split="test", subset_is_config=True)
     subsets = SUBJECTS
     few_shot_split = "dev"
+    protocol_note = ("simple-evals CoT prompt ('Answer: $LETTER'), with few-shot the paper's header and the "
+                     "subject's dev examples; acc: letter from the last answer marker, then fallbacks")
 
     def subset_of(self, row: dict[str, Any]) -> str | None:
         return row.get("subject")

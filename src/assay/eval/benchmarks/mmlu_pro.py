@@ -45,6 +45,8 @@ class MMLUPro(MultipleChoice):
     subsets = CATEGORIES
     few_shot_split = "validation"
     default_few_shot = 5
+    protocol_note = ("TIGER-Lab evaluate_from_api CoT prompt with the category's shots from the validation split "
+                     "(their CoT answers); acc: letter from the last 'The answer is (X)' marker, then fallbacks")
 
     def subset_of(self, row: dict[str, Any]) -> str | None:
         return row.get("category")

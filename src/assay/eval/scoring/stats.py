@@ -53,6 +53,23 @@ def mean_stderr(values: Sequence[Value]) -> MeanStat:
     return MeanStat(mean, math.sqrt(variance / len(graded)), len(graded), ungraded)
 
 
+def weighted_mean_stderr(values: Sequence[Value], weights: Sequence[float]) -> MeanStat:
+    """The pooled mean sum(w*v)/sum(w) of per-sample fractions ``values`` over ``weights`` units each (e.g.
+    IFEval: passed instructions / all instructions), with the ratio estimator's standard error (samples as
+    clusters); None values are counted apart."""
+    pairs = [(float(v), float(w)) for v, w in zip(values, weights, strict=True) if v is not None]
+    ungraded = len(values) - len(pairs)
+    total = math.fsum(w for _, w in pairs)
+    if not pairs or total <= 0:
+        return MeanStat(None, None, 0, ungraded)
+    mean = math.fsum(v * w for v, w in pairs) / total
+    n = len(pairs)
+    if n < 2:
+        return MeanStat(mean, None, 1, ungraded)
+    spread = math.fsum((w * (v - mean)) ** 2 for v, w in pairs)
+    return MeanStat(mean, math.sqrt(n / (n - 1) * spread) / total, n, ungraded)
+
+
 def pass_at_k(n: int, c: int, k: int) -> float:
     """Unbiased pass@k for one problem with ``c`` correct out of ``n`` samples.
 

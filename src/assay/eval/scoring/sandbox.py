@@ -1,0 +1,347 @@
+"""Run untrusted (model-written) code in a separate, limited process, without blocking the event loop.
+
+Each run gets its own session and process group, a fresh temporary directory as its working directory, an
+environment holding only ``PATH``, ``LANG``, ``HOME`` (the temporary directory) and ``PYTHONHASHSEED``, and
+these limits (``SandboxLimits``): CPU seconds (``RLIMIT_CPU``), address space (``RLIMIT_AS``), size of any file
+written (``RLIMIT_FSIZE``), processes (``RLIMIT_NPROC``), no core dumps, a wall-clock timeout after which the
+whole group is killed, and caps on the stdout/stderr kept (a flood past the cap kills the run).
+
+What the operating system allows decides the rest; ``isolation()`` says what this host gives:
+
+- network: a new, empty network namespace (only a downed loopback), entered with ``unshare(CLONE_NEWNET)``
+  as root, or together with a new user namespace otherwise. Where neither is permitted the code runs with
+  the host's network, and every result says ``network_isolated=False``.
+- another user: the kernel does not enforce ``RLIMIT_NPROC`` for root, so as root each run is started (via
+  util-linux ``setpriv``) under an unused uid of its own, with no groups; the process limit then counts only
+  that run's processes, and after the run every process of that uid is killed, including ones that left the
+  process group with ``setsid``. The uid keeps one capability, ``CAP_DAC_READ_SEARCH``, because the
+  interpreter may live under a directory only root can enter (``/root/.pyenv``): the code can therefore
+  *read* any file, but it cannot write outside its directory, ``/tmp`` and other world-writable places, nor
+  signal or trace host processes (so ``/proc/<pid>/environ`` of the host stays closed).
+  Without root the code runs as the calling user: ``RLIMIT_NPROC`` then caps all of that user's processes
+  (so a sandboxed fork usually fails outright), and only the process group is killed afterwards.
+
+Not done here: a private filesystem view (mount namespace), seccomp filters, cgroup memory accounting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import functools
+import logging
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+log = logging.getLogger("assay.eval.sandbox")
+
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWNET = 0x40000000
+_FLOOD_EXIT = "output cap exceeded"
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Per-run limits. ``wall_s`` is the whole run's wall clock; ``cpu_s`` is CPU time per process."""
+
+    cpu_s: int = 10
+    wall_s: float = 15.0
+    memory_mb: int = 1024
+    file_size_mb: int = 16
+    processes: int = 16
+    output_bytes: int = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """What this host lets the sandbox do (found once, by trying)."""
+
+    network: bool
+    separate_user: bool
+    how: str
+
+
+@dataclass
+class SandboxResult:
+    """How a run ended. ``timed_out``: killed at the wall-clock limit; ``signal``: the signal that ended it."""
+
+    exit_code: int | None
+    stdout: bytes = b""
+    stderr: bytes = b""
+    timed_out: bool = False
+    signal: int | None = None
+    output_truncated: bool = False
+    network_isolated: bool = False
+    elapsed_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out and not self.output_truncated
+
+    def describe(self) -> str:
+        """One short line: why the run failed (or "ok")."""
+        if self.timed_out:
+            return "timed out (wall clock)"
+        if self.output_truncated:
+            return _FLOOD_EXIT
+        if self.signal is not None:
+            name = signal.Signals(self.signal).name if self.signal in signal.Signals._value2member_map_ else self.signal
+            return f"killed by {name}" + (" (CPU limit)" if self.signal == signal.SIGXCPU else "")
+        if self.exit_code != 0:
+            tail = self.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+            return f"exit {self.exit_code}: {tail[0][:300]}"
+        return "ok"
+
+
+# ---- what the host allows ---------------------------------------------------------------------------
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
+def _unshare(flags: int) -> None:
+    if _libc.unshare(flags) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, os.strerror(errno))
+
+
+def _net_flags() -> int:
+    return _CLONE_NEWNET if os.geteuid() == 0 else _CLONE_NEWUSER | _CLONE_NEWNET
+
+
+@functools.lru_cache(maxsize=1)
+def isolation() -> Isolation:
+    """Probe once whether a child may enter a new network namespace and run under another uid."""
+    def enter() -> None:
+        _unshare(_net_flags())
+
+    try:
+        subprocess.run(["true"], preexec_fn=enter, check=True, timeout=10, env={"PATH": os.defpath})
+        network = True
+    except (OSError, subprocess.SubprocessError):
+        network = False
+    separate_user = os.geteuid() == 0 and _setpriv() is not None
+    how = ", ".join([("own network namespace" if network else "host network (unshare not permitted)"),
+                     ("own uid per run" if separate_user else "the calling user's uid")])
+    if not network:
+        log.warning("sandbox: network isolation is unavailable here (unshare refused); code runs with network")
+    if os.geteuid() == 0 and not separate_user:
+        log.warning("sandbox: running as root without setpriv: RLIMIT_NPROC is not enforced for root")
+    return Isolation(network=network, separate_user=separate_user, how=how)
+
+
+@functools.lru_cache(maxsize=1)
+def _setpriv() -> str | None:
+    return shutil.which("setpriv")
+
+
+# Unused uids for runs under their own user (root only), drawn from a range keyed by this process's pid so
+# two evaluations on one host rarely share one; a uid with a passwd entry or live processes is skipped.
+_UID_SLOTS = 64
+_uid_lock = threading.Lock()
+_free_uids: list[int] = []
+
+
+def _take_uid() -> int:
+    import pwd
+
+    with _uid_lock:
+        if not _free_uids:
+            base = 200_000 + (os.getpid() % 10_000) * _UID_SLOTS
+            for uid in range(base, base + _UID_SLOTS):
+                try:
+                    pwd.getpwuid(uid)
+                except KeyError:
+                    if not _pids_of(uid):
+                        _free_uids.append(uid)
+        if not _free_uids:
+            raise RuntimeError("sandbox: no free uid for a run")
+        return _free_uids.pop()
+
+
+def _give_uid(uid: int) -> None:
+    with _uid_lock:
+        _free_uids.append(uid)
+
+
+def _pids_of(uid: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
+
+
+def _kill_uid(uid: int) -> int:
+    """SIGKILL every process of ``uid`` until none is left; how many were found."""
+    found = 0
+    for _ in range(50):
+        pids = _pids_of(uid)
+        if not pids:
+            break
+        found += len(pids)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.01)
+    return found
+
+
+# ---- one run ----------------------------------------------------------------------------------------
+
+def _child_setup(limits: SandboxLimits, network: bool) -> Callable[[], None]:
+    """What the forked child does before exec: limits first, then the network namespace."""
+    memory = limits.memory_mb * 1024 * 1024
+    file_size = limits.file_size_mb * 1024 * 1024
+    flags = _net_flags()
+
+    def setup() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if network:
+            _unshare(flags)
+
+    return setup
+
+
+def scrubbed_env(home: str) -> dict[str, str]:
+    """The whole environment the code sees: no inherited variables, so no API keys."""
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": home,
+            "TMPDIR": home, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8"}
+
+
+class Sandbox:
+    """Runs programs under ``limits``, at most ``max_parallel`` at a time, from the caller's event loop."""
+
+    def __init__(self, limits: SandboxLimits | None = None, max_parallel: int | None = None) -> None:
+        self.limits = limits or SandboxLimits()
+        self.max_parallel = max(1, min(max_parallel or os.cpu_count() or 1, _UID_SLOTS))
+        self.isolation = isolation()
+        self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._loop is not loop:
+            self._slots, self._loop = asyncio.Semaphore(self.max_parallel), loop
+        return self._slots
+
+    async def run_python(self, code: str, stdin: bytes = b"", *, limits: SandboxLimits | None = None,
+                         script_args: tuple[str, ...] = ()) -> SandboxResult:
+        """Run ``code`` as ``solution.py`` with this interpreter in isolated mode (``-I``)."""
+        return await self.run([sys.executable, "-I", "solution.py", *script_args], stdin,
+                              files={"solution.py": code}, limits=limits)
+
+    async def run(self, argv: list[str], stdin: bytes = b"", *, files: dict[str, str] | None = None,
+                  limits: SandboxLimits | None = None) -> SandboxResult:
+        """Run ``argv`` in a fresh temporary directory holding ``files``, feeding it ``stdin``."""
+        async with self._semaphore():
+            return await self._run(argv, stdin, files or {}, limits or self.limits)
+
+    def run_python_sync(self, code: str, stdin: bytes = b"", **kwargs: object) -> SandboxResult:
+        """``run_python`` for code without an event loop (a scorer's synchronous ``score``)."""
+        return asyncio.run(self.run_python(code, stdin, **kwargs))  # type: ignore[arg-type]
+
+    async def _run(self, argv: list[str], stdin: bytes, files: dict[str, str], limits: SandboxLimits) -> SandboxResult:
+        iso = self.isolation
+        uid = _take_uid() if iso.separate_user else None
+        workdir = tempfile.mkdtemp(prefix="assay-sandbox-")
+        try:
+            for name, text in files.items():
+                Path(workdir, name).write_text(text, encoding="utf-8")
+            if uid is not None:
+                for path in [workdir, *(os.path.join(workdir, n) for n in files)]:
+                    os.chown(path, uid, uid)
+                argv = [_setpriv() or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                        "--inh-caps=-all,+dac_read_search", "--ambient-caps=+dac_read_search", "--", *argv]
+            return await self._spawn(argv, stdin, workdir, limits, uid)
+        finally:
+            if uid is not None:
+                await asyncio.to_thread(_kill_uid, uid)
+                _give_uid(uid)
+            await asyncio.to_thread(shutil.rmtree, workdir, True)
+
+    async def _spawn(self, argv: list[str], stdin: bytes, workdir: str, limits: SandboxLimits,
+                     uid: int | None) -> SandboxResult:
+        started = time.perf_counter()
+        result = SandboxResult(exit_code=None, network_isolated=self.isolation.network)
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            cwd=workdir, env=scrubbed_env(workdir), start_new_session=True,
+            preexec_fn=_child_setup(limits, self.isolation.network), close_fds=True)
+        flood = asyncio.Event()
+
+        async def feed() -> None:
+            assert proc.stdin is not None
+            try:
+                proc.stdin.write(stdin)
+                await proc.stdin.drain()
+                proc.stdin.close()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        async def drain(stream: asyncio.StreamReader, keep: bytearray) -> None:
+            while chunk := await stream.read(65536):
+                room = limits.output_bytes - len(keep)
+                keep += chunk[:max(room, 0)]
+                if len(chunk) > room:
+                    flood.set()
+                    return
+
+        out, err = bytearray(), bytearray()
+        assert proc.stdout is not None and proc.stderr is not None
+        readers = [asyncio.create_task(drain(proc.stdout, out)), asyncio.create_task(drain(proc.stderr, err))]
+        writer = asyncio.create_task(feed())
+        waiter = asyncio.create_task(proc.wait())
+        flooded = asyncio.create_task(flood.wait())
+        try:
+            done, _ = await asyncio.wait({waiter, flooded}, timeout=limits.wall_s,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            result.timed_out = not done
+            result.output_truncated = flood.is_set()
+        finally:
+            _killpg(proc.pid)  # also ends children that outlive a normal exit
+            if uid is not None:
+                await asyncio.to_thread(_kill_uid, uid)
+            await waiter
+            flooded.cancel()
+            writer.cancel()
+            for reader in readers:
+                try:
+                    await asyncio.wait_for(reader, 1.0)
+                except (asyncio.TimeoutError, asyncio.CancelledError):
+                    reader.cancel()
+        code = proc.returncode
+        result.exit_code, result.signal = (code, None) if code is not None and code >= 0 else (None, -(code or 0))
+        if result.signal is not None and result.signal == signal.SIGKILL and (result.timed_out or flood.is_set()):
+            result.signal = None  # our own kill: the reason is already recorded
+        result.stdout, result.stderr = bytes(out), bytes(err)
+        result.elapsed_s = time.perf_counter() - started
+        return result
+
+
+def _killpg(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
