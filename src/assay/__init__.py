@@ -21,6 +21,7 @@ __all__ = ["PerfConfig", "TaskConfig", "__version__", "run_perf", "run_task"]
 _LAZY = {
     "TaskConfig": "assay.eval.config", "run_task": "assay.eval.runner",
     "PerfConfig": "assay.perf", "run_perf": "assay.perf",
+    "ThinkConfig": "assay.think", "run_think": "assay.think",
 }
 
 

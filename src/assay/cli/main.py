@@ -15,12 +15,11 @@ import click
 
 from assay import __version__
 from assay.utils.config_file import load_config_file
+from assay.cli.collection import collection_group
 from assay.cli.options import add_options, build_model, cli_values, expand_list_args, model_options
 from assay.errors import AssayError
 
 _NOT_BUILT = {
-    "collection": "build and evaluate weighted mixes of benchmarks",
-    "think": "thinking-efficiency analysis of reasoning traces",
     "app": "web viewer for evaluation and perf results",
 }
 
@@ -132,13 +131,66 @@ def _report_group() -> click.Group:
     return group
 
 
+def _data_group() -> click.Group:
+    from assay.eval.config import TaskConfig
+
+    fields = ("datasets", "dataset_args", "dataset_hub", "dataset_dir")
+
+    def run(**params: Any) -> None:
+        from assay.eval.prefetch import prefetch
+
+        task = build_model(TaskConfig, {"eval_type": "sim", **cli_values(TaskConfig, params)})
+        if not task.datasets:  # type: ignore[attr-defined]
+            raise AssayError("nothing to prefetch: pass --datasets (e.g. --datasets gsm8k math_500)")
+        for done in prefetch(task.datasets, dataset_args=task.dataset_args,  # type: ignore[attr-defined]
+                             dataset_hub=task.dataset_hub, dataset_dir=task.dataset_dir):  # type: ignore[attr-defined]
+            click.echo(f"{done.benchmark}: {done.samples} samples ready offline in {done.path}")
+
+    prefetch_command = click.Command(
+        "prefetch", callback=run,
+        help="Download and cache what a run of these benchmarks needs (every subset and few-shot split), so "
+             "the run itself touches no network. Use the same --dataset-dir/--dataset-hub/--dataset-args.")
+    prefetch_command = add_options(model_options(
+        TaskConfig, exclude=[f for f in TaskConfig.model_fields if f not in fields]))(prefetch_command)
+    group = click.Group("data", help="Datasets: download and cache them for offline runs.")
+    group.add_command(prefetch_command)
+    return group
+
+
+def _think_command() -> click.Command:
+    from assay.think.config import ThinkConfig
+
+    def run(config: str | None, **params: Any) -> None:
+        from rich.console import Console
+
+        from assay.think import run_think
+
+        values = load_config_file(config) if config else {}
+        values.update(cli_values(ThinkConfig, params))
+        console = Console() if sys.stdout.isatty() else Console(width=200)
+        result = run_think(build_model(ThinkConfig, values), console=console)  # type: ignore[arg-type]
+        click.echo(f"think outputs: {result.output_dir}", err=True)
+
+    command = click.Command(
+        "think", callback=run,
+        help="Thinking efficiency of reasoning models from finished eval runs: reasoning tokens, tokens to the "
+             "first correct step, reflection tokens, thought count, accuracy, outcome and process efficiency, "
+             "by difficulty level (table, think.json, think.png).",
+        params=[click.Option(["--config"], default=None, help="YAML/JSON file with these options.")],
+    )
+    return add_options(model_options(ThinkConfig))(command)
+
+
 def build_cli() -> click.Group:
     """The whole command tree."""
     group = _root_group()
     group.add_command(_sim_command())
     group.add_command(_eval_command())
     group.add_command(_report_group())
+    group.add_command(collection_group())
+    group.add_command(_data_group())
     group.add_command(_perf_command())
+    group.add_command(_think_command())
     for name, summary in _NOT_BUILT.items():
         group.add_command(_placeholder(name, summary))
     return group
