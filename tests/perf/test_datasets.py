@@ -11,7 +11,7 @@ import pytest
 from assay.errors import ConfigError, DatasetError
 from assay.perf import PerfConfig
 from assay.perf.datasets import load_prompt_set
-from assay.perf.tokenizer import load_tokenizer
+from assay.utils.tokenizer import load_tokenizer
 
 pytestmark = pytest.mark.timeout(60)
 URL = "http://127.0.0.1:9/v1"

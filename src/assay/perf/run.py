@@ -29,7 +29,7 @@ from assay.perf.plans import LoadPlan, build_plans
 from assay.perf.records import RecordWriter, read_columns, read_health, write_meta
 from assay.perf.runner import NS_PER_S, Counters, PlanRun, RequestBuilder
 from assay.perf.summary import PlanSummary, summarize
-from assay.perf.tokenizer import Tokenizer, load_tokenizer
+from assay.utils.tokenizer import Tokenizer, load_tokenizer
 
 log = logging.getLogger("assay.perf")
 

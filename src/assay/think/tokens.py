@@ -48,7 +48,7 @@ class TokenCounter:
         self.source: TokenSourceName = "tokenizer" if tokenizer_path else "server"
         self._encoder: _Encoder | None = None
         if tokenizer_path:
-            from assay.perf.tokenizer import load_tokenizer  # the one tokenizer loader (never downloads)
+            from assay.utils.tokenizer import load_tokenizer  # the one tokenizer loader (never downloads)
 
             self._encoder = load_tokenizer(tokenizer_path)
 

@@ -12,7 +12,7 @@ from typing import Any, Callable, Protocol
 
 from assay.errors import DatasetError
 from assay.perf.config import PerfConfig
-from assay.perf.tokenizer import Tokenizer
+from assay.utils.tokenizer import Tokenizer
 
 
 @dataclass(slots=True)

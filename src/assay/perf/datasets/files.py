@@ -15,7 +15,7 @@ from assay.data.readers import read_rows
 from assay.errors import DatasetError
 from assay.perf.config import PerfConfig
 from assay.perf.datasets import ListPromptSet, Prompt, PromptSet, register_prompt_set
-from assay.perf.tokenizer import Tokenizer
+from assay.utils.tokenizer import Tokenizer
 
 # Where each set lives on the hub when no local path is given: (repo id, file name).
 HUB_SOURCES = {

@@ -17,7 +17,7 @@ from assay.perf.config import PerfConfig
 from assay.perf.datasets import ListPromptSet, Prompt, PromptSet, register_prompt_set
 from assay.perf.datasets.files import LengthFilter, _finish, _text_of, _user, read_records, resolve_path
 from assay.perf.datasets.synthetic import RandomPromptSet, _need_tokenizer, clean_token_ids, exact_length_text
-from assay.perf.tokenizer import Tokenizer
+from assay.utils.tokenizer import Tokenizer
 
 _EMBED_KEYS = ("text", "input", "sentence", "content", "prompt", "question")
 

@@ -17,7 +17,7 @@ import numpy as np
 from assay.errors import ConfigError
 from assay.perf.config import PerfConfig
 from assay.perf.datasets import Prompt, PromptSet, register_prompt_set
-from assay.perf.tokenizer import Tokenizer
+from assay.utils.tokenizer import Tokenizer
 
 _FIT_ROUNDS = 12
 

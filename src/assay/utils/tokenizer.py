@@ -9,7 +9,7 @@ from assay.errors import ConfigError
 
 
 class Tokenizer(Protocol):
-    """The little of a tokenizer that perf needs."""
+    """The little of a tokenizer that perf and think need."""
 
     vocab_size: int
     special_ids: frozenset[int]
