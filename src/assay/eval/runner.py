@@ -201,7 +201,7 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
     regrade: list[tuple[Benchmark, SampleResult]] = []
     for benchmark in benchmarks:
         samples = selections[benchmark.name]
-        stored = store.load_results(benchmark.name)
+        stored = store.load_results(benchmark.name, repair=True)
         for sample in samples:
             result = stored.get(sample.id)
             if result is None or not _complete(result, task.repeats):

@@ -87,17 +87,22 @@ class RunStore:
     def predictions_path(self, benchmark: str) -> Path:
         return self.predictions / f"{benchmark}.jsonl"
 
-    def load_results(self, benchmark: str) -> dict[str, SampleResult]:
-        """The results recorded for ``benchmark`` by sample id (a later line wins); a torn last line is cut."""
+    def load_results(self, benchmark: str, *, repair: bool = False) -> dict[str, SampleResult]:
+        """The results recorded for ``benchmark`` by sample id (a later line wins).
+
+        A torn last line (the run was killed while writing it) is skipped; with ``repair`` (a run about to
+        append) it is also cut from the file. Readers such as ``think`` and ``compare`` never write.
+        """
         path = self.predictions_path(benchmark)
         if not path.is_file():
             return {}
         data = path.read_bytes()
         if data and not data.endswith(b"\n"):
             keep = data.rfind(b"\n") + 1
-            log.warning("%s: dropping a torn last line (the run was killed while writing it)", path.name)
-            with path.open("r+b") as handle:
-                handle.truncate(keep)
+            if repair:
+                log.warning("%s: dropping a torn last line (the run was killed while writing it)", path.name)
+                with path.open("r+b") as handle:
+                    handle.truncate(keep)
             data = data[:keep]
         results: dict[str, SampleResult] = {}
         for line in data.splitlines():
