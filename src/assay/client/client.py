@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from time import perf_counter_ns
@@ -10,6 +11,7 @@ from typing import Any, Sequence
 
 import aiohttp
 import orjson
+from aiohttp.client_proto import ResponseHandler
 
 from assay.client.config import Api, ClientConfig
 from assay.client.pooling import PoolingApi, embeddings_payload, pooling_url, post_pooling, rerank_payload
@@ -32,6 +34,44 @@ from assay.types.message import Message
 log = logging.getLogger("assay.client")
 
 _ERROR_BODY_LIMIT = 64 * 1024
+
+
+class _StampingHandler(ResponseHandler):
+    """aiohttp's connection protocol, noting when bytes last came off the socket.
+
+    A task reading a stream resumes some time after its bytes arrived; with hundreds of streams ready
+    at once that wait grows to milliseconds and would be charged to the server. Stamping in
+    ``data_received`` takes the time at the socket instead.
+    """
+
+    rx_ns = 0
+
+    def data_received(self, data: bytes) -> None:
+        self.rx_ns = perf_counter_ns()
+        super().data_received(data)
+
+
+class _StampingConnector(aiohttp.TCPConnector):
+    """A TCP connector whose connections use ``_StampingHandler`` (where this aiohttp allows it)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        factory = getattr(self, "_factory", None)
+        if isinstance(factory, functools.partial) and factory.func is ResponseHandler:
+            self._factory = functools.partial(_StampingHandler, *factory.args, **factory.keywords)
+
+
+def _protocol_of(resp: aiohttp.ClientResponse) -> Any:
+    connection = resp.connection
+    return connection.protocol if connection is not None else None
+
+
+def _arrival_ns(protocol: Any, not_before_ns: int) -> int:
+    """When the bytes just read arrived: the socket stamp when known, else now."""
+    now = perf_counter_ns()
+    stamp = getattr(protocol, "rx_ns", 0)
+    # A stamp older than this request belongs to an earlier response on the same connection.
+    return stamp if not_before_ns <= stamp <= now else now
 
 
 class OpenAIClient:
@@ -62,7 +102,7 @@ class OpenAIClient:
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
+            connector = _StampingConnector(
                 limit=self.config.max_connections, limit_per_host=0, ttl_dns_cache=300,
                 enable_cleanup_closed=False,
             )
@@ -204,7 +244,8 @@ class OpenAIClient:
         try:
             acc.timings.request_start_ns = perf_counter_ns()
             async with session.post(url, data=body, headers=headers) as resp:
-                acc.timings.headers_ns = perf_counter_ns()
+                protocol = _protocol_of(resp)
+                acc.timings.headers_ns = _arrival_ns(protocol, acc.timings.request_start_ns)
                 if resp.status >= 400:
                     raw = await resp.content.read(_ERROR_BODY_LIMIT)
                     raise HTTPStatusError(
@@ -213,11 +254,11 @@ class OpenAIClient:
                     )
                 content_type = resp.headers.get("Content-Type", "")
                 if stream and "text/event-stream" in content_type:
-                    await _read_stream(resp, acc)
+                    await _read_stream(resp, protocol, acc)
                     now = perf_counter_ns()
                 else:
                     raw = await resp.read()
-                    now = perf_counter_ns()
+                    now = _arrival_ns(protocol, acc.timings.request_start_ns)
                     acc.timings.first_byte_ns = now
                     if raw.lstrip().startswith(b"data:"):
                         # A stream sent without the SSE content type.
@@ -262,11 +303,12 @@ class OpenAIClient:
             raise ConfigError("no model name: pass model= or set ClientConfig.model")
         return name
 
-async def _read_stream(resp: aiohttp.ClientResponse, acc: ResponseAccumulator) -> None:
+async def _read_stream(resp: aiohttp.ClientResponse, protocol: Any, acc: ResponseAccumulator) -> None:
     decoder = SSEDecoder()
     timings = acc.timings
+    start = timings.request_start_ns
     async for data in resp.content.iter_any():
-        now = perf_counter_ns()
+        now = _arrival_ns(protocol, start)
         if timings.first_byte_ns is None:
             timings.first_byte_ns = now
         events, done = decoder.feed_events(data)
