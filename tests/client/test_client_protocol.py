@@ -246,3 +246,28 @@ async def test_completions_endpoint_and_list_models(raw_server):
     url = await raw_server(models, "/v1/models")
     async with OpenAIClient(ClientConfig(base_url=url)) as client:
         assert await client.list_models() == ["qwen", "llama"]
+
+
+async def test_arrival_is_stamped_at_the_socket(raw_server):
+    """The connections use the stamping protocol, so chunk times come from data_received."""
+    from assay.client.client import _StampingHandler
+
+    seen = {}
+
+    async def handler(request):
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        await resp.write(sse(delta("a")))
+        await asyncio.sleep(0.05)
+        await resp.write(sse(delta("b", "stop"), "[DONE]"))
+        return resp
+
+    async with OpenAIClient(ClientConfig(base_url=await raw_server(handler), model="m")) as client:
+        completion = await client.chat(HELLO)
+        connector = client._session.connector
+        protocols = [proto for conns in connector._conns.values() for proto, _ in conns]
+        seen["protocols"] = protocols
+    assert protocols and all(isinstance(p, _StampingHandler) for p in seen["protocols"])
+    first, second = completion.timings.chunk_ns
+    assert completion.timings.request_start_ns < first
+    assert 0.04 < (second - first) / 1e9 < 0.5
