@@ -271,3 +271,16 @@ async def test_arrival_is_stamped_at_the_socket(raw_server):
     first, second = completion.timings.chunk_ns
     assert completion.timings.request_start_ns < first
     assert 0.04 < (second - first) / 1e9 < 0.5
+
+
+async def test_request_start_is_when_the_bytes_went_out(raw_server):
+    async def handler(request):
+        await request.read()
+        return await stream_response(request, sse(delta("x", "stop"), "[DONE]"))
+
+    async with OpenAIClient(ClientConfig(base_url=await raw_server(handler), model="m")) as client:
+        completion = await client.chat(HELLO)
+    timings = completion.timings
+    assert timings.request_created_ns is not None
+    assert timings.request_created_ns <= timings.request_start_ns < timings.first_token_ns
+    assert 0 <= timings.send_lag_s < 1

@@ -61,6 +61,19 @@ class _StampingConnector(aiohttp.TCPConnector):
             self._factory = functools.partial(_StampingHandler, *factory.args, **factory.keywords)
 
 
+async def _on_request_chunk_sent(session: Any, context: Any, params: Any) -> None:
+    # Called right before each body chunk goes to the transport: the request is on the wire now.
+    timings = context.trace_request_ctx
+    if isinstance(timings, Timings):
+        timings.request_start_ns = perf_counter_ns()
+
+
+def _tracing() -> aiohttp.TraceConfig:
+    trace = aiohttp.TraceConfig()
+    trace.on_request_chunk_sent.append(_on_request_chunk_sent)
+    return trace
+
+
 def _protocol_of(resp: aiohttp.ClientResponse) -> Any:
     connection = resp.connection
     return connection.protocol if connection is not None else None
@@ -108,7 +121,7 @@ class OpenAIClient:
             )
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=self._timeout, json_serialize=lambda o: orjson.dumps(o).decode(),
-                auto_decompress=True,
+                auto_decompress=True, trace_configs=[_tracing()],
             )
         return self._session
 
@@ -242,8 +255,9 @@ class OpenAIClient:
         session = self._ensure_session()
         config = self.config
         try:
-            acc.timings.request_start_ns = perf_counter_ns()
-            async with session.post(url, data=body, headers=headers) as resp:
+            timings = acc.timings
+            timings.request_created_ns = timings.request_start_ns = perf_counter_ns()
+            async with session.post(url, data=body, headers=headers, trace_request_ctx=timings) as resp:
                 protocol = _protocol_of(resp)
                 acc.timings.headers_ns = _arrival_ns(protocol, acc.timings.request_start_ns)
                 if resp.status >= 400:

@@ -138,7 +138,7 @@ class ResponseAccumulator:
 
     def __init__(self, request_start_ns: int) -> None:
         self.timings = Timings.model_construct(
-            request_start_ns=request_start_ns, headers_ns=None, first_byte_ns=None, first_token_ns=None,
+            request_created_ns=None, request_start_ns=request_start_ns, headers_ns=None, first_byte_ns=None, first_token_ns=None,
             first_content_ns=None, done_ns=None, chunk_ns=[],
         )
         self._content: list[str] = []

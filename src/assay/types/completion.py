@@ -23,11 +23,15 @@ class Usage(BaseModel):
 class Timings(BaseModel):
     """Timestamps of one request, all from ``time.perf_counter_ns`` taken as bytes arrived.
 
-    ``chunk_ns`` holds one timestamp per stream event that carried content or reasoning (several events
-    read in one socket read share a timestamp, which is when their bytes arrived). For a non-streamed
-    request it is empty and ``first_token_ns`` is when the body finished arriving.
+    ``request_created_ns`` is when the caller asked for the request; ``request_start_ns`` when its bytes
+    went to the socket (their difference is the client's own send lag, which a loaded client would
+    otherwise charge to the server). ``chunk_ns`` holds one timestamp per stream event that carried
+    content or reasoning (several events read in one socket read share a timestamp, which is when their
+    bytes arrived). For a non-streamed request it is empty and ``first_token_ns`` is when the body
+    finished arriving.
     """
 
+    request_created_ns: int | None = None
     request_start_ns: int = 0
     headers_ns: int | None = None
     first_byte_ns: int | None = None
@@ -38,6 +42,13 @@ class Timings(BaseModel):
 
     def _since_start_s(self, stamp: int | None) -> float | None:
         return None if stamp is None else (stamp - self.request_start_ns) / NS_PER_S
+
+    @property
+    def send_lag_s(self) -> float | None:
+        """How long the client held the request before its bytes went out (its own queueing)."""
+        if self.request_created_ns is None:
+            return None
+        return (self.request_start_ns - self.request_created_ns) / NS_PER_S
 
     @property
     def time_to_first_token_s(self) -> float | None:
