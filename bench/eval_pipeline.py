@@ -35,7 +35,7 @@ def main() -> None:
         data, count = _dataset(Path(tmp) / "mmlu", args.samples)
         task = TaskConfig(
             eval_type="sim", model="bench", datasets=["mmlu"], eval_batch_size=args.batch,
-            model_args={"latency_model": "fixed", "ttft_ms": 0, "itl_ms": 0, "output_len": "fixed:8", "seed": 1},
+            model_args={"latency_model": "fixed", "ttft_ms": 0, "itl_ms": 0, "output_len": "8", "seed": 1},
             dataset_args={"mmlu": {"dataset_id": str(data), "subset_list": ["anatomy"]}},
             work_dir=str(Path(tmp) / "out"), generation_config={"max_tokens": 8})
         start = time.perf_counter()
