@@ -62,7 +62,9 @@ async def test_fixed_latency_at_concurrency_32(start_sim, chat_body):
     await asyncio.gather(*(worker(i) for i in range(32)))
     ttft_ms = statistics.median(ttft_s(r) for r in results) * 1000
     itl_ms = statistics.median(g for r in results for g in gaps_s(r)) * 1000
-    assert abs(ttft_ms - 30) < 4, ttft_ms
+    # Client and server share this test's event loop, so the upper bound leaves room for a loaded
+    # machine; the precise check is bench/timing_accuracy.py. Never early: deadlines are absolute.
+    assert 29.5 <= ttft_ms < 38, ttft_ms
     assert abs(itl_ms - 10) < 1.5, itl_ms
 
 
