@@ -16,7 +16,9 @@ from assay.types.generation import GenerationConfig
 
 EvalType = Literal["openai_api", "checkpoint", "llm_ckpt", "sim", "mock_llm"]
 DatasetHub = Literal["huggingface", "modelscope", "local"]
-JudgeStrategy = Literal["auto", "rule", "llm", "llm_recall"]
+JudgeStrategy = Literal["auto", "rule", "llm", "llm_recall", "rule_then_llm"]
+# The issue tracker's name for EvalScope's llm_recall: the rule first, the judge where the rule finds no match.
+_JUDGE_STRATEGY_ALIASES = {"rule_then_llm": "llm_recall"}
 
 # EvalScope spells some backends differently; each pair names the same backend.
 _EVAL_TYPE_ALIASES = {"llm_ckpt": "checkpoint", "mock_llm": "sim", "service": "openai_api", "server": "openai_api"}
@@ -111,8 +113,9 @@ class TaskConfig(BaseModel):
         default=False, description="Keep going when the server rejects requests (401, 404, down) and score "
                                    "failed samples as wrong; failures are recorded and counted either way.")
     judge_strategy: JudgeStrategy = Field(
-        default="auto", description="EvalScope's judge switch: auto, rule, llm, llm_recall (for judge-graded "
-                                    "benchmarks; rule-graded ones ignore it).")
+        default="auto", description="auto (the benchmark's default), rule, llm (the judge grades every answer), "
+                                    "llm_recall or rule_then_llm (the judge grades what the rule did not find "
+                                    "correct); used by general_qa and the math benchmarks, others ignore it.")
     judge_model_args: dict[str, Any] = Field(
         default_factory=dict, description="The judge model: model_id, api_url, api_key, generation_config...")
     judge_worker_num: int = Field(default=1, ge=1, description="Judge requests in flight at once.")
@@ -121,6 +124,11 @@ class TaskConfig(BaseModel):
     @classmethod
     def _canonical_eval_type(cls, value: Any) -> Any:
         return _EVAL_TYPE_ALIASES.get(value, value) if isinstance(value, str) else value
+
+    @field_validator("judge_strategy", mode="before")
+    @classmethod
+    def _canonical_judge_strategy(cls, value: Any) -> Any:
+        return _JUDGE_STRATEGY_ALIASES.get(value, value) if isinstance(value, str) else value
 
     @field_validator("datasets", mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from assay.eval.benchmarks import Benchmark, get_benchmark
 from assay.eval.config import TaskConfig
 from assay.eval.filters import apply_filters
 from assay.eval.report import build_report, print_table, write_reports
+from assay.eval.scoring.judge import judge_failed
 from assay.eval.store import RunStore
 from assay.models import ModelBackend, make_model
 from assay.types import Completion, GenerationConfig, Sample, SampleResult, Score
@@ -102,6 +103,7 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
         raise ConfigError("no benchmarks to run: pass --datasets (e.g. --datasets gsm8k math_500)")
     classes = [get_benchmark(name) for name in task.datasets]
     benchmarks = [cls(task.args_for(cls.name), task.seed) for cls in classes]
+    llm_judge = _llm_judge(task, benchmarks)
     for benchmark in benchmarks:
         benchmark.report_metrics()  # an unknown metric fails now, not after the answers
     # Every dataset is found and read before anything else: a missing one fails at start, with no run folder.
@@ -122,6 +124,8 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
         for key in ("benchmarks", "scoring"):
             fingerprint[key] = {**previous.get(key, {}), **fingerprint[key]}
     store.write_config(task.public_dict())
+    if llm_judge is not None:
+        llm_judge.use_cache(store.root / "judge_cache.jsonl")
     handler = _attach_log(store.logs / "run.log")
     started = dt.datetime.now().isoformat(timespec="seconds")
     earlier_benchmarks = manifest.get("benchmarks", {})
@@ -141,6 +145,8 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
         raise
     finally:
         store.close()
+        if llm_judge is not None:
+            await llm_judge.close()
         _detach_log(handler)
     manifest.update(status="finished", finished=dt.datetime.now().isoformat(timespec="seconds"),
                     scores={**manifest.get("scores", {}),
@@ -206,7 +212,8 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
             result = stored.get(sample.id)
             if result is None or not _complete(result, task.repeats):
                 todo.append((benchmark, sample))
-            elif benchmark.name in rescore or _lacks_metric(result, benchmark.sample_metrics(result.sample)):
+            elif (benchmark.name in rescore or _lacks_metric(result, benchmark.sample_metrics(result.sample))
+                  or any(judge_failed(score) for score in result.scores)):
                 regrade.append((benchmark, result))
         log.info("%s: %d samples, %d already done, %d to re-grade", benchmark.name, len(samples),
                  len(samples) - len([1 for b, _ in todo if b is benchmark]), len([1 for b, _ in regrade
@@ -217,8 +224,12 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
         judge = _math_judge() if heavy else None
         try:
             pool = _Pool(task, model, store, judge)
-            for benchmark, result in regrade:
+
+            async def regrade_one(benchmark: Benchmark, result: SampleResult) -> None:
                 store.append(benchmark.name, await pool.regrade(benchmark, result))
+
+            # Concurrently: re-grading may ask the LLM judge, whose own pool bounds it (judge_worker_num).
+            await asyncio.gather(*(regrade_one(b, r) for b, r in regrade))
             if todo:
                 async with model:
                     await pool.run(todo, show)
@@ -246,6 +257,27 @@ def _complete(result: SampleResult, repeats: int) -> bool:
 
 def _lacks_metric(result: SampleResult, metrics: list[str]) -> bool:
     return any(metric not in score.values for score in result.scores for metric in metrics)
+
+
+def _llm_judge(task: TaskConfig, benchmarks: list[Benchmark]) -> Any:
+    """The LLM judge, handed to each benchmark whose ``judge_strategy`` asks for one; None when none does."""
+    from assay.eval.benchmarks.common import JudgedBenchmark
+    from assay.eval.scoring.judge import JudgeModelConfig, LLMJudge, resolve_mode
+
+    judged = [b for b in benchmarks if isinstance(b, JudgedBenchmark)
+              and resolve_mode(task.judge_strategy, b.default_judge_mode) != "rule"]
+    if not judged:
+        if task.judge_model_args:
+            log.warning("judge_model_args is set but no benchmark uses the judge (judge_strategy %s)",
+                        task.judge_strategy)
+        return None
+    if not task.judge_model_args:
+        raise ConfigError(f"judge_strategy {task.judge_strategy} needs judge_model_args "
+                          "(model_id, api_url, api_key, generation_config)")
+    judge = LLMJudge(JudgeModelConfig.from_args(task.judge_model_args), task.judge_worker_num)
+    for benchmark in judged:
+        benchmark.use_judge(task.judge_strategy, judge)
+    return judge
 
 
 def _math_judge() -> Any:

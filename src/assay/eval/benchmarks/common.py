@@ -85,7 +85,52 @@ def score_choice(answer: str, target: str | list[str], option_count: int) -> Sco
     )
 
 
-class MathBenchmark(Benchmark):
+class JudgedBenchmark(Benchmark):
+    """A benchmark an LLM judge may grade (``judge_strategy``): ``llm`` asks the judge about every answer,
+    ``llm_recall`` only about those the rule did not find correct; ``rule`` (and ``auto``) never asks it.
+
+    The runner calls ``use_judge``; the judge's verdict replaces (or adds) ``acc``, and the rule's own value,
+    the judge prompt and its reply are kept in the score's metadata.
+    """
+
+    llm_judge: Any = None  # an ``LLMJudge`` when judge_mode is not "rule"
+    judge_mode: str = "rule"
+    default_judge_mode: ClassVar[str] = "rule"
+
+    def use_judge(self, strategy: str, judge: Any) -> None:
+        """Grade with ``judge`` (an ``LLMJudge``, or None) as ``strategy`` says."""
+        from assay.eval.scoring.judge import resolve_mode
+
+        self.judge_mode = resolve_mode(strategy, self.default_judge_mode)  # type: ignore[arg-type]
+        self.llm_judge = judge if self.judge_mode != "rule" else None
+        if self.llm_judge is not None and "acc" not in self.metrics:
+            self.metrics = ("acc", *self.metrics)
+            self.main_metric = "acc"
+
+    def scoring_fingerprint(self) -> dict[str, Any]:
+        fingerprint = super().scoring_fingerprint()
+        if self.llm_judge is not None:
+            fingerprint["judge"] = {"mode": self.judge_mode, **self.llm_judge.config.fingerprint()}
+        return fingerprint
+
+    def protocol(self) -> str:
+        text = super().protocol()
+        if self.llm_judge is None:
+            return text
+        when = "every answer" if self.judge_mode == "llm" else "answers the rule did not find correct"
+        return f"{text}; acc by LLM judge {self.llm_judge.config.model_id} on {when}"
+
+    async def judged(self, sample: Sample, answer: str, rule: Score, rule_correct: bool) -> Score:
+        """``rule``, or the judge's verdict on ``answer`` where the judge mode asks for one."""
+        if self.llm_judge is None or (self.judge_mode == "llm_recall" and rule_correct):
+            return rule
+        from assay.eval.scoring.judge import apply_verdict
+
+        verdict = await self.llm_judge.judge(str(sample.metadata.get("question", "")), str(sample.target), answer)
+        return apply_verdict(rule, verdict, "acc")
+
+
+class MathBenchmark(JudgedBenchmark):
     """A benchmark graded by the final (boxed) answer's mathematical equivalence to the target."""
 
     task_type = "math"
@@ -110,11 +155,14 @@ class MathBenchmark(Benchmark):
         return math_score(extraction, math_equal(extraction.answer, str(sample.target)))
 
     async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
-        # The same grading as ``score``, with the symbolic stage in the judge's worker processes.
+        # The same grading as ``score``, with the symbolic stage in the judge's worker processes; then the LLM
+        # judge where judge_strategy asks for it.
         extraction = final_answer(answer)
         if extraction is None or judge is None:
-            return self.score(sample, answer)
-        return math_score(extraction, await judge.aequal(extraction.answer, str(sample.target)))
+            rule = self.score(sample, answer)
+        else:
+            rule = math_score(extraction, await judge.aequal(extraction.answer, str(sample.target)))
+        return await self.judged(sample, answer, rule, rule.values.get("acc") == 1.0)
 
 
 def final_answer(answer: str) -> Any:

@@ -3,7 +3,8 @@
 As in EvalScope: point ``dataset_args.<name>.dataset_id`` (or ``local_path``) at a folder of ``<subset>_val.csv``
 / ``<subset>.jsonl`` files or at one file. general_mcq rows have ``question``, option columns ``A``, ``B``, ...
 (or a ``choices`` list) and ``answer`` (a letter); general_qa rows have ``query``/``question`` and
-``response``/``answer`` and are scored by exact match and token F1 (SQuAD-style) after normalisation.
+``response``/``answer`` and are scored by exact match and token F1 (SQuAD-style) after normalisation; with
+``judge_strategy`` llm (or llm_recall) an LLM judge also grades each answer against the reference as ``acc``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from assay.data import DatasetLoader, HubDataset
 from assay.errors import ConfigError, DatasetError
 from assay.eval.benchmarks.base import Benchmark, register_benchmark
-from assay.eval.benchmarks.common import LETTERS, MultipleChoice
+from assay.eval.benchmarks.common import LETTERS, JudgedBenchmark, MultipleChoice
 from assay.types import Message, Sample, Score
 
 
@@ -80,8 +81,8 @@ class GeneralMCQ(_UserData, MultipleChoice):
 
 
 @register_benchmark("general_qa", task_type="qa", tags=("custom",))
-class GeneralQA(_UserData):
-    """Your question/answer files, scored by exact match and token F1."""
+class GeneralQA(_UserData, JudgedBenchmark):
+    """Your question/answer files, scored by exact match and token F1 (and ``acc`` by an LLM judge, if asked)."""
 
     version = "1"
     source = HubDataset(split="test")
@@ -105,6 +106,10 @@ class GeneralQA(_UserData):
         predicted, target = _normalise(answer), _normalise(str(sample.target))
         return Score(values={"exact_match": float(predicted == target), "f1": token_f1(predicted, target)},
                      extracted=answer.strip())
+
+    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+        rule = self.score(sample, answer)
+        return await self.judged(sample, answer, rule, rule.values["exact_match"] == 1.0)
 
 
 def _normalise(text: str) -> str:

@@ -6,6 +6,8 @@ and a target.
 - :mod:`.symbolic`: math-verify symbolic checks with timeouts, and :class:`MathJudge` (process pool,
   sync and async) for grading at scale without blocking the event loop;
 - :mod:`.stats`: means with standard errors, pass@k, mean@k, paired comparisons of two runs.
+- :mod:`.judge`: the LLM judge (the one module here that talks to a server): its prompt, verdict parsing,
+  and :class:`LLMJudge`, bounded and cached.
 """
 
 from assay.eval.scoring.choice import extract_choice, extract_choice_by_text

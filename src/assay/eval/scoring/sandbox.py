@@ -4,7 +4,8 @@ Each run gets its own session and process group, a fresh temporary directory as 
 environment holding only ``PATH``, ``LANG``, ``HOME`` (the temporary directory) and ``PYTHONHASHSEED``, and
 these limits (``SandboxLimits``): CPU seconds (``RLIMIT_CPU``), address space (``RLIMIT_AS``), size of any file
 written (``RLIMIT_FSIZE``), processes (``RLIMIT_NPROC``), no core dumps, a wall-clock timeout after which the
-whole group is killed, and caps on the stdout/stderr kept (a flood past the cap kills the run).
+whole group is killed. Standard streams are files in a directory of the parent's: output past
+``output_bytes`` fails the run, and no stream can grow past the file-size limit.
 
 What the operating system allows decides the rest; ``isolation()`` says what this host gives:
 
@@ -48,7 +49,7 @@ log = logging.getLogger("assay.eval.sandbox")
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
-_FLOOD_EXIT = "output cap exceeded"
+_FLOOD_EXIT = "output over the cap"
 
 
 @dataclass(frozen=True)
@@ -163,11 +164,15 @@ def _take_uid() -> int:
                 try:
                     pwd.getpwuid(uid)
                 except KeyError:
-                    if not _pids_of(uid):
-                        _free_uids.append(uid)
-        if not _free_uids:
-            raise RuntimeError("sandbox: no free uid for a run")
-        return _free_uids.pop()
+                    _free_uids.append(uid)
+        # Oldest returned first, and never one with processes left (a killed fork bomb's children may still be
+        # waiting to be reaped, and they would count against the next run's process limit).
+        for _ in range(len(_free_uids)):
+            uid = _free_uids.pop(0)
+            if not _pids_of(uid, include_zombies=True):
+                return uid
+            _free_uids.append(uid)
+        raise RuntimeError("sandbox: every sandbox uid still has processes; too many runs at once")
 
 
 def _give_uid(uid: int) -> None:
@@ -175,14 +180,19 @@ def _give_uid(uid: int) -> None:
         _free_uids.append(uid)
 
 
-def _pids_of(uid: int) -> list[int]:
+def _pids_of(uid: int, include_zombies: bool = False) -> list[int]:
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    pids.append(int(entry))
-            except OSError:
+                if os.stat(f"/proc/{entry}").st_uid != uid:
+                    continue
+                if not include_zombies:
+                    with open(f"/proc/{entry}/stat", "rb") as handle:
+                        if handle.read().rpartition(b")")[2].split()[0] == b"Z":
+                            continue
+                pids.append(int(entry))
+            except (OSError, IndexError):
                 pass
     return pids
 
@@ -265,79 +275,61 @@ class Sandbox:
     async def _run(self, argv: list[str], stdin: bytes, files: dict[str, str], limits: SandboxLimits) -> SandboxResult:
         iso = self.isolation
         uid = _take_uid() if iso.separate_user else None
-        workdir = tempfile.mkdtemp(prefix="assay-sandbox-")
+        # <base>/work is the code's directory; <base>/io (the parent's) holds stdin/stdout/stderr as files, so no
+        # pipe can stall the run or outlive it in a stray grandchild.
+        base = tempfile.mkdtemp(prefix="assay-sandbox-")
+        workdir, iodir = os.path.join(base, "work"), os.path.join(base, "io")
         try:
+            os.mkdir(workdir)
+            os.mkdir(iodir, 0o700)
             for name, text in files.items():
                 Path(workdir, name).write_text(text, encoding="utf-8")
+            Path(iodir, "stdin").write_bytes(stdin)
             if uid is not None:
                 for path in [workdir, *(os.path.join(workdir, n) for n in files)]:
                     os.chown(path, uid, uid)
                 argv = [_setpriv() or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                         "--inh-caps=-all,+dac_read_search", "--ambient-caps=+dac_read_search", "--", *argv]
-            return await self._spawn(argv, stdin, workdir, limits, uid)
+            return await self._spawn(argv, workdir, iodir, limits, uid)
         finally:
             if uid is not None:
                 await asyncio.to_thread(_kill_uid, uid)
                 _give_uid(uid)
-            await asyncio.to_thread(shutil.rmtree, workdir, True)
+            await asyncio.to_thread(shutil.rmtree, base, True)
 
-    async def _spawn(self, argv: list[str], stdin: bytes, workdir: str, limits: SandboxLimits,
+    async def _spawn(self, argv: list[str], workdir: str, iodir: str, limits: SandboxLimits,
                      uid: int | None) -> SandboxResult:
         started = time.perf_counter()
         result = SandboxResult(exit_code=None, network_isolated=self.isolation.network)
-        proc = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            cwd=workdir, env=scrubbed_env(workdir), start_new_session=True,
-            preexec_fn=_child_setup(limits, self.isolation.network), close_fds=True)
-        flood = asyncio.Event()
-
-        async def feed() -> None:
-            assert proc.stdin is not None
-            try:
-                proc.stdin.write(stdin)
-                await proc.stdin.drain()
-                proc.stdin.close()
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
-        async def drain(stream: asyncio.StreamReader, keep: bytearray) -> None:
-            while chunk := await stream.read(65536):
-                room = limits.output_bytes - len(keep)
-                keep += chunk[:max(room, 0)]
-                if len(chunk) > room:
-                    flood.set()
-                    return
-
-        out, err = bytearray(), bytearray()
-        assert proc.stdout is not None and proc.stderr is not None
-        readers = [asyncio.create_task(drain(proc.stdout, out)), asyncio.create_task(drain(proc.stderr, err))]
-        writer = asyncio.create_task(feed())
-        waiter = asyncio.create_task(proc.wait())
-        flooded = asyncio.create_task(flood.wait())
+        with open(os.path.join(iodir, "stdin"), "rb") as stdin, open(os.path.join(iodir, "stdout"), "wb") as out, \
+                open(os.path.join(iodir, "stderr"), "wb") as err:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, stdin=stdin, stdout=out, stderr=err, cwd=workdir, env=scrubbed_env(workdir),
+                start_new_session=True, preexec_fn=_child_setup(limits, self.isolation.network), close_fds=True)
         try:
-            done, _ = await asyncio.wait({waiter, flooded}, timeout=limits.wall_s,
-                                         return_when=asyncio.FIRST_COMPLETED)
-            result.timed_out = not done
-            result.output_truncated = flood.is_set()
+            await asyncio.wait_for(proc.wait(), limits.wall_s)
+        except asyncio.TimeoutError:
+            result.timed_out = True
         finally:
             _killpg(proc.pid)  # also ends children that outlive a normal exit
             if uid is not None:
                 await asyncio.to_thread(_kill_uid, uid)
-            await waiter
-            flooded.cancel()
-            writer.cancel()
-            for reader in readers:
-                try:
-                    await asyncio.wait_for(reader, 1.0)
-                except (asyncio.TimeoutError, asyncio.CancelledError):
-                    reader.cancel()
+            await proc.wait()
         code = proc.returncode
         result.exit_code, result.signal = (code, None) if code is not None and code >= 0 else (None, -(code or 0))
-        if result.signal is not None and result.signal == signal.SIGKILL and (result.timed_out or flood.is_set()):
+        if result.timed_out and result.signal == signal.SIGKILL:
             result.signal = None  # our own kill: the reason is already recorded
-        result.stdout, result.stderr = bytes(out), bytes(err)
+        result.stdout, out_cut = _read_capped(os.path.join(iodir, "stdout"), limits.output_bytes)
+        result.stderr, err_cut = _read_capped(os.path.join(iodir, "stderr"), limits.output_bytes)
+        result.output_truncated = out_cut or err_cut
         result.elapsed_s = time.perf_counter() - started
         return result
+
+
+def _read_capped(path: str, cap: int) -> tuple[bytes, bool]:
+    with open(path, "rb") as handle:
+        data = handle.read(cap + 1)
+    return data[:cap], len(data) > cap
 
 
 def _killpg(pgid: int) -> None:

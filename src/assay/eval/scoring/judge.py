@@ -1,0 +1,278 @@
+"""LLM-as-judge: a second model grades an open answer against the reference (CORRECT / INCORRECT).
+
+The judge is any OpenAI-compatible endpoint with its own generation settings, configured with EvalScope's
+``judge_model_args`` (``model_id``, ``api_url``, ``api_key``, ``generation_config``, ``system_prompt``,
+``prompt_template``). Its verdict is parsed from a closing ``VERDICT: CORRECT`` / ``VERDICT: INCORRECT`` line;
+a reply without a readable verdict, or a failed request, is ``None`` (could not grade), never a wrong answer.
+
+Every judge prompt and reply is kept with the sample (``Score.metadata["judge"]``), and replies are cached in
+the run folder by prompt, so re-grading or resuming a run never asks the judge the same question twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from assay.errors import ConfigError
+from assay.types import GenerationConfig, Message, Score
+
+log = logging.getLogger("assay.eval")
+
+JudgeMode = Literal["rule", "llm", "llm_recall"]
+
+# Bump when the prompt or the parsing changes: it is part of the scoring fingerprint, so stored answers are
+# re-graded (from cache where the prompt is unchanged) rather than mixed with verdicts of another judge.
+JUDGE_VERSION = "1"
+
+JUDGE_SYSTEM = "You are a careful, impartial grader of answers to questions."
+
+JUDGE_TEMPLATE = """Decide whether the candidate answer to the question below is correct, using the reference answer.
+
+The candidate is correct if its final answer means the same as the reference: ignore wording, formatting, \
+units written differently and equivalent mathematical forms; extra explanation is fine as long as it does not \
+contradict the reference. It is incorrect if its final answer differs from the reference, is missing, is \
+ambiguous (several different final answers), or hedges between answers.
+
+[Question]
+{question}
+
+[Reference answer]
+{reference}
+
+[Candidate answer]
+{candidate}
+
+Explain your reasoning briefly, then end with one line that is exactly "VERDICT: CORRECT" or \
+"VERDICT: INCORRECT"."""
+
+_VERDICT_LINE = re.compile(r"verdict\W{0,6}(correct|incorrect|right|wrong|yes|no|true|false)\b", re.IGNORECASE)
+_BARE_VERDICT = re.compile(r"[\s*_`\"'.\[\]()]*(correct|incorrect)[\s*_`\"'.\[\]()!]*", re.IGNORECASE)
+_POSITIVE = {"correct", "right", "yes", "true"}
+
+
+def parse_verdict(reply: str | None) -> bool | None:
+    """True/False from the judge's reply; None when it states no readable verdict.
+
+    The last ``VERDICT: X`` wins (a judge may quote the format before answering); a reply that is nothing but
+    the word CORRECT or INCORRECT (in any markup) also counts. Anything else is undecided, never "wrong".
+    """
+    if not reply:
+        return None
+    text = reply.split("</think>")[-1]
+    matches = _VERDICT_LINE.findall(text)
+    if matches:
+        return matches[-1].lower() in _POSITIVE
+    bare = _BARE_VERDICT.fullmatch(text)
+    if bare:
+        return bare.group(1).lower() == "correct"
+    return None
+
+
+def render_judge_prompt(question: str, reference: str, candidate: str, template: str | None = None) -> str:
+    """The judge's user message; a user ``prompt_template`` gets ``{question}``, ``{reference}``, ``{candidate}``
+    (EvalScope's ``{pred}`` and ``{gold}`` are accepted too)."""
+    fields = {"question": question, "reference": reference, "candidate": candidate, "gold": reference,
+              "pred": candidate}
+    # str.replace, not str.format: answers are full of braces (LaTeX, code).
+    text = template or JUDGE_TEMPLATE
+    for name, value in fields.items():
+        text = text.replace("{" + name + "}", value)
+    return text
+
+
+class JudgeModelConfig(BaseModel):
+    """The judge model (``judge_model_args``): any OpenAI-compatible endpoint with its own generation settings.
+
+    ``score_type`` is EvalScope's; only ``pattern`` (a CORRECT/INCORRECT verdict) is implemented.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    model_id: str = Field(alias="model", description="The judge's model name on its server.")
+    api_url: str = Field(description="OpenAI-compatible URL, with or without /chat/completions.")
+    api_key: SecretStr | None = Field(default=None, description="The judge's API key (never written anywhere).")
+    generation_config: GenerationConfig = Field(
+        default_factory=lambda: GenerationConfig(temperature=0.0, max_tokens=2048))
+    system_prompt: str | None = JUDGE_SYSTEM
+    prompt_template: str | None = None
+    score_type: Literal["pattern"] = "pattern"
+    stream: bool = True
+    read_timeout: float = Field(default=600.0, gt=0)
+    max_retries: int = Field(default=3, ge=0)
+
+    @classmethod
+    def from_args(cls, args: dict[str, Any]) -> JudgeModelConfig:
+        """From ``judge_model_args``; a ``ConfigError`` naming the first bad key."""
+        try:
+            return cls.model_validate(args)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(f"judge_model_args.{where}: {first['msg']}") from None
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What changes a verdict: the judge model, its settings and prompts (never the key or the URL)."""
+        return {"judge_version": JUDGE_VERSION, **self.model_dump(
+            mode="json", exclude={"api_key", "api_url", "stream", "read_timeout", "max_retries"},
+            exclude_defaults=True), "model_id": self.model_id}
+
+
+class JudgeVerdict(BaseModel):
+    """One judge call as stored with the sample: what was asked, what came back, what it means."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    correct: bool | None = None
+    model: str
+    prompt: str
+    reply: str | None = None
+    error: str | None = None
+    cached: bool = False
+
+
+class JudgeCache:
+    """Judge replies by prompt key, appended (and flushed) to a JSONL file in the run folder."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.replies: dict[str, str] = {}
+        self._writer: BinaryIO | None = None
+        if path is not None and path.is_file():
+            for line in path.read_bytes().splitlines():
+                try:
+                    entry = orjson.loads(line)
+                    self.replies[entry["key"]] = entry["reply"]
+                except (orjson.JSONDecodeError, KeyError, TypeError):
+                    continue  # a torn last line from a killed run: that call is simply asked again
+
+    def get(self, key: str) -> str | None:
+        return self.replies.get(key)
+
+    def put(self, key: str, reply: str) -> None:
+        self.replies[key] = reply
+        if self.path is None:
+            return
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = self.path.open("ab")
+            if self._writer.tell() and not self.path.read_bytes().endswith(b"\n"):
+                self._writer.write(b"\n")
+        self._writer.write(orjson.dumps({"key": key, "reply": reply}) + b"\n")
+        self._writer.flush()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+class LLMJudge:
+    """Asks the judge model, at most ``worker_num`` requests at once, answering repeated prompts from cache."""
+
+    def __init__(self, config: JudgeModelConfig, worker_num: int = 1, cache: JudgeCache | None = None) -> None:
+        self.config = config
+        self.slots = asyncio.Semaphore(worker_num)
+        self.cache = cache or JudgeCache()
+        self.requests = 0  # judge requests sent by this process (cache hits excluded)
+        self._client: Any = None
+
+    def use_cache(self, path: Path) -> None:
+        """Keep replies in ``path`` (the run folder's ``judge_cache.jsonl``), reading earlier ones back."""
+        self.cache.close()
+        self.cache = JudgeCache(path)
+
+    def messages(self, question: str, reference: str, candidate: str) -> list[Message]:
+        prompt = render_judge_prompt(question, reference, candidate, self.config.prompt_template)
+        system = [Message.system(self.config.system_prompt)] if self.config.system_prompt else []
+        return [*system, Message.user(prompt)]
+
+    def cache_key(self, messages: list[Message]) -> str:
+        body = {"model": self.config.model_id, "generation": self.config.generation_config.to_payload(),
+                "messages": [m.model_dump(mode="json", exclude_none=True) for m in messages]}
+        return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+    async def judge(self, question: str, reference: str, candidate: str) -> JudgeVerdict:
+        """The verdict on ``candidate``; a failed request comes back as a verdict with ``error`` set."""
+        messages = self.messages(question, reference, candidate)
+        prompt = messages[-1].text()
+        key = self.cache_key(messages)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return JudgeVerdict(correct=parse_verdict(cached), model=self.config.model_id, prompt=prompt,
+                                reply=cached, cached=True)
+        async with self.slots:
+            self.requests += 1
+            try:
+                completion = await self._ensure_client().chat(
+                    messages, generation=self.config.generation_config, stream=self.config.stream,
+                    capture_errors=True)
+            except Exception as exc:  # noqa: BLE001 - a judge failure is "could not grade", never fatal
+                log.warning("judge request failed: %s", exc)
+                return JudgeVerdict(model=self.config.model_id, prompt=prompt, error=f"{type(exc).__name__}: {exc}")
+        if completion.error is not None:
+            log.warning("judge request failed: %s: %s", completion.error.kind, completion.error.message)
+            return JudgeVerdict(model=self.config.model_id, prompt=prompt, reply=completion.text or None,
+                                error=f"{completion.error.kind}: {completion.error.message}")
+        self.cache.put(key, completion.text)
+        return JudgeVerdict(correct=parse_verdict(completion.text), model=self.config.model_id, prompt=prompt,
+                            reply=completion.text)
+
+    def _ensure_client(self) -> Any:
+        if self._client is None:
+            from assay.client import ClientConfig, OpenAIClient
+
+            self._client = OpenAIClient(ClientConfig(
+                base_url=self.config.api_url, api_key=self.config.api_key, model=self.config.model_id,
+                read_timeout_s=self.config.read_timeout, max_retries=self.config.max_retries))
+        return self._client
+
+    async def close(self) -> None:
+        """Close the connection pool and the cache file."""
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+        self.cache.close()
+
+
+def resolve_mode(strategy: str, default: JudgeMode = "rule") -> JudgeMode:
+    """EvalScope's ``judge_strategy`` as what a benchmark does: ``auto`` is the benchmark's own default;
+    ``rule_then_llm`` is ``llm_recall`` (the judge grades only what the rule did not find correct)."""
+    if strategy == "auto":
+        return default
+    if strategy == "rule_then_llm":
+        return "llm_recall"
+    if strategy not in ("rule", "llm", "llm_recall"):
+        raise ConfigError(f"judge_strategy {strategy!r}: expected auto, rule, llm, llm_recall or rule_then_llm")
+    return strategy  # type: ignore[return-value]
+
+
+def apply_verdict(rule: Score, verdict: JudgeVerdict, metric: str = "acc") -> Score:
+    """The rule's score with ``metric`` replaced by the judge's verdict (None when it could not grade); the
+    rule's own value stays as ``metadata["rule_<metric>"]`` and the whole judge call as ``metadata["judge"]``."""
+    values = dict(rule.values)
+    metadata = dict(rule.metadata)
+    if metric in values:
+        metadata[f"rule_{metric}"] = values[metric]
+    values[metric] = None if verdict.correct is None else float(verdict.correct)
+    metadata["judge"] = verdict.model_dump(mode="json")
+    if verdict.error is not None:
+        explanation = f"judge failed ({verdict.error}); not graded"
+    elif verdict.correct is None:
+        explanation = "judge gave no readable verdict; not graded"
+    else:
+        explanation = f"judge: {'CORRECT' if verdict.correct else 'INCORRECT'}"
+    return rule.model_copy(update={"values": values, "metadata": metadata, "explanation": explanation})
+
+
+def judge_failed(score: Score) -> bool:
+    """Whether the judge's request failed for this score (a resumed run asks again; unreadable replies stay)."""
+    judge = score.metadata.get("judge")
+    return isinstance(judge, dict) and judge.get("error") is not None
