@@ -19,9 +19,7 @@ from assay.cli.collection import collection_group
 from assay.cli.options import add_options, build_model, cli_values, expand_list_args, model_options
 from assay.errors import AssayError
 
-_NOT_BUILT = {
-    "app": "web viewer for evaluation and perf results",
-}
+_NOT_BUILT: dict[str, str] = {}
 
 
 def _set_log_level(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -181,6 +179,28 @@ def _think_command() -> click.Command:
     return add_options(model_options(ThinkConfig))(command)
 
 
+def _app_command() -> click.Command:
+    def run(outputs: str, host: str, port: int) -> None:
+        try:
+            from assay.app.ui import serve
+        except ImportError as exc:
+            raise AssayError(f"`assay app` needs the app extra (pip install 'assay[app]'): {exc}") from None
+        click.echo(f"assay app: reading {outputs} on http://{host}:{port} (Ctrl-C to stop)", err=True)
+        serve(outputs, host=host, port=port)
+
+    return click.Command(
+        "app", callback=run,
+        help="Web viewer (read only) for the eval runs, perf sweeps and think results under an outputs folder.",
+        params=[
+            click.Option(["--outputs"], default="./outputs", show_default=True, help="The folder to read."),
+            click.Option(["--host"], default="127.0.0.1", show_default=True,
+                         help="Address to listen on (0.0.0.0 exposes the results to the network)."),
+            click.Option(["--port"], type=click.IntRange(1, 65535), default=7860, show_default=True,
+                         help="Port to listen on."),
+        ],
+    )
+
+
 def build_cli() -> click.Group:
     """The whole command tree."""
     group = _root_group()
@@ -191,6 +211,7 @@ def build_cli() -> click.Group:
     group.add_command(_data_group())
     group.add_command(_perf_command())
     group.add_command(_think_command())
+    group.add_command(_app_command())
     for name, summary in _NOT_BUILT.items():
         group.add_command(_placeholder(name, summary))
     return group
