@@ -35,6 +35,7 @@ def test_think_from_the_command_line(two_runs, tmp_path):  # noqa: F811
     (["--dataset", "math_500"], "--runs"),
     (["--runs", "x", "--dataset", "math_500", "--split", "sentences"], "sentences"),
     (["--runs", "x", "--dataset", "math_500", "--judge", "{not json"], "bad JSON in --judge"),
+    (["--runs", "x", "--dataset", "math_500", "--split", "llm"], "--judge: required with --split llm"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message):
     done = _assay("think", *args)

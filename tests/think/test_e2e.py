@@ -151,3 +151,54 @@ async def test_an_llm_judge_through_the_simulator_and_its_agreement_with_the_rul
     slow_level1 = result.report.row("slow-thinker", "Level 1")
     assert slow_level1.first_correct_tokens == 41.0  # by the judge: through ¶4 (8 + 8 + 9 + 16)
     assert {t.method for t in result.traces} == {"judge"}
+
+
+async def test_llm_split_through_the_simulator_and_its_fallback(two_runs, tmp_path):
+    """The slow model's traces are cut where the replayed split says (T̂ moves from 25 to 36); the fast
+    model's replies name words not in the trace and the lost trace's reply is prose: both fall back."""
+    from assay.sim import SimConfig, SimServer
+    from assay.think.analyse import LLM_SPLIT_FALLBACK
+    from assay.think.splitting import steps_at
+
+    fast, slow, tokenizer = two_runs
+    _, items = samples()
+    entries = []
+    for sample in items:
+        a = str(sample.target)
+        q = QUESTIONS[a]
+        lost = sample.subset == "Level 3"
+        slow_text = "\n\n".join(lost_trace(q, a) if lost else slow_trace(q, a))
+        fast_text = "\n\n".join(fast_trace(q, a))
+        if lost:
+            slow_reply, slow_steps, verdict = "I cannot split this.", split_steps(slow_text, "paragraphs", []), 0
+        else:
+            # three steps: ¶1-2 (16 tokens), ¶3 + the first sentence of ¶4 (9 + 11), the rest
+            openings = [f"Let me think about {q}", f"But wait, {q} = {a}", f"The answer is {a}. Let me reconsider"]
+            starts = [0, slow_text.index(f"But wait, {q}"), slow_text.index(f"The answer is {a}.\n\nLet")]
+            slow_reply, slow_steps, verdict = orjson.dumps(openings).decode(), steps_at(slow_text, starts), 2
+        entries += [
+            {"prompt_contains": f"<reasoning>\n{slow_text}\n</reasoning>", "response": slow_reply},
+            {"prompt_contains": f"<reasoning>\n{fast_text}\n</reasoning>", "response": '["Nothing like this"]'},
+            {"prompt": judge_prompt(sample.metadata["question"], a, slow_steps), "response": f"\\boxed{{{verdict}}}"},
+            {"prompt": judge_prompt(sample.metadata["question"], a, split_steps(fast_text, "paragraphs", [])),
+             "response": "\\boxed{1}"},
+        ]
+    replay = tmp_path / "split.jsonl"
+    replay.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in entries))
+    config = SimConfig(port=0, replay_path=replay, replay_strict=True, latency_model="fixed", ttft_ms=0, itl_ms=0)
+    async with SimServer(config) as sim:
+        result = await arun_think(ThinkConfig(
+            runs=[str(fast), str(slow)], dataset="math_500", tokenizer_path=str(tokenizer), output_dir=str(tmp_path),
+            split="llm", judge={"api_url": sim.base_url, "model": "judge"}), show=False)
+    report = result.report
+    assert report.split == "llm" and report.split_fallbacks == 5  # 4 fast traces + the lost one
+    assert report.agreement == {"compared": 8, "agreed": 8, "judge_unreadable": 0, "rate": 1.0}
+    by_split = {(t.model, t.group, t.split) for t in result.traces}
+    assert ("slow-thinker", "Level 1", "llm") in by_split and ("slow-thinker", "Level 3", LLM_SPLIT_FALLBACK) in by_split
+    assert {t.split for t in result.traces if t.model == "fast-thinker"} == {LLM_SPLIT_FALLBACK}
+    assert {t.step_count for t in result.traces if t.split == "llm"} == {3}
+    slow_level1 = report.row("slow-thinker", "Level 1")
+    assert (slow_level1.first_correct_tokens, slow_level1.reflection_tokens) == (36.0, 16.0)  # 16 + 9 + 11 of 52
+    assert slow_level1.process_efficiency == 1.0  # one explicit answer per step now: a single solution
+    assert report.row("fast-thinker", "all").first_correct_tokens == 6.0  # paragraphs, as without --split llm
+    assert orjson.loads((tmp_path / "think.json").read_bytes())["split_fallbacks"] == 5

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 # EvalScope's switch words (its thinking-efficiency guide) plus the phrases of the issue that asked for this.
 DEFAULT_MARKERS = (
@@ -12,7 +13,7 @@ DEFAULT_MARKERS = (
     "another method", "another angle",
 )
 
-SplitStrategy = Literal["paragraphs", "markers"]
+SplitStrategy = Literal["paragraphs", "markers", "llm"]
 GroupBy = Literal["auto", "level", "subset"]
 
 
@@ -48,7 +49,9 @@ class ThinkConfig(BaseModel):
         default=None, description="Local tokenizer (tokenizer.json or model folder) for token counts; "
                                   "without it the server's recorded reasoning_tokens are used.")
     split: SplitStrategy = Field(
-        default="paragraphs", description="How to cut reasoning into steps: paragraphs (blank lines) or markers.")
+        default="paragraphs", description="How to cut reasoning into steps: paragraphs (blank lines), markers, "
+                                         "or llm (the --judge model names where each step begins; a reply that "
+                                         "does not map onto the trace falls back to paragraphs, counted).")
     markers: list[str] = Field(
         default_factory=lambda: list(DEFAULT_MARKERS),
         description="Phrases that open a new thought (counted for the thought count; split points for "
@@ -57,7 +60,7 @@ class ThinkConfig(BaseModel):
         default="auto", description="Group by the sample's level (auto: level when every sample has one, "
                                     "else subset) or by subset.")
     judge: JudgeConfig | None = Field(
-        default=None, description="LLM judge for the first correct step (JSON: api_url, model, api_key...); "
+        default=None, validate_default=True, description="LLM judge for the first correct step (JSON: api_url, model, api_key...); "
                                   "the rule runs too, and their agreement is reported.")
     limit: int | None = Field(default=None, ge=1, description="Samples per group and run (default: all).")
     output_dir: str = Field(default="./outputs/think", description="Where think.json, traces.jsonl and "
@@ -77,3 +80,11 @@ class ThinkConfig(BaseModel):
         if not cleaned:
             raise ValueError("give at least one marker")
         return cleaned
+
+    @field_validator("judge")
+    @classmethod
+    def _judge_for_llm_split(cls, value: JudgeConfig | None, info: ValidationInfo) -> JudgeConfig | None:
+        if value is None and info.data.get("split") == "llm":
+            raise PydanticCustomError(
+                "judge_needed", "required with --split llm (the judge model cuts the reasoning into steps)")
+        return value

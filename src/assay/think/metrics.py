@@ -14,10 +14,19 @@ enter the means of T̂, T − T̂ and T̂ / T. The two overthinking measures of 
 Much for 2+3=? On the Overthinking of o1-Like LLMs" (2024, arXiv:2412.21187) are kept as the paper defines
 them, over all N traces:
 
-- outcome efficiency ξ_O = (1/N) Σ σ_i T̂_i / T_i, with σ_i = 1 when trace i reaches the correct answer
-  (a trace that never does contributes 0);
-- process efficiency ξ_P = (1/N) Σ D_i / T_i, where D_i is the tokens of the distinct solutions of trace i
-  (see :func:`~assay.think.firstcorrect.distinct_solutions` for how "distinct" is decided here).
+- outcome efficiency ξ_O = (1/N) Σ σ_i T̂_i / T_i, where the paper's σ_i = 1 when at least one solution
+  in response i is correct, and T̂_i is the tokens up to where the response first arrives at the correct
+  answer. Here σ_i = 1 when the trace reaches the correct answer (``reached``) and T̂_i is
+  ``first_correct_tokens``, so a trace that never reaches it contributes 0;
+- process efficiency ξ_P = (1/N) Σ D_i / T_i, with D_i = Σ_m τ_i^m T_i^m: the tokens of the solutions of
+  response i that are distinct (τ = 1 when a solution's reasoning strategy differs from every earlier
+  solution's; the paper has GPT-4o cluster the strategies). Here τ is decided by the answer (see
+  :func:`~assay.think.firstcorrect.distinct_solutions`).
+
+Where ours is an approximation (docs/think.md, "Outcome and process efficiency"): T_i counts the reasoning
+only, not the whole response; T̂_i ends at the first correct *step* rather than the first correct
+*solution*; solutions end at explicit answers instead of being cut by an LLM; distinct means a new answer,
+not a new strategy. The formulas and the averaging over all N traces are the paper's.
 """
 
 from __future__ import annotations
@@ -61,6 +70,7 @@ class TraceResult:
     rule_step: int | None = None
     judge_step: int | None = None
     judge_ok: bool | None = None
+    split: str = "paragraphs"
 
     @property
     def reached(self) -> bool:

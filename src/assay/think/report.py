@@ -21,6 +21,8 @@ class ThinkReport(BaseModel):
     token_source: str
     rows: list[GroupMetrics]
     agreement: dict[str, Any] | None = None
+    # --split llm: traces whose model reply could not be used, cut into paragraphs instead
+    split_fallbacks: int | None = None
     unusable: dict[str, dict[str, int]] = {}
 
     def row(self, model: str, group: str) -> GroupMetrics | None:
@@ -81,7 +83,8 @@ def print_table(report: ThinkReport, console: Any = None) -> None:
         table.add_row(*cells)
     console.print(table)
     notes = [f"tokens: {report.token_source}", f"first correct step: {report.first_correct_by}",
-             f"steps: {report.split}", "T̂, T−T̂, T̂/T: over traces that reach the answer (Never: the rest)"]
+             f"steps: {report.split}" + (f" ({report.split_fallbacks} traces fell back to paragraphs)"
+                                         if report.split_fallbacks else ""), "T̂, T−T̂, T̂/T: over traces that reach the answer (Never: the rest)"]
     if report.agreement is not None and report.agreement["rate"] is not None:
         a = report.agreement
         notes.append(f"rule vs judge agreement: {a['agreed']}/{a['compared']} = {a['rate']:.1%}"

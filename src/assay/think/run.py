@@ -17,7 +17,8 @@ import orjson
 
 from assay.errors import ConfigError
 from assay.eval.store import MANIFEST, RunStore
-from assay.think.analyse import LLMJudge, Trace, analyse_trace
+from assay.think.analyse import LLM_SPLIT_FALLBACK, LLMJudge, Trace, analyse_trace
+from assay.think.llmsplit import LLMSplitter
 from assay.think.config import ThinkConfig
 from assay.think.metrics import TraceResult, agreement, summarise_all
 from assay.think.plots import plot_metrics
@@ -166,11 +167,13 @@ async def arun_think(config: ThinkConfig, *, show: bool = True, console: Any = N
     slots = asyncio.Semaphore(_CONCURRENCY)
     with MathJudge(timeout_s=5.0) as equality:
         judge = LLMJudge(config.judge) if config.judge is not None else None
+        # --split llm asks the judge's endpoint for the steps (the config guarantees a judge then)
+        splitter = LLMSplitter(judge.ask_for_steps) if config.split == "llm" and judge is not None else None
 
         async def one(trace: Trace, tokens: Any) -> TraceResult:
             async with slots:
                 return await analyse_trace(trace, tokens, split=config.split, markers=config.markers,
-                                           equality=equality, judge=judge)
+                                           equality=equality, judge=judge, splitter=splitter)
 
         if judge is not None:
             async with judge:
@@ -185,6 +188,7 @@ async def arun_think(config: ThinkConfig, *, show: bool = True, console: Any = N
         first_correct_by=("LLM judge " + config.judge.model) if config.judge else "rule (math-verify)",
         token_source=counter.describe(), rows=summarise_all(traces, labels),
         agreement=agreement_json(agreement(traces)),
+        split_fallbacks=(sum(t.split == LLM_SPLIT_FALLBACK for t in traces) if config.split == "llm" else None),
         unusable={label: dict(counts) for label, counts in unusable.items()},
     )
     output_dir = Path(config.output_dir).expanduser()

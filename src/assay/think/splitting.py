@@ -80,6 +80,17 @@ def split_steps(text: str, strategy: str, markers: Sequence[str]) -> list[Step]:
         spans.append((start, cut_start))
         start = cut_end
     spans.append((start, len(text)))
+    return _steps_of(text, spans)
+
+
+def steps_at(text: str, starts: Sequence[int]) -> list[Step]:
+    """Cut ``text`` into steps beginning at ``starts`` (increasing); the first step also takes whatever
+    precedes the first start, so every character of the reasoning belongs to a step."""
+    bounds = [0, *starts[1:], len(text)]
+    return _steps_of(text, list(zip(bounds[:-1], bounds[1:])))
+
+
+def _steps_of(text: str, spans: Sequence[tuple[int, int]]) -> list[Step]:
     steps: list[Step] = []
     for begin, end in spans:
         piece = text[begin:end]
