@@ -250,7 +250,7 @@ async def test_completions_endpoint_and_list_models(raw_server):
 
 async def test_arrival_is_stamped_at_the_socket(raw_server):
     """The connections use the stamping protocol, so chunk times come from data_received."""
-    from assay.client.client import _StampingHandler
+    from assay.client.transport import _StampingHandler
 
     seen = {}
 

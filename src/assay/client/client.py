@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import random
 from time import perf_counter_ns
@@ -11,80 +10,17 @@ from typing import Any, Sequence
 
 import aiohttp
 import orjson
-from aiohttp.client_proto import ResponseHandler
 
 from assay.client.config import Api, ClientConfig
 from assay.client.pooling import PoolingApi, embeddings_payload, pooling_url, post_pooling, rerank_payload
 from assay.client.stream import ResponseAccumulator, SSEDecoder
-from assay.errors import (
-    ClientError,
-    ConfigError,
-    ConnectError,
-    ConnectTimeout,
-    DisconnectedError,
-    HTTPStatusError,
-    MalformedResponseError,
-    ReadTimeout,
-    RequestTimeout,
-)
+from assay.client.transport import arrival_ns, new_session, protocol_of, raise_for_status, transport_errors
+from assay.errors import ClientError, ConfigError, DisconnectedError, MalformedResponseError
 from assay.types.completion import Completion, ErrorInfo, Timings, Usage
 from assay.types.generation import GenerationConfig
 from assay.types.message import Message
 
 log = logging.getLogger("assay.client")
-
-_ERROR_BODY_LIMIT = 64 * 1024
-
-
-class _StampingHandler(ResponseHandler):
-    """aiohttp's connection protocol, noting when bytes last came off the socket.
-
-    A task reading a stream resumes some time after its bytes arrived; with hundreds of streams ready
-    at once that wait grows to milliseconds and would be charged to the server. Stamping in
-    ``data_received`` takes the time at the socket instead.
-    """
-
-    rx_ns = 0
-
-    def data_received(self, data: bytes) -> None:
-        self.rx_ns = perf_counter_ns()
-        super().data_received(data)
-
-
-class _StampingConnector(aiohttp.TCPConnector):
-    """A TCP connector whose connections use ``_StampingHandler`` (where this aiohttp allows it)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        factory = getattr(self, "_factory", None)
-        if isinstance(factory, functools.partial) and factory.func is ResponseHandler:
-            self._factory = functools.partial(_StampingHandler, *factory.args, **factory.keywords)
-
-
-async def _on_request_chunk_sent(session: Any, context: Any, params: Any) -> None:
-    # Called right before each body chunk goes to the transport: the request is on the wire now.
-    timings = context.trace_request_ctx
-    if isinstance(timings, Timings):
-        timings.request_start_ns = perf_counter_ns()
-
-
-def _tracing() -> aiohttp.TraceConfig:
-    trace = aiohttp.TraceConfig()
-    trace.on_request_chunk_sent.append(_on_request_chunk_sent)
-    return trace
-
-
-def _protocol_of(resp: aiohttp.ClientResponse) -> Any:
-    connection = resp.connection
-    return connection.protocol if connection is not None else None
-
-
-def _arrival_ns(protocol: Any, not_before_ns: int) -> int:
-    """When the bytes just read arrived: the socket stamp when known, else now."""
-    now = perf_counter_ns()
-    stamp = getattr(protocol, "rx_ns", 0)
-    # A stamp older than this request belongs to an earlier response on the same connection.
-    return stamp if not_before_ns <= stamp <= now else now
 
 
 class OpenAIClient:
@@ -115,14 +51,7 @@ class OpenAIClient:
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = _StampingConnector(
-                limit=self.config.max_connections, limit_per_host=0, ttl_dns_cache=300,
-                enable_cleanup_closed=False,
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector, timeout=self._timeout, json_serialize=lambda o: orjson.dumps(o).decode(),
-                auto_decompress=True, trace_configs=[_tracing()],
-            )
+            self._session = new_session(self.config.max_connections, self._timeout)
         return self._session
 
     async def close(self) -> None:
@@ -223,13 +152,10 @@ class OpenAIClient:
     async def list_models(self) -> list[str]:
         """The model ids the server lists at ``GET /models``."""
         session = self._ensure_session()
-        try:
+        with transport_errors(self.config.base_url, self.config.total_timeout_s):
             async with session.get(self.config.base_url + "/models", headers=self._headers) as resp:
+                await raise_for_status(resp)
                 body = await resp.read()
-                if resp.status >= 400:
-                    raise HTTPStatusError(_status_message(resp.status, body), status=resp.status)
-        except aiohttp.ClientError as exc:
-            raise _map_transport_error(exc, self.config.base_url) from None
         try:
             return [item["id"] for item in orjson.loads(body)["data"]]
         except (orjson.JSONDecodeError, KeyError, TypeError):
@@ -254,25 +180,20 @@ class OpenAIClient:
     ) -> Completion:
         session = self._ensure_session()
         config = self.config
-        try:
+        with transport_errors(url, config.total_timeout_s):
             timings = acc.timings
             timings.request_created_ns = timings.request_start_ns = perf_counter_ns()
             async with session.post(url, data=body, headers=headers, trace_request_ctx=timings) as resp:
-                protocol = _protocol_of(resp)
-                acc.timings.headers_ns = _arrival_ns(protocol, acc.timings.request_start_ns)
-                if resp.status >= 400:
-                    raw = await resp.content.read(_ERROR_BODY_LIMIT)
-                    raise HTTPStatusError(
-                        _status_message(resp.status, raw), status=resp.status,
-                        retry_after_s=_retry_after_s(resp.headers.get("Retry-After")),
-                    )
+                protocol = protocol_of(resp)
+                acc.timings.headers_ns = arrival_ns(protocol, acc.timings.request_start_ns)
+                await raise_for_status(resp)
                 content_type = resp.headers.get("Content-Type", "")
                 if stream and "text/event-stream" in content_type:
                     await _read_stream(resp, protocol, acc)
                     now = perf_counter_ns()
                 else:
                     raw = await resp.read()
-                    now = _arrival_ns(protocol, acc.timings.request_start_ns)
+                    now = arrival_ns(protocol, acc.timings.request_start_ns)
                     acc.timings.first_byte_ns = now
                     if raw.lstrip().startswith(b"data:"):
                         # A stream sent without the SSE content type.
@@ -284,12 +205,6 @@ class OpenAIClient:
                                 f"{url} answered with an HTML page, not the OpenAI API (check the URL path)")
                         acc.add_body(raw, now, chat=api == "chat")
                 return acc.finish(now, split_think=config.split_think, think_end_tag=config.think_end_tag)
-        except ClientError:
-            raise
-        except aiohttp.ClientError as exc:
-            raise _map_transport_error(exc, url) from None
-        except asyncio.TimeoutError:
-            raise RequestTimeout(f"request to {url} exceeded the total timeout of {config.total_timeout_s}s") from None
 
 
     # ---- embeddings and rerank (assay.client.pooling) ------------------------------------------------
@@ -322,7 +237,7 @@ async def _read_stream(resp: aiohttp.ClientResponse, protocol: Any, acc: Respons
     timings = acc.timings
     start = timings.request_start_ns
     async for data in resp.content.iter_any():
-        now = _arrival_ns(protocol, start)
+        now = arrival_ns(protocol, start)
         if timings.first_byte_ns is None:
             timings.first_byte_ns = now
         events, done = decoder.feed_events(data)
@@ -349,45 +264,6 @@ def _check_stream_end(acc: ResponseAccumulator) -> None:
     # Some servers omit [DONE]; a finish_reason still proves the answer is complete.
     if not acc.saw_done and acc.finish_reason is None:
         raise DisconnectedError("the stream ended before [DONE] or a finish_reason")
-
-
-def _map_transport_error(exc: aiohttp.ClientError, url: str) -> ClientError:
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return ConnectTimeout(f"could not connect to {url} within the connect timeout")
-    if isinstance(exc, aiohttp.SocketTimeoutError):
-        return ReadTimeout(f"no data from {url} within the read timeout")
-    if isinstance(exc, aiohttp.ServerTimeoutError):
-        return RequestTimeout(f"timed out talking to {url}: {exc}")
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return ConnectError(f"cannot connect to {url}: {exc.os_error.strerror or exc.os_error}")
-    if isinstance(exc, aiohttp.InvalidURL):
-        return ConnectError(f"invalid URL {url}")
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return MalformedResponseError(f"bad HTTP response from {url}: {exc.message}")
-    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError)):
-        return DisconnectedError(f"connection to {url} dropped: {exc.__class__.__name__}: {exc}")
-    return DisconnectedError(f"{exc.__class__.__name__} talking to {url}: {exc}")
-
-
-def _status_message(status: int, body: bytes) -> str:
-    detail = ""
-    try:
-        data = orjson.loads(body)
-        if isinstance(data, dict):
-            error = data.get("error", data.get("detail", data.get("message")))
-            detail = str(error.get("message", error)) if isinstance(error, dict) else str(error)
-    except orjson.JSONDecodeError:
-        detail = body[:200].decode("utf-8", "replace").strip()
-    return f"HTTP {status}" + (f": {detail}" if detail else "")
-
-
-def _retry_after_s(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
 
 
 def _failed_completion(acc: ResponseAccumulator, exc: ClientError, attempts: int) -> Completion:

@@ -12,19 +12,17 @@ server's input token count) so load tests record it like any other request.
 
 from __future__ import annotations
 
-import asyncio
 from time import perf_counter_ns
 from typing import Any, Literal
 
 import aiohttp
 import orjson
 
-from assay.errors import ClientError, HTTPStatusError, MalformedResponseError, RequestTimeout, ServerReportedError
+from assay.client.transport import arrival_ns, protocol_of, raise_for_status, transport_errors
+from assay.errors import MalformedResponseError, ServerReportedError
 from assay.types.completion import Completion, Timings, Usage
 
 PoolingApi = Literal["embeddings", "rerank"]
-
-_ERROR_BODY_LIMIT = 64 * 1024
 
 
 def pooling_url(base_url: str, api: PoolingApi) -> str:
@@ -80,23 +78,15 @@ async def post_pooling(
     *, total_timeout_s: float | None = None,
 ) -> Completion:
     """POST one embeddings or rerank body; a ``Completion`` with timings and usage, or a ``ClientError``."""
-    from assay.client.client import _map_transport_error, _status_message
-
     timings = Timings(request_start_ns=perf_counter_ns())
-    try:
-        async with session.post(url, data=body, headers=headers) as resp:
-            timings.headers_ns = perf_counter_ns()
-            if resp.status >= 400:
-                raw = await resp.content.read(_ERROR_BODY_LIMIT)
-                raise HTTPStatusError(_status_message(resp.status, raw), status=resp.status)
+    timings.request_created_ns = timings.request_start_ns
+    with transport_errors(url, total_timeout_s):
+        async with session.post(url, data=body, headers=headers, trace_request_ctx=timings) as resp:
+            protocol = protocol_of(resp)
+            timings.headers_ns = arrival_ns(protocol, timings.request_start_ns)
+            await raise_for_status(resp)
             raw = await resp.read()
-            now = perf_counter_ns()
-    except ClientError:
-        raise
-    except aiohttp.ClientError as exc:
-        raise _map_transport_error(exc, url) from None
-    except asyncio.TimeoutError:
-        raise RequestTimeout(f"request to {url} exceeded the total timeout of {total_timeout_s}s") from None
+            now = arrival_ns(protocol, timings.request_start_ns)
     timings.first_byte_ns = timings.first_token_ns = timings.done_ns = now
     try:
         data = orjson.loads(raw)

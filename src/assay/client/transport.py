@@ -1,0 +1,153 @@
+"""The HTTP layer under the client: socket-level timestamps, transport errors, HTTP status errors.
+
+Every request the client makes (chat, completions, embeddings, rerank, models) goes through these, so a
+timing or error-mapping fix is made once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from time import perf_counter_ns
+from typing import Any
+
+import aiohttp
+import orjson
+from aiohttp.client_proto import ResponseHandler
+
+from assay.errors import (
+    ClientError,
+    ConnectError,
+    ConnectTimeout,
+    DisconnectedError,
+    HTTPStatusError,
+    MalformedResponseError,
+    ReadTimeout,
+    RequestTimeout,
+)
+from assay.types.completion import Timings
+
+_ERROR_BODY_LIMIT = 64 * 1024
+
+
+class _StampingHandler(ResponseHandler):
+    """aiohttp's connection protocol, noting when bytes last came off the socket.
+
+    A task reading a stream resumes some time after its bytes arrived; with hundreds of streams ready
+    at once that wait grows to milliseconds and would be charged to the server. Stamping in
+    ``data_received`` takes the time at the socket instead.
+    """
+
+    rx_ns = 0
+
+    def data_received(self, data: bytes) -> None:
+        self.rx_ns = perf_counter_ns()
+        super().data_received(data)
+
+
+class _StampingConnector(aiohttp.TCPConnector):
+    """A TCP connector whose connections use ``_StampingHandler`` (where this aiohttp allows it)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        factory = getattr(self, "_factory", None)
+        if isinstance(factory, functools.partial) and factory.func is ResponseHandler:
+            self._factory = functools.partial(_StampingHandler, *factory.args, **factory.keywords)
+
+
+async def _on_request_chunk_sent(session: Any, context: Any, params: Any) -> None:
+    # Called right before each body chunk goes to the transport: the request is on the wire now.
+    timings = context.trace_request_ctx
+    if isinstance(timings, Timings):
+        timings.request_start_ns = perf_counter_ns()
+
+
+def _tracing() -> aiohttp.TraceConfig:
+    trace = aiohttp.TraceConfig()
+    trace.on_request_chunk_sent.append(_on_request_chunk_sent)
+    return trace
+
+
+def protocol_of(resp: aiohttp.ClientResponse) -> Any:
+    connection = resp.connection
+    return connection.protocol if connection is not None else None
+
+
+def arrival_ns(protocol: Any, not_before_ns: int) -> int:
+    """When the bytes just read arrived: the socket stamp when known, else now."""
+    now = perf_counter_ns()
+    stamp = getattr(protocol, "rx_ns", 0)
+    # A stamp older than this request belongs to an earlier response on the same connection.
+    return stamp if not_before_ns <= stamp <= now else now
+
+
+def new_session(connector_limit: int, timeout: aiohttp.ClientTimeout) -> aiohttp.ClientSession:
+    """A session whose connections stamp arrivals and whose requests stamp when their body goes out."""
+    connector = _StampingConnector(limit=connector_limit, limit_per_host=0, ttl_dns_cache=300,
+                                   enable_cleanup_closed=False)
+    return aiohttp.ClientSession(
+        connector=connector, timeout=timeout, json_serialize=lambda o: orjson.dumps(o).decode(),
+        auto_decompress=True, trace_configs=[_tracing()],
+    )
+
+
+@contextmanager
+def transport_errors(url: str, total_timeout_s: float | None) -> Iterator[None]:
+    """Turn aiohttp's exceptions and the total timeout into typed ``ClientError``s."""
+    try:
+        yield
+    except ClientError:
+        raise
+    except aiohttp.ClientError as exc:
+        raise _map_transport_error(exc, url) from None
+    except asyncio.TimeoutError:
+        raise RequestTimeout(f"request to {url} exceeded the total timeout of {total_timeout_s}s") from None
+
+
+async def raise_for_status(resp: aiohttp.ClientResponse) -> None:
+    """An ``HTTPStatusError`` with the server's message (and Retry-After) for a non-2xx answer."""
+    if resp.status >= 400:
+        raw = await resp.content.read(_ERROR_BODY_LIMIT)
+        raise HTTPStatusError(_status_message(resp.status, raw), status=resp.status,
+                              retry_after_s=_retry_after_s(resp.headers.get("Retry-After")))
+
+
+def _map_transport_error(exc: aiohttp.ClientError, url: str) -> ClientError:
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return ConnectTimeout(f"could not connect to {url} within the connect timeout")
+    if isinstance(exc, aiohttp.SocketTimeoutError):
+        return ReadTimeout(f"no data from {url} within the read timeout")
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return RequestTimeout(f"timed out talking to {url}: {exc}")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ConnectError(f"cannot connect to {url}: {exc.os_error.strerror or exc.os_error}")
+    if isinstance(exc, aiohttp.InvalidURL):
+        return ConnectError(f"invalid URL {url}")
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return MalformedResponseError(f"bad HTTP response from {url}: {exc.message}")
+    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError)):
+        return DisconnectedError(f"connection to {url} dropped: {exc.__class__.__name__}: {exc}")
+    return DisconnectedError(f"{exc.__class__.__name__} talking to {url}: {exc}")
+
+
+def _status_message(status: int, body: bytes) -> str:
+    detail = ""
+    try:
+        data = orjson.loads(body)
+        if isinstance(data, dict):
+            error = data.get("error", data.get("detail", data.get("message")))
+            detail = str(error.get("message", error)) if isinstance(error, dict) else str(error)
+    except orjson.JSONDecodeError:
+        detail = body[:200].decode("utf-8", "replace").strip()
+    return f"HTTP {status}" + (f": {detail}" if detail else "")
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
