@@ -250,7 +250,7 @@ async def test_completions_endpoint_and_list_models(raw_server):
 
 async def test_arrival_is_stamped_at_the_socket(raw_server):
     """The connections use the stamping protocol, so chunk times come from data_received."""
-    from assay.client.transport import _StampingHandler
+    from assay.client.transport import StampingHandler
 
     seen = {}
 
@@ -267,7 +267,7 @@ async def test_arrival_is_stamped_at_the_socket(raw_server):
         connector = client._session.connector
         protocols = [proto for conns in connector._conns.values() for proto, _ in conns]
         seen["protocols"] = protocols
-    assert protocols and all(isinstance(p, _StampingHandler) for p in seen["protocols"])
+    assert protocols and all(isinstance(p, StampingHandler) for p in seen["protocols"])
     first, second = completion.timings.chunk_ns
     assert completion.timings.request_start_ns < first
     assert 0.04 < (second - first) / 1e9 < 0.5

@@ -13,8 +13,16 @@ import orjson
 
 from assay.client.config import Api, ClientConfig
 from assay.client.pooling import PoolingApi, embeddings_payload, pooling_url, post_pooling, rerank_payload
+from assay.client.sink import StreamSink
 from assay.client.stream import ResponseAccumulator, SSEDecoder
-from assay.client.transport import arrival_ns, new_session, protocol_of, raise_for_status, transport_errors
+from assay.client.transport import (
+    StampingHandler,
+    arrival_ns,
+    new_session,
+    protocol_of,
+    raise_for_status,
+    transport_errors,
+)
 from assay.errors import ClientError, ConfigError, DisconnectedError, MalformedResponseError
 from assay.types.completion import Completion, ErrorInfo, Timings, Usage
 from assay.types.generation import GenerationConfig
@@ -189,8 +197,7 @@ class OpenAIClient:
                 await raise_for_status(resp)
                 content_type = resp.headers.get("Content-Type", "")
                 if stream and "text/event-stream" in content_type:
-                    await _read_stream(resp, protocol, acc)
-                    now = perf_counter_ns()
+                    now = await self._read_stream(url, resp, protocol, acc)
                 else:
                     raw = await resp.read()
                     now = arrival_ns(protocol, acc.timings.request_start_ns)
@@ -206,6 +213,30 @@ class OpenAIClient:
                         acc.add_body(raw, now, chat=api == "chat")
                 return acc.finish(now, split_think=config.split_think, think_end_tag=config.think_end_tag)
 
+
+    async def _read_stream(self, url: str, resp: aiohttp.ClientResponse, protocol: Any,
+                           acc: ResponseAccumulator) -> int:
+        """Read an SSE answer; return when its last bytes arrived."""
+        if not isinstance(protocol, StampingHandler) or protocol.sink is not None:
+            await _read_stream_by_task(resp, protocol, acc)
+            return perf_counter_ns()
+        config = self.config
+        sink = StreamSink(resp.content, acc, read_timeout_s=config.read_timeout_s, url=url)
+        protocol.read_timeout = None  # the sink times reads from here on, without a timer per read
+        protocol.sink = sink
+        try:
+            sink.pump(arrival_ns(protocol, acc.timings.request_start_ns))  # bytes that came with the headers
+            if config.total_timeout_s is None:
+                now = await sink.wait()
+            else:
+                spent_s = (perf_counter_ns() - acc.timings.request_created_ns) / 1e9
+                async with asyncio.timeout(max(0.0, config.total_timeout_s - spent_s)):
+                    now = await sink.wait()
+        finally:
+            protocol.sink = None
+        if not acc.saw_done:
+            _check_stream_end(acc)
+        return now
 
     # ---- embeddings and rerank (assay.client.pooling) ------------------------------------------------
 
@@ -232,7 +263,8 @@ class OpenAIClient:
             raise ConfigError("no model name: pass model= or set ClientConfig.model")
         return name
 
-async def _read_stream(resp: aiohttp.ClientResponse, protocol: Any, acc: ResponseAccumulator) -> None:
+async def _read_stream_by_task(resp: aiohttp.ClientResponse, protocol: Any, acc: ResponseAccumulator) -> None:
+    """Read an SSE answer in the calling task, one wake-up per read (where no ``StreamSink`` can attach)."""
     decoder = SSEDecoder()
     timings = acc.timings
     start = timings.request_start_ns

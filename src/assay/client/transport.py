@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import socket
+import struct
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from time import perf_counter_ns
+from time import perf_counter_ns, time_ns
 from typing import Any
 
 import aiohttp
@@ -32,29 +35,123 @@ from assay.types.completion import Timings
 _ERROR_BODY_LIMIT = 64 * 1024
 
 
-class _StampingHandler(ResponseHandler):
+class StampingHandler(ResponseHandler):
     """aiohttp's connection protocol, noting when bytes last came off the socket.
 
     A task reading a stream resumes some time after its bytes arrived; with hundreds of streams ready
     at once that wait grows to milliseconds and would be charged to the server. Stamping in
-    ``data_received`` takes the time at the socket instead.
+    ``data_received`` takes the time at the socket instead; with kernel receive timestamps (see
+    ``_KernelStampedReads``) it takes the time the bytes reached this host, before the event loop saw them.
     """
 
     rx_ns = 0
+    kernel_ns = 0
+    sink: Any = None  # a StreamSink reading the current response inside data_received
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        _KernelStampedReads.install(transport, self)
 
     def data_received(self, data: bytes) -> None:
-        self.rx_ns = perf_counter_ns()
+        kernel_ns = self.kernel_ns
+        if kernel_ns:
+            self.rx_ns = now = kernel_ns
+            self.kernel_ns = 0
+        else:
+            self.rx_ns = now = perf_counter_ns()
         super().data_received(data)
+        sink = self.sink
+        if sink is not None:
+            sink.pump(now)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        super().connection_lost(exc)
+        sink = self.sink
+        if sink is not None:
+            sink.pump(perf_counter_ns())
+
+
+# SO_TIMESTAMPNS has the same number on every Linux architecture Python runs on (asm-generic and x86).
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+_TIMESPEC = struct.Struct("@qq")
+_ANCILLARY_SIZE = socket.CMSG_SPACE(_TIMESPEC.size) if hasattr(socket, "CMSG_SPACE") else 0
+# A kernel stamp further back than this is not trusted (a wall-clock step between the two clock reads).
+_MAX_KERNEL_AGE_NS = 30 * 10**9
+
+
+class _KernelStampedReads:
+    """Reads a plain TCP connection with ``recvmsg`` to get the kernel's receive timestamp of the data.
+
+    A busy event loop reaches a readable socket milliseconds after its bytes arrived, and under load
+    that delay (the client's, not the server's) would be charged to TTFT and inter-token latency. With
+    ``SO_TIMESTAMPNS`` Linux stamps each segment as it arrives; TCP keeps the newest stamp of the data
+    waiting, so a read is stamped when its last byte arrived: never later than the data came, whatever
+    the loop was doing. The stamp (wall clock) is turned into ``perf_counter_ns`` time by its age.
+
+    This replaces the read callback of asyncio's selector transport (a private hook, checked for before
+    use). Anywhere it is missing (uvloop, TLS, another platform or Python) reads keep the
+    ``data_received`` stamp.
+    """
+
+    @staticmethod
+    def supported() -> bool:
+        return sys.platform == "linux" and _ANCILLARY_SIZE > 0
+
+    @classmethod
+    def install(cls, transport: Any, protocol: StampingHandler) -> bool:
+        if not cls.supported() or not callable(getattr(transport, "_read_ready__data_received", None)):
+            return False
+        sock = getattr(transport, "_sock", None)
+        if not isinstance(sock, socket.socket) or sock.type != socket.SOCK_STREAM or not hasattr(
+                transport, "_read_ready_cb"):
+            return False
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        except OSError:
+            return False
+        transport._read_ready_cb = functools.partial(cls._read_ready, transport, sock, protocol)
+        return True
+
+    @staticmethod
+    def _read_ready(transport: Any, sock: socket.socket, protocol: StampingHandler) -> None:
+        # Mirrors asyncio's _SelectorSocketTransport._read_ready__data_received, with recvmsg for recv.
+        if transport._conn_lost:
+            return
+        try:
+            data, ancillary, _flags, _address = sock.recvmsg(transport.max_size, _ANCILLARY_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            transport._fatal_error(exc, "Fatal read error on socket transport")
+            return
+        if not data:
+            transport._read_ready__on_eof()
+            return
+        for level, kind, payload in ancillary:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(payload) >= _TIMESPEC.size:
+                seconds, nanos = _TIMESPEC.unpack_from(payload)
+                mono_now = perf_counter_ns()
+                age = time_ns() - (seconds * 1_000_000_000 + nanos)
+                if 0 <= age < _MAX_KERNEL_AGE_NS:
+                    protocol.kernel_ns = mono_now - age
+        try:
+            protocol.data_received(data)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            transport._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
 
 
 class _StampingConnector(aiohttp.TCPConnector):
-    """A TCP connector whose connections use ``_StampingHandler`` (where this aiohttp allows it)."""
+    """A TCP connector whose connections use ``StampingHandler`` (where this aiohttp allows it)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         factory = getattr(self, "_factory", None)
         if isinstance(factory, functools.partial) and factory.func is ResponseHandler:
-            self._factory = functools.partial(_StampingHandler, *factory.args, **factory.keywords)
+            self._factory = functools.partial(StampingHandler, *factory.args, **factory.keywords)
 
 
 async def _on_request_chunk_sent(session: Any, context: Any, params: Any) -> None:
