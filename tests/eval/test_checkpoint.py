@@ -53,3 +53,23 @@ def test_a_local_checkpoint_runs_a_benchmark_in_batches(tiny_checkpoint, tmp_pat
         assert completion["usage"]["prompt_tokens"] == len(tokenizer(templated, add_special_tokens=False)["input_ids"])
     manifest = orjson.loads((result.run_dir / "manifest.json").read_bytes())
     assert manifest["status"] == "finished" and manifest["fingerprint"]["model"]["type"] == "checkpoint"
+
+
+def test_completion_style_humaneval_continues_the_raw_prompt(tiny_checkpoint, tmp_path):
+    """Completion-style HumanEval sends the prompt as it is: no chat template around it."""
+    from transformers import AutoTokenizer
+
+    task = TaskConfig(eval_type="checkpoint", model=str(tiny_checkpoint), model_args={"device": "cpu"},
+                      datasets=["humaneval"], limit=2, eval_batch_size=2,
+                      dataset_args={"humaneval": {"dataset_id": str(FIXTURES / "humaneval" / "test.jsonl"),
+                                                  "extra_params": {"style": "completion"}}},
+                      generation_config={"max_tokens": 4, "temperature": 0}, work_dir=str(tmp_path))
+    result = run_task(task, show=False)
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_checkpoint))
+    lines = [orjson.loads(x) for x in (result.run_dir / "predictions" / "humaneval.jsonl").read_bytes().splitlines()]
+    assert len(lines) == 2
+    for line in lines:
+        prompt = line["sample"]["prompt"]
+        assert prompt and prompt == line["sample"]["metadata"]["question"]
+        [completion] = line["completions"]
+        assert completion["usage"]["prompt_tokens"] == len(tokenizer(prompt, add_special_tokens=False)["input_ids"])

@@ -361,10 +361,15 @@ class _Pool:
 
     async def _generate(self, sample: Sample, generation: GenerationConfig) -> Completion:
         assert sample.messages is not None
+        complete = getattr(self.model, "complete", None)
+        if sample.prompt is not None and complete is not None:
+            request = complete(sample.prompt, generation)
+        else:
+            request = self.model.generate(sample.messages, generation)
         try:
             if self.task.timeout is None:
-                return await self.model.generate(sample.messages, generation)
-            return await asyncio.wait_for(self.model.generate(sample.messages, generation), self.task.timeout)
+                return await request
+            return await asyncio.wait_for(request, self.task.timeout)
         except asyncio.TimeoutError:
             return Completion(error=ErrorInfo(kind="deadline", message=f"no answer within {self.task.timeout}s"))
 

@@ -19,6 +19,9 @@ class ModelBackend(Protocol):
 
     async def generate(self, messages: list[Message], generation: GenerationConfig) -> Completion: ...
 
+    # Optional: ``async def complete(self, prompt: str, generation) -> Completion`` continues a raw prompt
+    # (no chat template) for benchmarks that ask for it; without it they get the prompt as a chat message.
+
     def describe(self) -> dict[str, Any]:
         """What identifies the model in a run's fingerprint (no secrets)."""
         ...

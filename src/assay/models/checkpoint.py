@@ -27,6 +27,7 @@ class _Request:
     messages: list[Message]
     generation: GenerationConfig
     future: asyncio.Future = field(repr=False)
+    prompt: str | None = None  # a raw prompt to continue, without the chat template
 
 
 class CheckpointModel:
@@ -65,6 +66,13 @@ class CheckpointModel:
         assert self._queue is not None, "use `async with CheckpointModel(...)`"
         future = asyncio.get_running_loop().create_future()
         await self._queue.put(_Request(messages, generation, future))
+        return await future
+
+    async def complete(self, prompt: str, generation: GenerationConfig) -> Completion:
+        """Continue ``prompt`` as it is (no chat template), batched with the chat requests."""
+        assert self._queue is not None, "use `async with CheckpointModel(...)`"
+        future = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Request([], generation, future, prompt))
         return await future
 
     # ---- internals ---------------------------------------------------------------------------------
@@ -128,13 +136,20 @@ class CheckpointModel:
             log.info("max_tokens not set: generating up to %d new tokens (%s)", limit, why)
         return limit
 
+    def _raw_text(self, prompt: str) -> str:
+        # Prompts are tokenized without special tokens (chat templates write their own), so a raw prompt
+        # gets the BOS token here when the tokenizer normally adds one.
+        tokenizer = self._tokenizer
+        bos = tokenizer.bos_token if getattr(tokenizer, "add_bos_token", False) else None
+        return bos + prompt if bos and not prompt.startswith(bos) else prompt
+
     def _generate_batch(self, requests: list[_Request]) -> list[Completion]:
         import torch
 
         generation = requests[0].generation
         template_kwargs = dict(generation.extra_body.get("chat_template_kwargs", {}))
         prompts = [
-            self._tokenizer.apply_chat_template(
+            self._raw_text(r.prompt) if r.prompt is not None else self._tokenizer.apply_chat_template(
                 [m.model_dump() for m in r.messages], tokenize=False, add_generation_prompt=True, **template_kwargs)
             for r in requests
         ]

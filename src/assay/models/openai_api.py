@@ -11,7 +11,7 @@ from assay.types import Completion, GenerationConfig, Message
 
 
 class OpenAIAPIModel:
-    """Chat completions with retries on 429/5xx/timeouts/dropped connections; failures come back recorded."""
+    """Chat (and raw-prompt) completions with retries on 429/5xx/timeouts/dropped connections; failures come back recorded."""
 
     def __init__(
         self,
@@ -41,6 +41,10 @@ class OpenAIAPIModel:
 
     async def generate(self, messages: list[Message], generation: GenerationConfig) -> Completion:
         return await self.client.chat(messages, generation=generation, stream=self.stream, capture_errors=True)
+
+    async def complete(self, prompt: str, generation: GenerationConfig) -> Completion:
+        """Continue ``prompt`` through the ``/completions`` endpoint (no chat template)."""
+        return await self.client.complete(prompt, generation=generation, stream=self.stream, capture_errors=True)
 
     def describe(self) -> dict[str, Any]:
         return {"type": "openai_api", "model": self.name, "api_url": self.config.base_url}

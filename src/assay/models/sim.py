@@ -50,6 +50,10 @@ class SimModel:
         assert self._api is not None, "use `async with SimModel(...)`"
         return await self._api.generate(messages, generation)
 
+    async def complete(self, prompt: str, generation: GenerationConfig) -> Completion:
+        assert self._api is not None, "use `async with SimModel(...)`"
+        return await self._api.complete(prompt, generation)
+
     def describe(self) -> dict[str, Any]:
         args = {k: v for k, v in self.model_args.items() if k not in ("api_key", "port", "host")}
         return {"type": "sim", "model": self.name, "model_args": args}

@@ -57,6 +57,7 @@ class SimState:
     faults: FaultPicker
     auth: str | None
     requests_total: int = 0
+    requests_by_endpoint: dict[str, int] = field(default_factory=dict)
     active_streams: int = 0
     peak_active_streams: int = 0
     handler_tasks: set[asyncio.Task] = field(default_factory=set)
@@ -78,6 +79,7 @@ class SimState:
         """The counters ``GET /sim/stats`` returns."""
         return {
             "requests_total": self.requests_total,
+            "requests_by_endpoint": dict(self.requests_by_endpoint),
             "running": self.pacer.running,
             "waiting": self.pacer.waiting,
             "peak_running": self.pacer.peak_running,
@@ -194,6 +196,7 @@ async def _pooling(state: SimState, handler: Any, request: web.BaseRequest) -> w
 async def _generate(state: SimState, endpoint: Endpoint, request: web.BaseRequest) -> web.StreamResponse:
     """Validate, pick a fault, draw the answers, then answer at the pace of the latency model."""
     state.requests_total += 1
+    state.requests_by_endpoint[endpoint] = state.requests_by_endpoint.get(endpoint, 0) + 1
     denied = _denied(state, request)
     if denied is not None:
         return denied

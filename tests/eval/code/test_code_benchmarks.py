@@ -133,3 +133,27 @@ def test_humaneval_repeats_give_unbiased_pass_at_k(tmp_path, make_replay):
     report = _run(tmp_path, make_replay, "humaneval", args, samples, [s.target for s in samples],
                   generation_config={"n": 3, "temperature": 0.7})
     assert report.metrics["pass@3"].score == 1.0 and report.metrics["pass@1"].score == 1.0
+
+
+def test_completion_style_humaneval_uses_the_completions_endpoint(tmp_path):
+    """Against an OpenAI-compatible server, completion style goes to /completions and chat style to /chat."""
+    import urllib.request
+
+    from assay.sim import SimConfig, SimProcess
+    from tests.eval.conftest import write_replay
+
+    args = {"dataset_id": str(FIXTURES / "humaneval" / "test.jsonl")}
+    samples = _load("humaneval", **args, extra_params={"style": "completion"})  # keyed by the raw prompt
+    chat_samples = _load("humaneval", **args)  # keyed by the chat request
+    replay = write_replay(tmp_path / "replay.jsonl", samples + chat_samples,
+                          [s.target for s in samples] + [f"```python\n{s.target}```" for s in chat_samples])
+    config = SimConfig(port=0, replay_path=replay, latency_model="fixed", ttft_ms=0, itl_ms=0)
+    with SimProcess(config) as sim:
+        for style in ("completion", "chat"):
+            task = TaskConfig(eval_type="openai_api", model="assay-sim", api_url=sim.base_url + "/chat/completions",
+                              datasets=["humaneval"], work_dir=str(tmp_path / style),
+                              dataset_args={"humaneval": {**args, "extra_params": {"style": style}}})
+            assert run_task(task, show=False).reports["humaneval"].score == 1.0
+        with urllib.request.urlopen(sim.base_url.removesuffix("/v1") + "/sim/stats") as response:
+            stats = json.loads(response.read())
+    assert stats["requests_by_endpoint"] == {"completions": len(samples), "chat": len(samples)}

@@ -90,6 +90,13 @@ class Benchmark:
         """The messages sent for ``sample`` (``shots``: the few-shot examples drawn for it)."""
         raise NotImplementedError
 
+    def raw_prompt(self, sample: Sample) -> str | None:
+        """Text to continue as it is (the ``/completions`` endpoint, no chat template), or None to chat.
+
+        Backends that cannot take a raw prompt get ``sample.messages`` instead.
+        """
+        return None
+
     def score(self, sample: Sample, answer: str) -> Score:
         """Grade the (filtered) answer text; pure: no I/O, no model."""
         raise NotImplementedError
@@ -118,6 +125,7 @@ class Benchmark:
                 sample = self.sample(row, subset, index)
                 shots = self.draw_shots(shots_pool, sample)
                 sample.messages = self.render(sample, shots)
+                sample.prompt = self.raw_prompt(sample)
                 samples.append(sample)
         return samples
 

@@ -7,7 +7,8 @@ it passes when that exits cleanly within the limits.
 
 Two ways of asking (``extra_params.style``): "chat" (default) asks for the function in a fenced block, and the
 block counts whether it repeats the signature or gives only the body; "completion" sends the prompt alone
-and grades prompt + answer, cut at the Codex stop sequences. Grading recognises either shape of answer
+to be continued (the ``/completions`` endpoint, or the checkpoint without its chat template; backends that
+only chat get it as a user message) and grades prompt + answer, cut at the Codex stop sequences. Grading recognises either shape of answer
 whatever was asked. ``pass@1`` is the unbiased estimator (Chen et al., eq. 1) over repeats; with ``n`` repeats
 the report adds ``pass@n``. ``dataset_id`` also takes the original ``HumanEval.jsonl.gz``.
 """
@@ -60,6 +61,10 @@ class HumanEval(CodeBenchmark):
         if self.style == "completion":
             return [Message.user(sample.metadata["question"])]
         return [Message.user(CHAT_TEMPLATE.format(prompt=sample.metadata["question"]))]
+
+    def raw_prompt(self, sample: Sample) -> str | None:
+        # The Codex protocol: the model continues the prompt itself, through /completions.
+        return sample.metadata["question"] if self.style == "completion" else None
 
     def fingerprint(self) -> dict[str, Any]:
         return {**super().fingerprint(), "style": self.style}
