@@ -106,10 +106,33 @@ def _cmdline(pid: str) -> str:
 def test_writing_is_confined(tmp_path):
     outside = tmp_path / "outside.txt"
     result = _run(f"open({str(outside)!r}, 'w').write('pwned')")
-    if isolation().separate_user:  # another uid: a root-owned folder is out of reach
+    if isolation().separate_user or isolation().files:  # another uid, or the allow-list: out of reach
         assert not result.ok and not outside.exists()
     big = _run("open('big.bin', 'wb').write(b'x' * (8 << 20))")  # over the 1 MiB file-size limit
     assert not big.ok
+
+
+def test_files_outside_the_allow_list_cannot_be_read(tmp_path):
+    """Secrets in the user's files stay closed; the code still imports the standard library and numpy."""
+    if not isolation().files:
+        pytest.skip("this kernel has no Landlock: the sandbox cannot restrict which files code reads here")
+    secret = tmp_path / "credentials"
+    secret.write_text("sk-file-secret-456")
+    secret.chmod(0o644)  # readable by anyone: only the allow-list stands in the way
+    paths = [str(secret), __file__] + [p for p in ("/etc/shadow", os.path.expanduser("~/.bashrc")) if os.path.exists(p)]
+    result = _run(f"""
+        import json, numpy
+        for path in {paths!r}:
+            try:
+                print(open(path).read()[:40])
+            except OSError as exc:
+                print("denied", type(exc).__name__)
+        open("mine.txt", "w").write("ok")
+        print(open("mine.txt").read())
+    """)
+    assert result.ok, result.describe()
+    lines = result.stdout.decode().splitlines()
+    assert lines == ["denied PermissionError"] * len(paths) + ["ok"], lines
 
 
 def test_environment_secrets_are_not_inherited(monkeypatch):

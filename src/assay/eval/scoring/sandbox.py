@@ -16,13 +16,18 @@ What the operating system allows decides the rest; ``isolation()`` says what thi
   util-linux ``setpriv``) under an unused uid of its own, with no groups; the process limit then counts only
   that run's processes, and after the run every process of that uid is killed, including ones that left the
   process group with ``setsid``. The uid keeps one capability, ``CAP_DAC_READ_SEARCH``, because the
-  interpreter may live under a directory only root can enter (``/root/.pyenv``): the code can therefore
-  *read* any file, but it cannot write outside its directory, ``/tmp`` and other world-writable places, nor
-  signal or trace host processes (so ``/proc/<pid>/environ`` of the host stays closed).
+  interpreter may live under a directory only root can enter (``/root/.pyenv``); the file allow-list
+  below is what keeps it from reading the rest. It cannot signal or trace host processes (so
+  ``/proc/<pid>/environ`` of the host stays closed).
   Without root the code runs as the calling user: ``RLIMIT_NPROC`` then caps all of that user's processes
   (so a sandboxed fork usually fails outright), and only the process group is killed afterwards.
+- files: with Linux Landlock (``assay.eval.scoring.landlock``) the code may read only the system's library
+  directories, this Python and its packages, and a few files of ``/etc`` and ``/dev``, and write only its
+  own directory: not the user's home, the repository, ``/tmp`` or ``/etc/shadow``. Landlock also denies
+  TCP connect/bind (kernel ABI 4+), whatever the network namespace. Without Landlock the code can read what
+  its uid can (everything, as the separate uid above) and write only where that uid may.
 
-Not done here: a private filesystem view (mount namespace), seccomp filters, cgroup memory accounting.
+Not done here: seccomp filters, cgroup memory accounting (``RLIMIT_AS`` bounds memory per process).
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+
+from assay.eval.scoring import landlock
 
 log = logging.getLogger("assay.eval.sandbox")
 
@@ -71,6 +78,7 @@ class Isolation:
     network: bool
     separate_user: bool
     how: str
+    files: bool = False  # the Landlock file allow-list is applied
 
 
 @dataclass
@@ -133,13 +141,31 @@ def isolation() -> Isolation:
     except (OSError, subprocess.SubprocessError):
         network = False
     separate_user = os.geteuid() == 0 and _setpriv() is not None
+    files = _landlock_works()
     how = ", ".join([("own network namespace" if network else "host network (unshare not permitted)"),
-                     ("own uid per run" if separate_user else "the calling user's uid")])
+                     ("own uid per run" if separate_user else "the calling user's uid"),
+                     (f"file allow-list (Landlock ABI {landlock.abi_version()})" if files
+                      else "no file allow-list (Landlock unavailable)")])
     if not network:
         log.warning("sandbox: network isolation is unavailable here (unshare refused); code runs with network")
     if os.geteuid() == 0 and not separate_user:
         log.warning("sandbox: running as root without setpriv: RLIMIT_NPROC is not enforced for root")
-    return Isolation(network=network, separate_user=separate_user, how=how)
+    return Isolation(network=network, separate_user=separate_user, how=how, files=files)
+
+
+def _landlock_works() -> bool:
+    abi = landlock.abi_version()
+    if not abi:
+        return False
+    with tempfile.TemporaryDirectory(prefix="assay-sandbox-probe-") as workdir:
+        policy = landlock.policy_for(workdir)
+        try:
+            subprocess.run(["true"], preexec_fn=lambda: landlock.restrict(policy, abi), check=True, timeout=10,
+                           env={"PATH": os.defpath})
+        except (OSError, subprocess.SubprocessError):
+            log.warning("sandbox: Landlock is present but refused its rules; code may read any file its uid can")
+            return False
+    return True
 
 
 @functools.lru_cache(maxsize=1)
@@ -216,11 +242,14 @@ def _kill_uid(uid: int) -> int:
 
 # ---- one run ----------------------------------------------------------------------------------------
 
-def _child_setup(limits: SandboxLimits, network: bool) -> Callable[[], None]:
-    """What the forked child does before exec: limits first, then the network namespace."""
+def _child_setup(limits: SandboxLimits, iso: Isolation, workdir: str) -> Callable[[], None]:
+    """What the forked child does before exec: limits, the network namespace, then the file allow-list."""
     memory = limits.memory_mb * 1024 * 1024
     file_size = limits.file_size_mb * 1024 * 1024
     flags = _net_flags()
+    network = iso.network
+    policy = landlock.policy_for(workdir) if iso.files else None
+    abi = landlock.abi_version()
 
     def setup() -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
@@ -230,6 +259,8 @@ def _child_setup(limits: SandboxLimits, network: bool) -> Callable[[], None]:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if network:
             _unshare(flags)
+        if policy is not None:
+            landlock.restrict(policy, abi)
 
     return setup
 
@@ -305,7 +336,7 @@ class Sandbox:
                 open(os.path.join(iodir, "stderr"), "wb") as err:
             proc = await asyncio.create_subprocess_exec(
                 *argv, stdin=stdin, stdout=out, stderr=err, cwd=workdir, env=scrubbed_env(workdir),
-                start_new_session=True, preexec_fn=_child_setup(limits, self.isolation.network), close_fds=True)
+                start_new_session=True, preexec_fn=_child_setup(limits, self.isolation, workdir), close_fds=True)
         try:
             await asyncio.wait_for(proc.wait(), limits.wall_s)
         except asyncio.TimeoutError:
