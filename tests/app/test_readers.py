@@ -9,9 +9,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from assay.app import readers
+from assay.app import readers, samples
 from assay.app.perf_think import list_perf_runs, list_think_results, percentile_rows, read_perf_run, read_think
-from assay.app.readers import Outputs, SampleFilter, sample_page
+from assay.app.readers import Outputs
+from assay.app.samples import SampleFilter, sample_page
 from assay.errors import ConfigError
 from tests.app.make_fixtures import SCRIPT_ANSWER, write_large_run
 
@@ -69,8 +70,8 @@ def test_large_file_pages_read_only_their_lines(tmp_path, monkeypatch):
     assert (first.total, first.pages, [v.sample_id for v in first.samples][:2]) == (3000, 120, ["0", "1"])
     # Once indexed, a page parses only its own lines.
     parsed = []
-    real = readers.orjson.loads
-    monkeypatch.setattr(readers.orjson, "loads", lambda data: parsed.append(1) or real(data))
+    real = samples.orjson.loads
+    monkeypatch.setattr(samples.orjson, "loads", lambda data: parsed.append(1) or real(data))
     page = sample_page(outputs, run.name, "gsm8k", page=80, page_size=25)
     assert [v.sample_id for v in page.samples][0] == "1975" and len(parsed) == 25
     wrong = sample_page(outputs, run.name, "gsm8k", SampleFilter(status="wrong"), page=1, page_size=5)
@@ -95,10 +96,10 @@ def test_index_is_rebuilt_when_the_file_grows_and_a_torn_line_is_skipped(tmp_pat
 def test_compare_deltas_and_disagreements(app_outputs):
     outputs = Outputs(app_outputs["root"])
     a, b = rel(app_outputs, "thinker"), rel(app_outputs, "plain")
-    deltas = {(d.benchmark, d.subset): d for d in readers.score_deltas(outputs, a, b)}
+    deltas = {(d.benchmark, d.subset): d for d in samples.score_deltas(outputs, a, b)}
     assert deltas[("gsm8k", "OVERALL")].delta == pytest.approx(-0.5)
     assert deltas[("mmlu", "anatomy")].delta == pytest.approx(-1.0)
-    differ = readers.disagreements(outputs, a, b, "mmlu")
+    differ = samples.disagreements(outputs, a, b, "mmlu")
     assert [(d.sample_id, d.status_a, d.status_b) for d in differ] == [
         ("abstract_algebra/1", "wrong", "correct"), ("anatomy/0", "correct", "wrong")]
 

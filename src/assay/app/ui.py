@@ -18,20 +18,16 @@ import pandas as pd  # noqa: E402
 
 from assay.app import charts  # noqa: E402
 from assay.app.perf_think import list_perf_runs, list_think_results, percentile_rows, read_perf_run, read_think  # noqa: E402
-from assay.app.readers import (  # noqa: E402
+from assay.app.readers import Outputs, list_eval_runs, read_eval_run, subset_rows, task_type_scores  # noqa: E402
+from assay.app.samples import (  # noqa: E402
     STATUSES,
-    Outputs,
     SampleFilter,
     SampleView,
     disagreements,
-    list_eval_runs,
     prediction_index,
-    read_eval_run,
     read_sample,
     sample_page,
     score_deltas,
-    subset_rows,
-    task_type_scores,
 )
 from assay.errors import AssayError  # noqa: E402
 
@@ -138,7 +134,7 @@ def _first(choices: list[tuple[str, str]]) -> str | None:
 
 
 def _runs_tab(app: gr.Blocks, outputs: Outputs, run_choices: list[tuple[str, str]]) -> None:
-    table = gr.Dataframe(value=runs_frame(outputs), label="Evaluation runs", interactive=False, elem_id="runs-table")
+    gr.Dataframe(value=runs_frame(outputs), label="Evaluation runs", interactive=False, elem_id="runs-table")
     run = gr.Dropdown(choices=run_choices, value=_first(run_choices), label="Run", elem_id="runs-run")
     with gr.Row():
         bars = gr.Plot(label="Per dataset", elem_id="runs-bars")
