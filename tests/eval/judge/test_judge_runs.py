@@ -101,6 +101,24 @@ async def test_general_qa_graded_by_the_judge(tmp_path: Path, qa: tuple[Path, Pa
     assert "LLM judge judge-m" in (report.protocol or "")
 
 
+async def test_general_qa_rated_by_a_numeric_judge(tmp_path: Path, qa: tuple[Path, Path]) -> None:
+    data, model_replay = qa
+    judge_replay = _judge_replay(tmp_path / "judge.jsonl", {
+        QA_ROWS[0][2]: "Right and clear.\nRating: [[10]]",
+        QA_ROWS[1][2]: "Wrong planet.\nRating: [[1]]",
+        QA_ROWS[2][2]: "Right name, but unsure.\nRating: [[7]]"})
+    async with _sim(model_replay) as model, _sim(judge_replay, api_key=JUDGE_KEY) as judge:
+        task = _task(tmp_path, model, judge, "general_qa", data)
+        task.judge_model_args["score_type"] = "numeric"
+        result = await arun_task(task, show=False)
+    report = result.reports["general_qa"]
+    assert report.metrics["acc"].score == pytest.approx((1.0 + 0.1 + 0.7) / 3) and report.metrics["acc"].num == 3
+    rows = _predictions(result.run_dir, "general_qa")
+    judged = rows["default/2"]["scores"][0]
+    assert judged["values"]["acc"] == pytest.approx(0.7) and judged["metadata"]["judge"]["rating"] == 7.0
+    assert "Rating: [[N]]" in judged["metadata"]["judge"]["prompt"]  # the rating prompt, not the verdict one
+
+
 async def test_rule_then_llm_asks_the_judge_only_where_the_rule_fails(tmp_path: Path) -> None:
     samples = _samples("gsm8k", GSM8K)
     answers = ["So the answer is \\boxed{7}.", "Twelve times five gives sixty pens.", "\\boxed{2000}",

@@ -12,6 +12,7 @@ from assay.eval.scoring.judge import (
     JudgeModelConfig,
     JudgeVerdict,
     apply_verdict,
+    parse_rating,
     parse_verdict,
     render_judge_prompt,
     resolve_mode,
@@ -97,3 +98,27 @@ def test_apply_verdict() -> None:
     failed = apply_verdict(Score(values={"f1": 0.5}), JudgeVerdict(model="j", prompt="p", error="http_status: 500"))
     assert failed.values == {"f1": 0.5, "acc": None} and "judge failed" in (failed.explanation or "")
     assert rule.values == {"acc": 0.0}  # the rule's score is not changed in place
+
+
+@pytest.mark.parametrize("reply, rating", [
+    ("Mostly right but the unit is missing.\nRating: [[7]]", 7.0),
+    ("Rating: [[3]] at first... no, on reflection Rating: [[8]]", 8.0),  # the last one counts
+    ("<think>Rating: [[2]]?</think>Solid answer. Rating: 9/10", 9.0),  # the reasoning is not the reply
+    ("I'd say [[ 10 ]].", 10.0),
+    ("Rating: [[0]]", None),  # out of the 1-10 range
+    ("Rating: [[11]]", None),
+    ("A fine answer.", None),
+    ("", None),
+])
+def test_numeric_ratings_are_read_from_the_last_rating(reply, rating):
+    assert parse_rating(reply) == rating
+
+
+def test_a_numeric_rating_becomes_a_score_out_of_one():
+    rule = Score(values={"acc": 0.0, "f1": 0.4})
+    verdict = JudgeVerdict(rating=7.0, model="judge", prompt="p", reply="Rating: [[7]]")
+    score = apply_verdict(rule, verdict)
+    assert score.values == {"acc": 0.7, "f1": 0.4} and score.explanation == "judge: rated 7/10"
+    assert score.metadata["rule_acc"] == 0.0 and score.metadata["judge"]["rating"] == 7.0
+    unreadable = apply_verdict(rule, JudgeVerdict(model="judge", prompt="p", reply="fine"))
+    assert unreadable.values["acc"] is None and "not graded" in unreadable.explanation

@@ -1,9 +1,14 @@
-"""LLM-as-judge: a second model grades an open answer against the reference (CORRECT / INCORRECT).
+"""LLM-as-judge: a second model grades an open answer against the reference.
+
+Two kinds of grade (``score_type``, EvalScope's name): ``pattern`` asks for a CORRECT / INCORRECT verdict
+(the score is 1 or 0); ``numeric`` asks for a rating from 1 to 10 in MT-Bench's ``Rating: [[N]]`` form (the
+score is N / 10, and the rating itself is kept with the sample).
 
 The judge is any OpenAI-compatible endpoint with its own generation settings, configured with EvalScope's
 ``judge_model_args`` (``model_id``, ``api_url``, ``api_key``, ``generation_config``, ``system_prompt``,
-``prompt_template``). Its verdict is parsed from a closing ``VERDICT: CORRECT`` / ``VERDICT: INCORRECT`` line;
-a reply without a readable verdict, or a failed request, is ``None`` (could not grade), never a wrong answer.
+``prompt_template``). The verdict is parsed from a closing ``VERDICT: CORRECT`` / ``VERDICT: INCORRECT`` line
+(or the last ``[[N]]`` rating); a reply without a readable grade, or a failed request, is ``None`` (could not
+grade), never a wrong answer.
 
 Every judge prompt and reply is kept with the sample (``Score.metadata["judge"]``), and replies are cached in
 the run folder by prompt, so re-grading or resuming a run never asks the judge the same question twice.
@@ -53,6 +58,29 @@ ambiguous (several different final answers), or hedges between answers.
 Explain your reasoning briefly, then end with one line that is exactly "VERDICT: CORRECT" or \
 "VERDICT: INCORRECT"."""
 
+RATING_MAX = 10
+
+RATING_TEMPLATE = """Rate the candidate answer to the question below for correctness and quality, using the \
+reference answer.
+
+Give 10 to an answer whose final answer means the same as the reference and whose explanation is sound; give 1 \
+to an answer that is wrong, missing or off-topic; use the numbers between for partly correct, incomplete or \
+poorly justified answers. Ignore wording and formatting that do not change the meaning.
+
+[Question]
+{question}
+
+[Reference answer]
+{reference}
+
+[Candidate answer]
+{candidate}
+
+Explain your rating briefly, then end with one line in exactly this form: "Rating: [[N]]", where N is an \
+integer from 1 to 10."""
+
+_RATING = re.compile(r"\[\[\s*(\d+(?:\.\d+)?)\s*\]\]|rating\W{0,6}(\d+(?:\.\d+)?)\s*(?:/\s*10)?\b", re.IGNORECASE)
+
 _VERDICT_LINE = re.compile(r"verdict\W{0,6}(correct|incorrect|right|wrong|yes|no|true|false)\b", re.IGNORECASE)
 _BARE_VERDICT = re.compile(r"[\s*_`\"'.\[\]()]*(correct|incorrect)[\s*_`\"'.\[\]()!]*", re.IGNORECASE)
 _POSITIVE = {"correct", "right", "yes", "true"}
@@ -76,6 +104,20 @@ def parse_verdict(reply: str | None) -> bool | None:
     return None
 
 
+def parse_rating(reply: str | None) -> float | None:
+    """The 1-10 rating in the judge's reply (the last ``[[N]]``, else the last ``Rating: N``); None if absent
+    or out of range."""
+    if not reply:
+        return None
+    text = reply.split("</think>")[-1]
+    matches = _RATING.findall(text)
+    if not matches:
+        return None
+    bracketed = [b for b, _ in matches if b]
+    value = float(bracketed[-1] if bracketed else matches[-1][1])
+    return value if 1 <= value <= RATING_MAX else None
+
+
 def render_judge_prompt(question: str, reference: str, candidate: str, template: str | None = None) -> str:
     """The judge's user message; a user ``prompt_template`` gets ``{question}``, ``{reference}``, ``{candidate}``
     (EvalScope's ``{pred}`` and ``{gold}`` are accepted too)."""
@@ -91,7 +133,8 @@ def render_judge_prompt(question: str, reference: str, candidate: str, template:
 class JudgeModelConfig(BaseModel):
     """The judge model (``judge_model_args``): any OpenAI-compatible endpoint with its own generation settings.
 
-    ``score_type`` is EvalScope's; only ``pattern`` (a CORRECT/INCORRECT verdict) is implemented.
+    ``score_type`` is EvalScope's: ``pattern`` (a CORRECT/INCORRECT verdict, scored 1/0) or ``numeric`` (a
+    1-10 rating, scored rating/10). A ``prompt_template`` replaces the prompt of either.
     """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -103,7 +146,7 @@ class JudgeModelConfig(BaseModel):
         default_factory=lambda: GenerationConfig(temperature=0.0, max_tokens=2048))
     system_prompt: str | None = JUDGE_SYSTEM
     prompt_template: str | None = None
-    score_type: Literal["pattern"] = "pattern"
+    score_type: Literal["pattern", "numeric"] = "pattern"
     stream: bool = True
     read_timeout: float = Field(default=600.0, gt=0)
     max_retries: int = Field(default=3, ge=0)
@@ -131,6 +174,7 @@ class JudgeVerdict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     correct: bool | None = None
+    rating: float | None = None  # score_type numeric: the judge's 1-10 rating
     model: str
     prompt: str
     reply: str | None = None
@@ -190,7 +234,8 @@ class LLMJudge:
         self.cache = JudgeCache(path)
 
     def messages(self, question: str, reference: str, candidate: str) -> list[Message]:
-        prompt = render_judge_prompt(question, reference, candidate, self.config.prompt_template)
+        default = RATING_TEMPLATE if self.config.score_type == "numeric" else None
+        prompt = render_judge_prompt(question, reference, candidate, self.config.prompt_template or default)
         system = [Message.system(self.config.system_prompt)] if self.config.system_prompt else []
         return [*system, Message.user(prompt)]
 
@@ -206,8 +251,7 @@ class LLMJudge:
         key = self.cache_key(messages)
         cached = self.cache.get(key)
         if cached is not None:
-            return JudgeVerdict(correct=parse_verdict(cached), model=self.config.model_id, prompt=prompt,
-                                reply=cached, cached=True)
+            return self._verdict(prompt, cached, cached=True)
         async with self.slots:
             self.requests += 1
             try:
@@ -222,8 +266,14 @@ class LLMJudge:
             return JudgeVerdict(model=self.config.model_id, prompt=prompt, reply=completion.text or None,
                                 error=f"{completion.error.kind}: {completion.error.message}")
         self.cache.put(key, completion.text)
-        return JudgeVerdict(correct=parse_verdict(completion.text), model=self.config.model_id, prompt=prompt,
-                            reply=completion.text)
+        return self._verdict(prompt, completion.text)
+
+    def _verdict(self, prompt: str, reply: str, cached: bool = False) -> JudgeVerdict:
+        if self.config.score_type == "numeric":
+            return JudgeVerdict(rating=parse_rating(reply), model=self.config.model_id, prompt=prompt, reply=reply,
+                                cached=cached)
+        return JudgeVerdict(correct=parse_verdict(reply), model=self.config.model_id, prompt=prompt, reply=reply,
+                            cached=cached)
 
     def _ensure_client(self) -> Any:
         if self._client is None:
@@ -261,14 +311,17 @@ def apply_verdict(rule: Score, verdict: JudgeVerdict, metric: str = "acc") -> Sc
     metadata = dict(rule.metadata)
     if metric in values:
         metadata[f"rule_{metric}"] = values[metric]
-    values[metric] = None if verdict.correct is None else float(verdict.correct)
     metadata["judge"] = verdict.model_dump(mode="json")
+    if verdict.rating is not None:
+        values[metric] = verdict.rating / RATING_MAX
+        explanation = f"judge: rated {verdict.rating:g}/{RATING_MAX}"
+    else:
+        values[metric] = None if verdict.correct is None else float(verdict.correct)
+        explanation = f"judge: {'CORRECT' if verdict.correct else 'INCORRECT'}"
     if verdict.error is not None:
         explanation = f"judge failed ({verdict.error}); not graded"
-    elif verdict.correct is None:
+    elif values[metric] is None:
         explanation = "judge gave no readable verdict; not graded"
-    else:
-        explanation = f"judge: {'CORRECT' if verdict.correct else 'INCORRECT'}"
     return rule.model_copy(update={"values": values, "metadata": metadata, "explanation": explanation})
 
 
