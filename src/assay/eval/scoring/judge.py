@@ -39,14 +39,7 @@ JUDGE_VERSION = "1"
 
 JUDGE_SYSTEM = "You are a careful, impartial grader of answers to questions."
 
-JUDGE_TEMPLATE = """Decide whether the candidate answer to the question below is correct, using the reference answer.
-
-The candidate is correct if its final answer means the same as the reference: ignore wording, formatting, \
-units written differently and equivalent mathematical forms; extra explanation is fine as long as it does not \
-contradict the reference. It is incorrect if its final answer differs from the reference, is missing, is \
-ambiguous (several different final answers), or hedges between answers.
-
-[Question]
+_QUOTED = """[Question]
 {question}
 
 [Reference answer]
@@ -54,7 +47,16 @@ ambiguous (several different final answers), or hedges between answers.
 
 [Candidate answer]
 {candidate}
+"""
 
+JUDGE_TEMPLATE = """Decide whether the candidate answer to the question below is correct, using the reference answer.
+
+The candidate is correct if its final answer means the same as the reference: ignore wording, formatting, \
+units written differently and equivalent mathematical forms; extra explanation is fine as long as it does not \
+contradict the reference. It is incorrect if its final answer differs from the reference, is missing, is \
+ambiguous (several different final answers), or hedges between answers.
+
+""" + _QUOTED + """
 Explain your reasoning briefly, then end with one line that is exactly "VERDICT: CORRECT" or \
 "VERDICT: INCORRECT"."""
 
@@ -67,15 +69,7 @@ Give 10 to an answer whose final answer means the same as the reference and whos
 to an answer that is wrong, missing or off-topic; use the numbers between for partly correct, incomplete or \
 poorly justified answers. Ignore wording and formatting that do not change the meaning.
 
-[Question]
-{question}
-
-[Reference answer]
-{reference}
-
-[Candidate answer]
-{candidate}
-
+""" + _QUOTED + """
 Explain your rating briefly, then end with one line in exactly this form: "Rating: [[N]]", where N is an \
 integer from 1 to 10."""
 
