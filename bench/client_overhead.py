@@ -1,10 +1,12 @@
 """Client overhead: assay's client against a minimal raw aiohttp streaming loop, in one run.
 
 The simulator runs in a child process with zero latency and fixed-length streamed answers sent in one
-write, so every loop is limited by the client side. For each concurrency three loops each run for a
+write, so every loop is limited by the client side. For each concurrency four loops each run for a
 fixed wall time:
 
 - raw bytes: post, read the stream, count ``data:`` markers. aiohttp's floor; it learns nothing.
+- raw lines: the loop every load tester starts from: ``async for line in resp.content``, keep the
+  ``data:`` lines, stop at ``[DONE]``, count the chunks; no JSON parsing.
 - raw JSON: the least a load tester must do: split the events and parse each one's JSON for its delta.
 - assay: the client, which also stamps every chunk, keeps text and reasoning apart, reads usage and
   finish reason, checks for errors and builds a typed Completion.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from typing import Awaitable, Callable
 
 import aiohttp
 import orjson
@@ -37,8 +40,9 @@ def payload(tokens: int) -> dict:
     }
 
 
-async def raw_loop(base_url: str, concurrency: int, seconds: float, tokens: int) -> tuple[int, int]:
-    """The hardware's limit for this job: post, read the stream, count its data events, nothing else."""
+async def _aiohttp_loop(base_url: str, concurrency: int, seconds: float, tokens: int,
+                        read: Callable[[aiohttp.ClientResponse], Awaitable[int]]) -> tuple[int, int]:
+    """``concurrency`` workers posting the same request until ``seconds`` pass; ``read`` counts its chunks."""
     body = orjson.dumps(payload(tokens))
     headers = {"Content-Type": "application/json"}
     requests = chunks = 0
@@ -49,41 +53,60 @@ async def raw_loop(base_url: str, concurrency: int, seconds: float, tokens: int)
             nonlocal requests, chunks
             while time.perf_counter() < deadline:
                 async with session.post(base_url + "/chat/completions", data=body, headers=headers) as resp:
-                    async for data in resp.content.iter_any():
-                        chunks += data.count(b"data:")
+                    chunks += await read(resp)
                 requests += 1
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return requests, chunks
+
+
+async def _count_markers(resp: aiohttp.ClientResponse) -> int:
+    chunks = 0
+    async for data in resp.content.iter_any():
+        chunks += data.count(b"data:")
+    return chunks
+
+
+async def _count_lines(resp: aiohttp.ClientResponse) -> int:
+    chunks = 0
+    async for line in resp.content:
+        if not line.startswith(b"data:"):
+            continue
+        chunks += 1  # [DONE] included, as the raw bytes loop counts it
+        if line[5:].strip() == b"[DONE]":
+            break
+    return chunks
+
+
+async def _parse_events(resp: aiohttp.ClientResponse) -> int:
+    chunks = 0
+    buffer = b""
+    text = []
+    async for data in resp.content.iter_any():
+        buffer += data
+        *events, buffer = buffer.split(b"\n\n")
+        for event in events:
+            chunks += 1
+            if event != b"data: [DONE]":
+                choices = orjson.loads(event[6:])["choices"]
+                if choices:
+                    text.append(choices[0]["delta"].get("content") or "")
+    return chunks
+
+
+async def raw_loop(base_url: str, concurrency: int, seconds: float, tokens: int) -> tuple[int, int]:
+    """The hardware's limit for this job: post, read the stream, count its data events, nothing else."""
+    return await _aiohttp_loop(base_url, concurrency, seconds, tokens, _count_markers)
+
+
+async def raw_lines_loop(base_url: str, concurrency: int, seconds: float, tokens: int) -> tuple[int, int]:
+    """The idiomatic minimal streaming loop: read line by line, count ``data:`` events up to ``[DONE]``."""
+    return await _aiohttp_loop(base_url, concurrency, seconds, tokens, _count_lines)
 
 
 async def raw_json_loop(base_url: str, concurrency: int, seconds: float, tokens: int) -> tuple[int, int]:
     """A minimal hand-written streaming client: split SSE events, parse each event's JSON."""
-    body = orjson.dumps(payload(tokens))
-    headers = {"Content-Type": "application/json"}
-    requests = chunks = 0
-    deadline = time.perf_counter() + seconds
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        async def worker() -> None:
-            nonlocal requests, chunks
-            while time.perf_counter() < deadline:
-                buffer = b""
-                text = []
-                async with session.post(base_url + "/chat/completions", data=body, headers=headers) as resp:
-                    async for data in resp.content.iter_any():
-                        buffer += data
-                        *events, buffer = buffer.split(b"\n\n")
-                        for event in events:
-                            chunks += 1
-                            if event != b"data: [DONE]":
-                                choices = orjson.loads(event[6:])["choices"]
-                                if choices:
-                                    text.append(choices[0]["delta"].get("content") or "")
-                requests += 1
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return requests, chunks
+    return await _aiohttp_loop(base_url, concurrency, seconds, tokens, _parse_events)
 
 
 async def client_loop(base_url: str, concurrency: int, seconds: float, tokens: int) -> tuple[int, int]:
@@ -122,16 +145,19 @@ def main() -> None:
     args = parser.parse_args()
     config = SimConfig(port=0, latency_model="fixed", ttft_ms=0, itl_ms=0, output_len=str(args.tokens))
     print(f"answers of {args.tokens} tokens, {args.seconds:.0f} s per measurement, simulator in a child process")
-    print(f"{'concurrency':>11} | {'loop':>9} | {'req/s':>7} | {'chunks/s':>9} | vs raw bytes | vs raw JSON")
+    print(f"{'concurrency':>11} | {'loop':>9} | {'req/s':>7} | {'chunks/s':>9} | vs raw bytes | vs raw lines | "
+          "vs raw JSON")
     with SimProcess(config) as sim:
         for concurrency in args.concurrency:
             measure(raw_loop, sim.base_url, concurrency, 0.5, args.tokens)  # warm-up
             results = {}
-            for name, loop in (("raw bytes", raw_loop), ("raw JSON", raw_json_loop), ("assay", client_loop)):
+            for name, loop in (("raw bytes", raw_loop), ("raw lines", raw_lines_loop), ("raw JSON", raw_json_loop),
+                               ("assay", client_loop)):
                 results[name] = measure(loop, sim.base_url, concurrency, args.seconds, args.tokens)
             for name, (rps, cps) in results.items():
                 print(f"{concurrency:>11} | {name:>9} | {rps:>7.0f} | {cps:>9.0f} | "
-                      f"{cps / results['raw bytes'][1]:>11.0%} | {cps / results['raw JSON'][1]:>10.0%}")
+                      f"{cps / results['raw bytes'][1]:>11.0%} | {cps / results['raw lines'][1]:>11.0%} | "
+                      f"{cps / results['raw JSON'][1]:>10.0%}")
 
 
 if __name__ == "__main__":

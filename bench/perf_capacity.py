@@ -1,9 +1,10 @@
 """`assay perf` capacity: the most requests/s and chunks/s it sustains, beside the raw aiohttp loop.
 
 The simulator runs in a child process at zero latency, streaming fixed-length answers in one write, so
-every loop here is limited by the client. For each concurrency: the raw loop of bench/client_overhead.py
-(the hardware's limit), then `assay perf` (the whole tool: plan, client, metrics, SQLite records, health
-monitor), and its median TTFT against the server's true TTFT of 0 (phantom latency, if any).
+every loop here is limited by the client. For each concurrency: the raw loops of bench/client_overhead.py
+(raw bytes: the hardware's limit; raw lines: the minimal line-by-line loop a load tester starts from), then
+`assay perf` (the whole tool: plan, client, metrics, SQLite records, health monitor), and its median TTFT
+against the server's true TTFT of 0 (phantom latency, if any).
 Optionally the same load through EvalScope (`--evalscope PATH_TO_evalscope_EXECUTABLE`).
 
     python bench/perf_capacity.py [--seconds 5] [--tokens 200] [--parallel 64 512] [--evalscope /tmp/es/bin/evalscope]
@@ -19,7 +20,7 @@ import subprocess
 import tempfile
 import time
 
-from client_overhead import measure, raw_loop
+from client_overhead import measure, raw_lines_loop, raw_loop
 
 from assay.perf import PerfConfig, run_perf
 from assay.sim import SimConfig, SimProcess
@@ -78,18 +79,23 @@ def main() -> None:
         for parallel in args.parallel:
             measure(raw_loop, sim.base_url, parallel, 0.5, args.tokens)  # warm-up
             raw_rps, raw_cps = measure(raw_loop, sim.base_url, parallel, args.seconds, args.tokens)
+            lines_rps, lines_cps = measure(raw_lines_loop, sim.base_url, parallel, args.seconds, args.tokens)
             number = max(parallel * 4, int(raw_rps * args.seconds))
-            print(f"\nparallel {parallel}: raw aiohttp loop {raw_rps:.0f} req/s, {raw_cps:.0f} chunks/s; "
-                  f"assay perf runs {number} requests")
+            print(f"\nparallel {parallel}: raw bytes loop {raw_rps:.0f} req/s, {raw_cps:.0f} chunks/s; "
+                  f"raw lines loop {lines_rps:.0f} req/s, {lines_cps:.0f} chunks/s; assay perf runs {number} requests")
+
+            def of_raw(rps: float) -> str:
+                return f"{rps / raw_rps:.0%} of raw bytes, {rps / lines_rps:.0%} of raw lines"
+
             for workers in args.workers:
                 r = assay_perf(sim.base_url, parallel, number, args.tokens, workers)
-                print(f"  assay perf (workers={workers}): {r['rps']:.0f} req/s ({r['rps'] / raw_rps:.0%} of raw), "
+                print(f"  assay perf (workers={workers}): {r['rps']:.0f} req/s ({of_raw(r['rps'])}), "
                       f"{r['tps']:.0f} tokens/s, median TTFT {r['ttft_p50_ms']:.1f} ms, p99 {r['ttft_p99_ms']:.1f} ms, "
                       f"failed {r['failed']}, client CPU {r['cpu']:.0%}, client-bound warning: {r['client_bound']}")
             if args.evalscope:
                 e = evalscope_perf(args.evalscope, sim.base_url, parallel, number, args.tokens)
                 if e:
-                    print(f"  evalscope perf: {e['rps']:.0f} req/s ({e['rps'] / raw_rps:.0%} of raw), "
+                    print(f"  evalscope perf: {e['rps']:.0f} req/s ({of_raw(e['rps'])}), "
                           f"median TTFT {e['ttft_p50_ms']:.1f} ms")
 
 
