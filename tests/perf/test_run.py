@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import socket
 import threading
@@ -39,6 +40,7 @@ def test_closed_loop_writes_records_summary_and_percentiles(scripted, tmp_path, 
     assert summary.total_output_tokens == 72 and summary.output_token_source == "server"
     assert summary.itl_samples == 12 * 5
     assert 0.009 < summary.median_ttft_s < 0.05
+    assert gc.get_freeze_count() == 0  # the collector is back as it was (tuned only while the plan ran)
     rows = json.loads((plan_dir / "percentiles.json").read_text())
     assert [r["percentile"] for r in rows] == ["p10", "p25", "p50", "p66", "p75", "p80", "p90", "p95", "p98", "p99"]
     assert json.loads((plan_dir / "summary.json").read_text())["succeeded_requests"] == 12
