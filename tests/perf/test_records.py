@@ -41,6 +41,24 @@ def test_roundtrip_and_batches(tmp_path):
     assert read_health(path).tolist() == [[0.1, 0.002, 0.5]]
 
 
+def test_pooled_itl_keeps_every_gap_of_every_request(tmp_path):
+    # read_columns joins a chunk's blobs into one array: no gap may be lost, doubled or moved.
+    path = tmp_path / "records.sqlite"
+    gaps = []
+    with RecordWriter(path, batch_size=4) as writer:
+        for i in range(20):
+            rec = record(i, ok=i % 7 != 3)
+            if rec.metrics.ok:
+                rec.metrics.itl_s = np.arange(1, i + 2) * 0.001 + i
+                gaps.append(rec.metrics.itl_s.astype(np.float32))
+            writer.add(rec)
+    _, itl = read_columns(path, chunk_rows=6)
+    expected = np.concatenate(gaps).astype(np.float64)
+    assert itl.count == expected.size and itl.mean() == pytest.approx(expected.mean())
+    assert itl.percentiles() == pytest.approx({f"p{p}": v for p, v in zip(
+        (10, 25, 50, 66, 75, 80, 90, 95, 98, 99), np.percentile(expected, (10, 25, 50, 66, 75, 80, 90, 95, 98, 99)))})
+
+
 def test_rows_reach_disk_before_close(tmp_path):
     path = tmp_path / "records.sqlite"
     writer = RecordWriter(path, batch_size=10)
