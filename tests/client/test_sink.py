@@ -103,3 +103,42 @@ async def test_the_connection_is_reused_after_a_sink_read(raw_server):
         for _ in range(5):
             assert (await client.chat(HELLO)).text == "ab"
     assert len(peers) == 1
+
+
+_ONE_WRITE_SERVER = r'''
+import socket, sys, time
+body = b"".join(b'data: {"choices":[{"index":0,"delta":{"content":"%d "},"finish_reason":null}]}\n\n' % i
+                for i in range(50)) + b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n'
+body += b"data: [DONE]\n\n"
+head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: %d\r\n\r\n" % len(body)
+server = socket.create_server(("127.0.0.1", 0))
+print(server.getsockname()[1], flush=True)
+while True:
+    conn, _ = server.accept()
+    while True:
+        request = conn.recv(65536)
+        if not request:
+            break
+        time.sleep(0.04)
+        conn.sendall(head + body)  # headers and the whole answer in one write
+'''
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="kernel receive timestamps (SO_TIMESTAMPNS) are Linux-only")
+async def test_an_answer_that_comes_whole_with_its_headers_keeps_its_arrival_stamp():
+    """aiohttp releases the connection before the caller sees the response; the stamp must still be the socket's."""
+    import subprocess
+
+    server = subprocess.Popen([sys.executable, "-c", _ONE_WRITE_SERVER], stdout=subprocess.PIPE)
+    try:
+        port = int(server.stdout.readline())
+        async with OpenAIClient(ClientConfig(base_url=f"http://127.0.0.1:{port}/v1", model="m")) as client:
+            await client.chat(HELLO)  # connect first
+            asyncio.get_running_loop().call_later(0.01, time.sleep, 0.3)
+            completion = await client.chat(HELLO)
+    finally:
+        server.kill()
+        server.wait()
+    assert completion.ok and completion.text.startswith("0 1 2") and len(completion.timings.chunk_ns) == 50
+    assert 0.035 < completion.timings.time_to_first_token_s < 0.15
+    assert completion.timings.latency_s < 0.15

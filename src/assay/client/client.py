@@ -217,9 +217,10 @@ class OpenAIClient:
     async def _read_stream(self, url: str, resp: aiohttp.ClientResponse, protocol: Any,
                            acc: ResponseAccumulator) -> int:
         """Read an SSE answer; return when its last bytes arrived."""
-        if not isinstance(protocol, StampingHandler) or protocol.sink is not None:
+        if resp.connection is None or not isinstance(protocol, StampingHandler) or protocol.sink is not None:
+            # Already complete and its connection released (maybe to another request): no sink to attach.
             await _read_stream_by_task(resp, protocol, acc)
-            return perf_counter_ns()
+            return arrival_ns(protocol, acc.timings.request_start_ns)
         config = self.config
         sink = StreamSink(resp.content, acc, read_timeout_s=config.read_timeout_s, url=url)
         protocol.read_timeout = None  # the sink times reads from here on, without a timer per read

@@ -57,8 +57,10 @@ class StampingHandler(ResponseHandler):
         if kernel_ns:
             self.rx_ns = now = kernel_ns
             self.kernel_ns = 0
-        else:
+        elif data:  # aiohttp calls this with b"" to resume parsing buffered bytes: nothing arrived then
             self.rx_ns = now = perf_counter_ns()
+        else:
+            now = self.rx_ns
         super().data_received(data)
         sink = self.sink
         if sink is not None:
@@ -168,8 +170,12 @@ def _tracing() -> aiohttp.TraceConfig:
 
 
 def protocol_of(resp: aiohttp.ClientResponse) -> Any:
+    """The connection protocol that received ``resp``, also when aiohttp has already released the
+    connection (a whole answer that came in the same read as its headers)."""
     connection = resp.connection
-    return connection.protocol if connection is not None else None
+    if connection is not None:
+        return connection.protocol
+    return getattr(resp, "_protocol", None)
 
 
 def arrival_ns(protocol: Any, not_before_ns: int) -> int:
