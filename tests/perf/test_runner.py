@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from assay.perf.runner import GC_YOUNG_THRESHOLD, collector_tuned_for_load
+from assay.utils.gctune import GC_YOUNG_THRESHOLD, collector_tuned_for_load
 
 
 def test_collector_tuned_during_a_plan_and_restored_after():

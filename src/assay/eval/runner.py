@@ -24,6 +24,7 @@ from assay.models import ModelBackend, make_model
 from assay.types import Completion, GenerationConfig, Sample, SampleResult, Score
 from assay.types.completion import ErrorInfo
 from assay.types.report import BenchmarkReport
+from assay.utils.gctune import collector_tuned_for_load
 
 log = logging.getLogger("assay.eval")
 
@@ -137,7 +138,8 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
     store.write_manifest(manifest)
     log.info("run %s: %s on %s", store.run_id, task.model_name, ", ".join(task.datasets))
     try:
-        reports = await _run(task, benchmarks, selections, model, store, rescore, show)
+        with collector_tuned_for_load():
+            reports = await _run(task, benchmarks, selections, model, store, rescore, show)
     except BaseException as exc:
         manifest["status"] = "failed" if isinstance(exc, Exception) else "interrupted"
         manifest["error"] = str(exc)

@@ -8,12 +8,10 @@ keeps its scheduled time and how late it actually went out.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import orjson
 
@@ -25,12 +23,11 @@ from assay.perf.metrics import request_metrics
 from assay.perf.plans import LoadPlan
 from assay.perf.records import RecordWriter, RequestRecord
 from assay.types import Completion, ErrorInfo, GenerationConfig, Timings
+from assay.utils.gctune import collector_tuned_for_load
 
 log = logging.getLogger("assay.perf")
 
 NS_PER_S = 1_000_000_000
-# New container objects between two young-generation collections while a plan runs (Python's default: 700).
-GC_YOUNG_THRESHOLD = 10_000
 
 
 async def _sleep_until(due_ns: int) -> None:
@@ -44,30 +41,6 @@ async def _sleep_until(due_ns: int) -> None:
         await asyncio.sleep(wait_s - 0.001)
     while time.perf_counter_ns() < due_ns:
         await asyncio.sleep(0)
-
-
-@contextmanager
-def collector_tuned_for_load() -> Iterator[None]:
-    """Python's garbage collector set for a load test, as it was again afterwards.
-
-    A streamed answer briefly holds a thousand or more parsed objects. At the default threshold (700 new
-    objects) nearly every request set off a collection while they were still alive, so they were promoted
-    and walked again by the older generations' collections, which also walked every module and object the
-    process had loaded: a fifth or more of the client's CPU at a few hundred requests/s, and pauses of
-    milliseconds charged to the streams in flight. What exists before the plan is frozen (left out of every
-    collection), and a higher young threshold lets each request's objects be freed by reference counting
-    before a collection sees them. Reference cycles are still collected, only less often.
-    """
-    thresholds = gc.get_threshold()
-    caller_froze = gc.get_freeze_count() > 0  # unfreezing would thaw the caller's objects too: leave them be
-    gc.freeze()
-    gc.set_threshold(max(GC_YOUNG_THRESHOLD, thresholds[0]), *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        if not caller_froze:
-            gc.unfreeze()
 
 
 @dataclass
