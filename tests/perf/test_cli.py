@@ -61,6 +61,8 @@ def test_yaml_config_with_flag_override(scripted, tmp_path, prompts_file):
      "not found"),
     (["--url", "http://127.0.0.1:1/v1", "--model", "m", "--dataset", "random"], "--tokenizer-path"),
     (["--config", "/nope.yaml"], "config file not found"),
+    (["--parallel", "2"], "--url and --model are required (or --sim"),
+    (["--sim", "--url", "http://127.0.0.1:1/v1"], "--sim starts its own server"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     proc = assay(*args, "--connect-timeout", "2", cwd=tmp_path)
@@ -68,6 +70,18 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_sim_runs_the_whole_job_with_no_server_and_no_data(tmp_path):
+    """`assay perf --sim`: the built-in simulator and prompts, one command, nothing else needed."""
+    proc = assay("--sim", "--parallel", "1", "4", "--number", "4", "8", "--max-tokens", "16", "--no-charts",
+                 cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "simulated server (assay sim)" in proc.stdout and "Sweep comparison" in proc.stdout
+    (run_dir,) = (tmp_path / "outputs" / "perf").iterdir()
+    assert run_dir.name.endswith("_assay-sim")
+    summary = json.loads((run_dir / "parallel_4_number_8" / "summary.json").read_text())
+    assert summary["succeeded_requests"] == 8 and summary["failed_requests"] == 0
 
 
 def test_empty_dataset_file(tmp_path, scripted):

@@ -130,3 +130,15 @@ def test_without_ray_the_error_says_what_to_install(monkeypatch):
         connect_ray("auto")
     with pytest.raises(ConfigError, match=r"pip install 'assay\[dist\]'"):
         run_on_ray(PerfConfig(url="http://127.0.0.1:1/v1", model="m"), LoadPlan(number=1, parallel=1), "x")
+
+
+@needs_ray
+def test_run_perf_with_a_ray_address_runs_every_plan_on_the_actors(local_ray, sim, tmp_path):
+    result = run_perf(perf_config(sim, tmp_path, parallel=[2, 4], number=[8, 16], num_workers=2, ray_address="local"))
+    assert [s.succeeded_requests for s in result.summaries] == [8, 16]
+    for summary in result.summaries:
+        assert summary.failed_requests == 0
+    records = [result.plan_dir(s) / "records.sqlite" for s in result.summaries]
+    with sqlite3.connect(records[1]) as db:
+        workers = dict(db.execute("SELECT worker, COUNT(*) FROM requests GROUP BY worker").fetchall())
+    assert workers == {0: 8, 1: 8}

@@ -7,6 +7,7 @@ Field names follow EvalScope's ``evalscope perf`` flags (``--parallel``, ``--num
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -42,14 +43,25 @@ def parse_key_values(value: Any, *, what: str) -> Any:
     return out
 
 
+# The prompts `--sim` sends when no prompt set is named.
+SIM_PROMPTS = Path(__file__).parent / "datasets" / "sim_prompts.txt"
+
 class PerfConfig(BaseModel):
     """One ``assay perf`` run: where to send, what to send, and the load plans (possibly a sweep)."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
     # ---- where -----------------------------------------------------------------------------------
-    url: str = Field(description="Endpoint URL, e.g. http://127.0.0.1:8801/v1/chat/completions (or the /v1 base).")
-    model: str = Field(description="Model name sent in every request.")
+    url: str | None = Field(
+        default=None,
+        description="Endpoint URL, e.g. http://127.0.0.1:8801/v1/chat/completions (or the /v1 base); required "
+                    "unless --sim.")
+    model: str | None = Field(
+        default=None, description="Model name sent in every request; required unless --sim (then assay-sim).")
+    sim: bool = Field(
+        default=False,
+        description="Start the built-in simulated server (assay sim: a continuous-batching latency model) for this "
+                    "run and load-test it: no GPU, no network.")
     api: Literal["openai", "openai_chat", "openai_completions", "openai_embedding", "embedding", "openai_rerank",
                  "rerank"] = Field(
         default="openai",
@@ -82,6 +94,11 @@ class PerfConfig(BaseModel):
     warmup: int = Field(default=0, ge=0, description="Unrecorded warm-up requests before the first plan.")
     num_workers: int = Field(
         default=1, ge=1, le=256, description="Load-generator processes (one event loop each) sharing each plan.")
+    ray_address: str | None = Field(
+        default=None,
+        description="Run the --num-workers workers as Ray actors, possibly on several machines: auto (the Ray "
+                    "cluster this machine belongs to), ray://HOST:10001 (Ray Client) or local (start a Ray here). "
+                    "Needs pip install 'assay[dist]'.")
     multi_turn: bool = Field(
         default=False,
         description="Conversations (sharegpt) grow turn by turn: each answer and the next user turn are appended; "
@@ -194,7 +211,9 @@ class PerfConfig(BaseModel):
 
     @field_validator("url")
     @classmethod
-    def _url(cls, value: str) -> str:
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         try:
             split_endpoint_url(value)
         except ConfigError as exc:
@@ -214,6 +233,15 @@ class PerfConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> PerfConfig:
+        if self.sim:
+            if self.url is not None:
+                raise ValueError("--sim starts its own server: leave out --url")
+            self.model = self.model or "assay-sim"
+            if not {"dataset", "dataset_path", "prompt"} & self.model_fields_set:
+                # Everything built in: a few varied prompts shipped with assay, no hub download.
+                self.dataset, self.dataset_path = "line_by_line", str(SIM_PROMPTS)
+        elif self.url is None or self.model is None:
+            raise ValueError("--url and --model are required (or --sim to load-test the built-in simulator)")
         if self.min_prompt_length > self.max_prompt_length:
             raise ValueError("min_prompt_length is larger than max_prompt_length")
         if self.max_tokens is not None and self.min_tokens is not None and self.min_tokens > self.max_tokens:
@@ -273,6 +301,8 @@ class PerfConfig(BaseModel):
             self.api == "openai" and self._named_pooling())
 
     def _named_pooling(self) -> bool:
+        if self.url is None:  # --sim: the simulator's chat endpoint
+            return False
         path = urlsplit(self.url.strip()).path.rstrip("/")
         return path.endswith("/rerank") or path.endswith("/embeddings")
 

@@ -97,7 +97,19 @@ def run_perf(config: PerfConfig, *, console: Console | None = None, run_dir: str
     (``PerfResult.interrupted``). Raises ``AssayError`` subclasses for bad input (bad options, empty
     prompt sets, an unreachable server or wrong URL path found by the preflight request).
     """
+    if config.sim:
+        from assay.sim import SimConfig, SimProcess
+
+        with SimProcess(SimConfig(port=0, model=config.model)) as server:
+            if console is not None:
+                console.print(f"simulated server (assay sim) at {server.base_url}")
+            return run_perf(config.model_copy(update={"sim": False, "url": server.base_url}), console=console,
+                            run_dir=run_dir)
     tracking.check_installed(config)
+    if config.ray_address:
+        from assay.perf.ray_workers import connect_ray
+
+        connect_ray(config.ray_address)  # before anything runs, and once for a whole sweep
     setup = Setup.from_config(config)
     plans = build_plans(config)
     folder = Path(run_dir) if run_dir is not None else Path(config.outputs_dir) / "perf" / run_id(config)
@@ -193,7 +205,11 @@ async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan
     records = plan_dir / RECORDS_FILE
     for stale in plan_dir.glob(RECORDS_FILE + "*"):
         stale.unlink()
-    if setup.config.num_workers > 1:
+    if setup.config.ray_address:
+        from assay.perf.ray_workers import run_plan_on_ray
+
+        finished = await run_plan_on_ray(setup.config, plan, records, stop, _progress_bar(console, plan))
+    elif setup.config.num_workers > 1:
         from assay.perf.workers import run_plan_in_workers
 
         finished = await run_plan_in_workers(setup.config, plan, records, stop, _progress_bar(console, plan))

@@ -39,12 +39,17 @@ def describe_validation_error(exc: ValidationError, *, source: str = "option") -
     parts = []
     for err in exc.errors()[:3]:
         loc = [str(p) for p in err["loc"]]
-        where = flag_name(loc[0]) if source == "option" and loc else ".".join(loc)
-        if len(loc) > 1 and source == "option":
-            where += "." + ".".join(loc[1:])
         message = err["msg"]
         if err["type"] == "extra_forbidden":
             message = "unknown key"
-        parts.append(f"{where}: {message}")
+        elif err["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
+        if not loc:  # a check across several options: its message names them
+            parts.append(message)
+            continue
+        where = flag_name(loc[0]) if source == "option" else ".".join(loc)
+        if len(loc) > 1 and source == "option":
+            where += "." + ".".join(loc[1:])
+        parts.append(f"bad value for {where}: {message}")
     more = f" (and {len(exc.errors()) - 3} more)" if len(exc.errors()) > 3 else ""
-    return "bad value for " + "; ".join(parts) + more
+    return "; ".join(parts) + more
