@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from contextlib import nullcontext
 from typing import Awaitable, Callable
 
 import aiohttp
@@ -26,6 +27,7 @@ import orjson
 
 from assay.client import ClientConfig, OpenAIClient
 from assay.sim import SimConfig, SimProcess
+from assay.utils.gctune import collector_tuned_for_load
 
 try:
     import uvloop
@@ -129,10 +131,12 @@ async def client_loop(base_url: str, concurrency: int, seconds: float, tokens: i
     return requests, chunks
 
 
-def measure(fn, base_url: str, concurrency: int, seconds: float, tokens: int) -> tuple[float, float]:
+def measure(fn, base_url: str, concurrency: int, seconds: float, tokens: int,
+            tuned_gc: bool = False) -> tuple[float, float]:
     runner = uvloop.run if uvloop else asyncio.run
     started = time.perf_counter()
-    requests, chunks = runner(fn(base_url, concurrency, seconds, tokens))
+    with collector_tuned_for_load() if tuned_gc else nullcontext():
+        requests, chunks = runner(fn(base_url, concurrency, seconds, tokens))
     elapsed = time.perf_counter() - started
     return requests / elapsed, chunks / elapsed
 
@@ -142,9 +146,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--tokens", type=int, default=200)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 64, 512])
+    parser.add_argument("--tuned-gc", action="store_true",
+                        help="run every loop with the garbage-collector setting assay perf and eval use")
     args = parser.parse_args()
     config = SimConfig(port=0, latency_model="fixed", ttft_ms=0, itl_ms=0, output_len=str(args.tokens))
-    print(f"answers of {args.tokens} tokens, {args.seconds:.0f} s per measurement, simulator in a child process")
+    print(f"answers of {args.tokens} tokens, {args.seconds:.0f} s per measurement, simulator in a child process"
+          + (", collector tuned as in perf and eval" if args.tuned_gc else ", Python's default collector"))
     print(f"{'concurrency':>11} | {'loop':>9} | {'req/s':>7} | {'chunks/s':>9} | vs raw bytes | vs raw lines | "
           "vs raw JSON")
     with SimProcess(config) as sim:
@@ -153,7 +160,7 @@ def main() -> None:
             results = {}
             for name, loop in (("raw bytes", raw_loop), ("raw lines", raw_lines_loop), ("raw JSON", raw_json_loop),
                                ("assay", client_loop)):
-                results[name] = measure(loop, sim.base_url, concurrency, args.seconds, args.tokens)
+                results[name] = measure(loop, sim.base_url, concurrency, args.seconds, args.tokens, args.tuned_gc)
             for name, (rps, cps) in results.items():
                 print(f"{concurrency:>11} | {name:>9} | {rps:>7.0f} | {cps:>9.0f} | "
                       f"{cps / results['raw bytes'][1]:>11.0%} | {cps / results['raw lines'][1]:>11.0%} | "
