@@ -256,3 +256,33 @@ def test_sla_auto_tune_finds_the_highest_passing_rate(tmp_path, prompts_file):
     assert [(t.value, t.passed) for t in tuning.trials][:3] == [(4, True), (8, True), (16, False)]
     # Open loop with no --parallel: no concurrency cap, and each trial's plan is a rate plan.
     assert all(s.rate is not None and s.parallel is None for s in result.summaries)
+
+
+@pytest.mark.parametrize("kind", ["auto", "asyncio", "uvloop"])
+def test_the_event_loop_option_picks_the_loop(kind, monkeypatch):
+    """auto is asyncio's own loop where reads get kernel receive stamps (Linux), uvloop elsewhere."""
+    import asyncio
+    import sys
+
+    from assay.perf.run import _event_loop_run
+
+    seen = []
+
+    async def probe() -> None:
+        seen.append(type(asyncio.get_running_loop()).__module__)
+
+    _event_loop_run(probe(), kind)
+    uvloop_installed = __import__("importlib").util.find_spec("uvloop") is not None
+    expected = {"asyncio": "asyncio", "uvloop": "uvloop" if uvloop_installed else "asyncio",
+                "auto": "asyncio" if sys.platform == "linux" else ("uvloop" if uvloop_installed else "asyncio")}[kind]
+    assert seen[0].split(".")[0] == expected
+
+
+def test_both_event_loops_run_a_plan(scripted, tmp_path, prompts_file):
+    server = scripted(Script(chunks=4))
+    for kind in ("asyncio", "uvloop"):
+        config = PerfConfig(url=server.base_url, model="m", parallel=[4], number=[12], dataset="line_by_line",
+                            dataset_path=str(prompts_file), charts=False, outputs_dir=str(tmp_path / kind),
+                            event_loop=kind)
+        summary = run_perf(config).summaries[0]
+        assert summary.succeeded_requests == 12 and summary.failed_requests == 0

@@ -169,6 +169,11 @@ def _tracing() -> aiohttp.TraceConfig:
     return trace
 
 
+def kernel_timestamps_supported() -> bool:
+    """Whether reads on asyncio's own event loop get the kernel's receive timestamp here (Linux)."""
+    return _KernelStampedReads.supported()
+
+
 def protocol_of(resp: aiohttp.ClientResponse) -> Any:
     """The connection protocol that received ``resp``, also when aiohttp has already released the
     connection (a whole answer that came in the same read as its headers)."""

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from assay.client import OpenAIClient
 from assay.client.pooling import pooling_url
+from assay.client.transport import kernel_timestamps_supported
 from assay.errors import DatasetError, ModelError
 from assay.perf import charts, report, tracking
 from assay.perf.autotune import TuningResult
@@ -114,7 +115,7 @@ def run_perf(config: PerfConfig, *, console: Console | None = None, run_dir: str
     plans = build_plans(config)
     folder = Path(run_dir) if run_dir is not None else Path(config.outputs_dir) / "perf" / run_id(config)
     result = PerfResult(folder)
-    _event_loop_run(_run(setup, plans, result, console))
+    _event_loop_run(_run(setup, plans, result, console), config.event_loop)
     if result.tuning is not None:
         report.write_json(folder / "sla_auto_tune.json", result.tuning.model_dump(mode="json"))
     if len(result.summaries) > 1:
@@ -128,14 +129,20 @@ def run_perf(config: PerfConfig, *, console: Console | None = None, run_dir: str
     return result
 
 
-def _event_loop_run(coro) -> None:  # noqa: ANN001
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(coro)
-        return
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(coro)
+def _event_loop_run(coro, kind: str = "auto") -> None:  # noqa: ANN001
+    """Run ``coro`` on the event loop ``kind`` names (``PerfConfig.event_loop``)."""
+    if kind == "auto":
+        kind = "asyncio" if kernel_timestamps_supported() else "uvloop"
+    if kind == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            log.info("uvloop is not installed: using asyncio's event loop")
+        else:
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                runner.run(coro)
+            return
+    asyncio.run(coro)
 
 
 @contextmanager

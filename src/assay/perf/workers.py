@@ -64,7 +64,7 @@ def _worker_main(config: PerfConfig, plan: LoadPlan, worker: int, workers: int, 
                 writer.close()
                 done[worker], failed[worker] = run.progress.done, run.progress.failed
 
-    _event_loop_run(main())
+    _event_loop_run(main(), config.event_loop)
 
 
 async def run_plan_in_workers(config: PerfConfig, plan: LoadPlan, records: Path, stop: asyncio.Event,
