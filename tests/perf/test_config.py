@@ -61,3 +61,14 @@ def test_python_api_is_exported_from_assay():
     import assay.perf
 
     assert assay.run_perf is assay.perf.run_perf and assay.PerfConfig is assay.perf.PerfConfig
+
+
+def test_sim_fills_in_what_a_first_run_needs():
+    from assay.perf.config import SIM_PROMPTS
+
+    config = PerfConfig(sim=True)
+    assert config.model == "assay-sim" and config.url is None
+    assert config.dataset == "line_by_line" and config.dataset_path == str(SIM_PROMPTS) and SIM_PROMPTS.is_file()
+    assert config.parallel == [1, 8, 32] and config.number == [8, 32, 128]
+    chosen = PerfConfig(sim=True, parallel=[4], number=[10], prompt="hi", model="m")
+    assert (chosen.parallel, chosen.number, chosen.dataset, chosen.model) == ([4], [10], "openqa", "m")

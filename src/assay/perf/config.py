@@ -45,6 +45,8 @@ def parse_key_values(value: Any, *, what: str) -> Any:
 
 # The prompts `--sim` sends when no prompt set is named.
 SIM_PROMPTS = Path(__file__).parent / "datasets" / "sim_prompts.txt"
+# The sweep `--sim` runs when no load plan is given (a minute on a laptop): --parallel 1 8 32 --number 8 32 128.
+SIM_SWEEP = ((1, 8, 32), (8, 32, 128))
 
 class PerfConfig(BaseModel):
     """One ``assay perf`` run: where to send, what to send, and the load plans (possibly a sweep)."""
@@ -61,7 +63,8 @@ class PerfConfig(BaseModel):
     sim: bool = Field(
         default=False,
         description="Start the built-in simulated server (assay sim: a continuous-batching latency model) for this "
-                    "run and load-test it: no GPU, no network.")
+                    "run and load-test it: no GPU, no network. Without a prompt set or plan it sends prompts "
+                    "shipped with assay in the sweep --parallel 1 8 32 --number 8 32 128.")
     api: Literal["openai", "openai_chat", "openai_completions", "openai_embedding", "embedding", "openai_rerank",
                  "rerank"] = Field(
         default="openai",
@@ -246,6 +249,8 @@ class PerfConfig(BaseModel):
             if not {"dataset", "dataset_path", "prompt"} & self.model_fields_set:
                 # Everything built in: a few varied prompts shipped with assay, no hub download.
                 self.dataset, self.dataset_path = "line_by_line", str(SIM_PROMPTS)
+            if not {"parallel", "number", "rate", "duration"} & self.model_fields_set:
+                self.parallel, self.number = list(SIM_SWEEP[0]), list(SIM_SWEEP[1])
         elif self.url is None or self.model is None:
             raise ValueError("--url and --model are required (or --sim to load-test the built-in simulator)")
         if self.min_prompt_length > self.max_prompt_length:
