@@ -81,9 +81,9 @@ def _sample_markdown_header(view: SampleView) -> str:
             f"**{view.status}** · score {_fmt(view.value, 3)}")
 
 
-def _details(view: SampleView) -> dict[str, Any]:
+def _details(view: SampleView, shown: list[tuple[int, Any]]) -> dict[str, Any]:
     repeats = []
-    for i, a in enumerate(view.answers, 1):
+    for i, a in shown:
         repeats.append({"repeat": i, "scores": a.scores, "judge": a.judge, "error": a.error,
                         "finish_reason": a.finish_reason, "prompt_tokens": a.prompt_tokens,
                         "completion_tokens": a.completion_tokens, "reasoning_tokens": a.reasoning_tokens,
@@ -91,21 +91,31 @@ def _details(view: SampleView) -> dict[str, Any]:
     return {"choices": view.choices, "repeats": repeats}
 
 
-def _joined(view: SampleView, pick: Callable[[Any], str | None]) -> str:
-    parts = [pick(a) or "" for a in view.answers]
+def _joined(shown: list[tuple[int, Any]], pick: Callable[[Any], str | None]) -> str:
+    parts = [(i, pick(a) or "") for i, a in shown]
     if len(parts) <= 1:
-        return parts[0] if parts else ""
-    return "\n\n".join(f"--- repeat {i} ---\n{p}" for i, p in enumerate(parts, 1))
+        return parts[0][1] if parts else ""
+    return "\n\n".join(f"--- repeat {i} ---\n{p}" for i, p in parts)
 
 
-def sample_outputs(view: SampleView | None) -> tuple[Any, ...]:
-    """The detail panel's values: header, prompt (escaped markdown), reasoning, answer, extracted, target, details."""
+def sample_outputs(view: SampleView | None, repeat: int | str | None = None) -> tuple[Any, ...]:
+    """The detail panel's values: header, prompt (escaped markdown), reasoning, answer, extracted, target,
+    details; ``repeat`` (1-based) shows that repeat alone, else every repeat one after another."""
     if view is None:
         return "_no sample selected_", "", "", "", "", "", {}
+    shown = list(enumerate(view.answers, 1))
+    if repeat not in (None, ALL) and 1 <= int(repeat) <= len(shown):
+        shown = [shown[int(repeat) - 1]]
     target = view.target if isinstance(view.target, str) else repr(view.target)
     return (_sample_markdown_header(view), html.escape(view.prompt, quote=False),
-            _joined(view, lambda a: a.reasoning) or "(no reasoning)", _joined(view, lambda a: a.answer),
-            _joined(view, lambda a: a.extracted), target, _details(view))
+            _joined(shown, lambda a: a.reasoning) or "(no reasoning)", _joined(shown, lambda a: a.answer),
+            _joined(shown, lambda a: a.extracted), target, _details(view, shown))
+
+
+def repeat_choices(view: SampleView | None) -> list[Any]:
+    """The repeat picker's choices for ``view``: all, then each repeat (only when there are several)."""
+    count = len(view.answers) if view is not None else 0
+    return [ALL, *range(1, count + 1)] if count > 1 else [ALL]
 
 
 
@@ -181,7 +191,9 @@ def _samples_tab(app: gr.Blocks, outputs: Outputs, run_choices: list[tuple[str, 
     info = gr.Markdown(elem_id="samples-info")
     table = gr.Dataframe(label="Samples on this page (model output shown as plain text)", interactive=False,
                          wrap=True, elem_id="samples-table")
-    pick = gr.Dropdown(label="Open sample", elem_id="samples-pick")
+    with gr.Row():
+        pick = gr.Dropdown(label="Open sample", elem_id="samples-pick")
+        repeat = gr.Dropdown(choices=[ALL], value=ALL, label="Repeat", elem_id="samples-repeat")
     header = gr.Markdown(elem_id="sample-header")
     prompt = gr.Markdown(label="Prompt", latex_delimiters=LATEX, sanitize_html=True, line_breaks=True,
                          elem_id="sample-prompt",
@@ -223,16 +235,20 @@ def _samples_tab(app: gr.Blocks, outputs: Outputs, run_choices: list[tuple[str, 
 
     @_guard
     def open_sample(run_id: str | None, name: str | None, row: int | None) -> tuple[Any, ...]:
-        if not run_id or not name or row is None:
-            return sample_outputs(None)
-        return sample_outputs(read_sample(outputs, run_id, name, int(row)))
+        view = read_sample(outputs, run_id, name, int(row)) if run_id and name and row is not None else None
+        return (*sample_outputs(view), gr.update(choices=repeat_choices(view), value=ALL))
+
+    @_guard
+    def show_repeat(run_id: str | None, name: str | None, row: int | None, chosen: Any) -> tuple[Any, ...]:
+        view = read_sample(outputs, run_id, name, int(row)) if run_id and name and row is not None else None
+        return sample_outputs(view, chosen)
 
     filters = [run, dataset, subset, status, min_score, max_score, text]
     page_outputs = [info, table, pick, page]
     def then_show(event: Any) -> None:
         """After ``event``: show the page, then the first sample on it."""
         event.then(show_page, inputs=[*filters, page], outputs=page_outputs).then(
-            open_sample, inputs=[run, dataset, pick], outputs=detail_outputs)
+            open_sample, inputs=[run, dataset, pick], outputs=[*detail_outputs, repeat])
 
     run.change(datasets_of, inputs=run, outputs=dataset)
     then_show(dataset.change(subsets_of, inputs=[run, dataset], outputs=subset).then(lambda: 1, outputs=page))
@@ -240,7 +256,8 @@ def _samples_tab(app: gr.Blocks, outputs: Outputs, run_choices: list[tuple[str, 
     then_show(text.submit(lambda: 1, outputs=page))
     then_show(prev_page.click(lambda n: max(1, int(n or 1) - 1), inputs=page, outputs=page))
     then_show(next_page.click(lambda n: int(n or 1) + 1, inputs=page, outputs=page))
-    pick.input(open_sample, inputs=[run, dataset, pick], outputs=detail_outputs)
+    pick.input(open_sample, inputs=[run, dataset, pick], outputs=[*detail_outputs, repeat])
+    repeat.input(show_repeat, inputs=[run, dataset, pick, repeat], outputs=detail_outputs)
     app.load(datasets_of, inputs=run, outputs=dataset)
 
 
