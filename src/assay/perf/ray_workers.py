@@ -31,9 +31,8 @@ from typing import Any
 from assay.client import OpenAIClient
 from assay.errors import AssayError, ConfigError
 from assay.perf.config import PerfConfig
-from assay.perf.health import HealthMonitor
 from assay.perf.plans import LoadPlan
-from assay.perf.records import RecordWriter, merge_records
+from assay.perf.records import merge_records
 from assay.perf.runner import NS_PER_S, PlanRun
 
 log = logging.getLogger("assay.perf")
@@ -113,25 +112,16 @@ class ShareActor:
             shutil.rmtree(folder, ignore_errors=True)
 
     async def _execute(self, part: Path, origin_ns: int) -> None:
-        config, setup = self._config, self._setup
-        writer = RecordWriter(part)
-        monitor = HealthMonitor(lambda t, lag, cpu: writer.add_health(self.worker, t, lag, cpu),
-                                origin_ns=origin_ns)
-        try:
-            async with OpenAIClient(config.client_config()) as client:
-                self._run = PlanRun(self._plan, client, setup.builder(client), writer, origin_ns,
-                                    seed=config.seed, worker=self.worker, workers=self.workers,
-                                    multi_turn=config.multi_turn, count_tokens=setup.count_tokens())
-                if self._stopped:
-                    self._run.stop.set()
-                # Health samples from before the start would carry negative times, so the monitor starts
-                # just before it; the run itself waits for the exact instant.
-                await asyncio.sleep(max(0, origin_ns - _MONITOR_EARLY_NS - time.perf_counter_ns()) / NS_PER_S)
-                monitor.start()
-                await self._run.execute()
-        finally:
-            await monitor.stop()
-            writer.close()
+        async with OpenAIClient(self._config.client_config()) as client, self._setup.recorded_run(
+                client, self._plan, part, origin_ns, worker=self.worker, workers=self.workers) as (run, monitor):
+            self._run = run
+            if self._stopped:
+                run.stop.set()
+            # Health samples from before the start would carry negative times, so the monitor starts just
+            # before it; the run itself waits for the exact instant.
+            await asyncio.sleep(max(0, origin_ns - _MONITOR_EARLY_NS - time.perf_counter_ns()) / NS_PER_S)
+            monitor.start()
+            await run.execute()
 
 
 async def run_plan_on_ray(config: PerfConfig, plan: LoadPlan, records: Path, stop: asyncio.Event,

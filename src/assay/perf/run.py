@@ -7,11 +7,11 @@ import logging
 import re
 import signal
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import AsyncIterator, Callable, Iterator
 
 import yaml
 from rich.console import Console
@@ -75,6 +75,24 @@ class Setup:
         if tokenizer is None or self.config.pooling:
             return None
         return lambda text: len(tokenizer.encode(text))
+
+    @asynccontextmanager
+    async def recorded_run(self, client: OpenAIClient, plan: LoadPlan, records: str | Path, origin_ns: int, *,
+                           worker: int = 0, workers: int = 1,
+                           stop: asyncio.Event | None = None) -> AsyncIterator[tuple[PlanRun, HealthMonitor]]:
+        """``plan`` (or one worker's share of it) set up to write ``records``, with a health monitor that the
+        caller starts; the monitor is stopped and the records file closed afterwards. The inline runner,
+        worker processes and Ray actors all run their share this way."""
+        writer = RecordWriter(records)
+        monitor = HealthMonitor(lambda t, lag, cpu: writer.add_health(worker, t, lag, cpu), origin_ns=origin_ns)
+        run = PlanRun(plan, client, self.builder(client), writer, origin_ns, seed=self.config.seed, worker=worker,
+                      workers=workers, multi_turn=self.config.multi_turn, count_tokens=self.count_tokens(),
+                      stop=stop or asyncio.Event())
+        try:
+            yield run, monitor
+        finally:
+            await monitor.stop()
+            writer.close()
 
     def builder(self, client: OpenAIClient, **generation_update: object) -> RequestBuilder:
         generation = self.config.generation()
@@ -263,21 +281,16 @@ async def _poll_progress(progress: Progress | None, counters: Counters) -> None:
 
 async def _run_plan_inline(setup: Setup, client: OpenAIClient, plan: LoadPlan, records: Path, stop: asyncio.Event,
                            console: Console | None) -> bool:
-    writer = RecordWriter(records)
     origin = time.perf_counter_ns() + NS_PER_S // 50
-    monitor = HealthMonitor(lambda t, lag, cpu: writer.add_health(0, t, lag, cpu), origin_ns=origin)
-    run = PlanRun(plan, client, setup.builder(client), writer, origin, seed=setup.config.seed,
-                  multi_turn=setup.config.multi_turn, count_tokens=setup.count_tokens(), stop=stop)
-    progress = _progress_bar(console, plan)
-    poller = asyncio.ensure_future(_poll_progress(progress, run.progress))
-    monitor.start()
-    try:
-        with progress if progress is not None else nullcontext():
-            return await run.execute()
-    finally:
-        poller.cancel()
-        await monitor.stop()
-        writer.close()
+    async with setup.recorded_run(client, plan, records, origin, stop=stop) as (run, monitor):
+        progress = _progress_bar(console, plan)
+        poller = asyncio.ensure_future(_poll_progress(progress, run.progress))
+        monitor.start()
+        try:
+            with progress if progress is not None else nullcontext():
+                return await run.execute()
+        finally:
+            poller.cancel()
 
 
 async def _warmup(setup: Setup, client: OpenAIClient, first: LoadPlan, stop: asyncio.Event) -> None:

@@ -18,10 +18,9 @@ from pathlib import Path
 from assay.client import OpenAIClient
 from assay.errors import AssayError
 from assay.perf.config import PerfConfig
-from assay.perf.health import HealthMonitor
 from assay.perf.plans import LoadPlan
-from assay.perf.records import RecordWriter, merge_records
-from assay.perf.runner import NS_PER_S, PlanRun
+from assay.perf.records import merge_records
+from assay.perf.runner import NS_PER_S
 
 _START_TIMEOUT_S = 120.0
 
@@ -40,12 +39,8 @@ def _worker_main(config: PerfConfig, plan: LoadPlan, worker: int, workers: int, 
     go.wait()
 
     async def main() -> None:
-        writer = RecordWriter(part)
-        monitor = HealthMonitor(lambda t, lag, cpu: writer.add_health(worker, t, lag, cpu), origin_ns=origin.value)
-        async with OpenAIClient(config.client_config()) as client:
-            run = PlanRun(plan, client, setup.builder(client), writer, origin.value, seed=config.seed,
-                          worker=worker, workers=workers, multi_turn=config.multi_turn,
-                          count_tokens=setup.count_tokens())
+        async with OpenAIClient(config.client_config()) as client, setup.recorded_run(
+                client, plan, part, origin.value, worker=worker, workers=workers) as (run, monitor):
 
             async def mirror() -> None:
                 while True:
@@ -60,8 +55,6 @@ def _worker_main(config: PerfConfig, plan: LoadPlan, worker: int, workers: int, 
                 await run.execute()
             finally:
                 watcher.cancel()
-                await monitor.stop()
-                writer.close()
                 done[worker], failed[worker] = run.progress.done, run.progress.failed
 
     _event_loop_run(main(), config.event_loop)
