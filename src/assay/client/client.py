@@ -197,14 +197,14 @@ class OpenAIClient:
                 await raise_for_status(resp)
                 content_type = resp.headers.get("Content-Type", "")
                 if stream and "text/event-stream" in content_type:
-                    now = await self._read_stream(url, resp, protocol, acc)
+                    now = await self._read_stream(resp, protocol, acc)
                 else:
                     raw = await resp.read()
                     now = arrival_ns(protocol, acc.timings.request_start_ns)
                     acc.timings.first_byte_ns = now
                     if raw.lstrip().startswith(b"data:"):
                         # A stream sent without the SSE content type.
-                        _feed_all(acc, SSEDecoder(), raw + b"\n\n", now)
+                        acc.add_read(SSEDecoder(), raw + b"\n\n", now)
                         _check_stream_end(acc)
                     else:
                         if "html" in content_type:
@@ -213,8 +213,7 @@ class OpenAIClient:
                         acc.add_body(raw, now, chat=api == "chat")
                 return acc.finish(now, split_think=config.split_think, think_end_tag=config.think_end_tag)
 
-
-    async def _read_stream(self, url: str, resp: aiohttp.ClientResponse, protocol: Any,
+    async def _read_stream(self, resp: aiohttp.ClientResponse, protocol: Any,
                            acc: ResponseAccumulator) -> int:
         """Read an SSE answer; return when its last bytes arrived."""
         if resp.connection is None or not isinstance(protocol, StampingHandler) or protocol.sink is not None:
@@ -222,7 +221,7 @@ class OpenAIClient:
             await _read_stream_by_task(resp, protocol, acc)
             return arrival_ns(protocol, acc.timings.request_start_ns)
         config = self.config
-        sink = StreamSink(resp.content, acc, read_timeout_s=config.read_timeout_s, url=url)
+        sink = StreamSink(resp.content, acc, read_timeout_s=config.read_timeout_s)
         protocol.read_timeout = None  # the sink times reads from here on, without a timer per read
         protocol.sink = sink
         try:
@@ -264,33 +263,16 @@ class OpenAIClient:
             raise ConfigError("no model name: pass model= or set ClientConfig.model")
         return name
 
+
 async def _read_stream_by_task(resp: aiohttp.ClientResponse, protocol: Any, acc: ResponseAccumulator) -> None:
     """Read an SSE answer in the calling task, one wake-up per read (where no ``StreamSink`` can attach)."""
     decoder = SSEDecoder()
-    timings = acc.timings
-    start = timings.request_start_ns
+    start = acc.timings.request_start_ns
     async for data in resp.content.iter_any():
-        now = arrival_ns(protocol, start)
-        if timings.first_byte_ns is None:
-            timings.first_byte_ns = now
-        events, done = decoder.feed_events(data)
-        if events:
-            acc.add_events(events, now)
-        if done:
-            acc.saw_done = True
+        if acc.add_read(decoder, data, arrival_ns(protocol, start)):
             return
-    now = perf_counter_ns()
-    for payload in decoder.flush():
-        if acc.add_event(payload, now):
-            return
+    acc.add_last(decoder, perf_counter_ns())
     _check_stream_end(acc)
-
-
-def _feed_all(acc: ResponseAccumulator, decoder: SSEDecoder, data: bytes, now: int) -> bool:
-    for payload in decoder.feed(data):
-        if acc.add_event(payload, now):
-            return True
-    return False
 
 
 def _check_stream_end(acc: ResponseAccumulator) -> None:

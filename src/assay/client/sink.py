@@ -20,23 +20,23 @@ import asyncio
 from time import perf_counter_ns
 from typing import Any
 
+import aiohttp
+
 from assay.client.stream import ResponseAccumulator, SSEDecoder
-from assay.errors import ReadTimeout
 
 
 class StreamSink:
     """Decodes one SSE response as its bytes arrive; ``wait()`` returns when it has ended."""
 
-    __slots__ = ("_acc", "_busy", "_decoder", "_done", "_last_ns", "_payload", "_read_timeout_s", "_url", "_watch")
+    __slots__ = ("_acc", "_busy", "_decoder", "_done", "_last_ns", "_payload", "_read_timeout_s", "_watch")
 
-    def __init__(self, payload: Any, acc: ResponseAccumulator, *, read_timeout_s: float | None, url: str) -> None:
+    def __init__(self, payload: Any, acc: ResponseAccumulator, *, read_timeout_s: float | None) -> None:
         self._payload = payload
         self._acc = acc
         self._decoder = SSEDecoder()
         self._done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._last_ns = perf_counter_ns()
         self._read_timeout_s = read_timeout_s
-        self._url = url
         self._watch: asyncio.TimerHandle | None = None
         self._busy = False
 
@@ -58,12 +58,12 @@ class StreamSink:
             while not done.done():
                 data = payload.read_nowait()
                 if data:
-                    self._take(data, now_ns)
+                    self._last_ns = now_ns
+                    if acc.add_read(self._decoder, data, now_ns):
+                        done.set_result(now_ns)
                     continue
                 if payload.is_eof():
-                    for event in self._decoder.flush():
-                        if acc.add_event(event, now_ns):
-                            break
+                    acc.add_last(self._decoder, now_ns)
                     done.set_result(now_ns)
                 return
         except Exception as exc:  # noqa: BLE001 - handed to the waiting task, which maps it
@@ -71,19 +71,6 @@ class StreamSink:
                 done.set_exception(exc)
         finally:
             self._busy = False
-
-    def _take(self, data: bytes, now_ns: int) -> None:
-        acc = self._acc
-        self._last_ns = now_ns
-        timings = acc.timings
-        if timings.first_byte_ns is None:
-            timings.first_byte_ns = now_ns
-        events, finished = self._decoder.feed_events(data)
-        if events:
-            acc.add_events(events, now_ns)
-        if finished:
-            acc.saw_done = True
-            self._done.set_result(now_ns)
 
     async def wait(self) -> int:
         """When the last bytes of the answer arrived (``perf_counter_ns``); raises what ended it early."""
@@ -104,6 +91,7 @@ class StreamSink:
         if self._done.done():
             return
         if idle_s >= timeout:
-            self._done.set_exception(ReadTimeout(f"no data from {self._url} within the read timeout"))
+            # aiohttp's own error for its per-read timeout: the client maps both to ReadTimeout in one place.
+            self._done.set_exception(aiohttp.SocketTimeoutError("Timeout on reading data from socket"))
         else:
             self._watch = asyncio.get_running_loop().call_later(timeout - idle_s, self._check_idle)

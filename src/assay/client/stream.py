@@ -212,6 +212,24 @@ class ResponseAccumulator:
         if tokens:
             self._stamp(tokens, content_added, now_ns)
 
+    def add_read(self, decoder: SSEDecoder, data: bytes, now_ns: int) -> bool:
+        """Take one socket read of an SSE stream that arrived at ``now_ns``; True once ``[DONE]`` came."""
+        timings = self.timings
+        if timings.first_byte_ns is None:
+            timings.first_byte_ns = now_ns
+        events, done = decoder.feed_events(data)
+        if events:
+            self.add_events(events, now_ns)
+        if done:
+            self.saw_done = True
+        return done
+
+    def add_last(self, decoder: SSEDecoder, now_ns: int) -> None:
+        """At the end of the stream: a last event the server did not terminate with a blank line."""
+        for payload in decoder.flush():
+            if self.add_event(payload, now_ns):
+                return
+
     def _stamp(self, tokens: int, content_added: int, now_ns: int) -> None:
         timings = self.timings
         timings.chunk_ns.extend([now_ns] * tokens)
