@@ -233,15 +233,17 @@ def _samples_tab(app: gr.Blocks, outputs: Outputs, run_choices: list[tuple[str, 
         return (text_info, pd.DataFrame(rows, columns=["row", "id", "subset", "outcome", "score", "answer"]),
                 gr.update(choices=choices, value=choices[0][1] if choices else None), result.page)
 
+    def view_of(run_id: str | None, name: str | None, row: int | None) -> SampleView | None:
+        return read_sample(outputs, run_id, name, int(row)) if run_id and name and row is not None else None
+
     @_guard
     def open_sample(run_id: str | None, name: str | None, row: int | None) -> tuple[Any, ...]:
-        view = read_sample(outputs, run_id, name, int(row)) if run_id and name and row is not None else None
+        view = view_of(run_id, name, row)
         return (*sample_outputs(view), gr.update(choices=repeat_choices(view), value=ALL))
 
     @_guard
     def show_repeat(run_id: str | None, name: str | None, row: int | None, chosen: Any) -> tuple[Any, ...]:
-        view = read_sample(outputs, run_id, name, int(row)) if run_id and name and row is not None else None
-        return sample_outputs(view, chosen)
+        return sample_outputs(view_of(run_id, name, row), chosen)
 
     filters = [run, dataset, subset, status, min_score, max_score, text]
     page_outputs = [info, table, pick, page]

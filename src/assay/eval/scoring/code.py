@@ -27,10 +27,15 @@ def extract_code(text: str, prefer: str | None = None) -> str | None:
     if not blocks:
         return None
     if prefer:
-        defining = [body for body in blocks if re.search(rf"^\s*(?:async\s+)?def\s+{re.escape(prefer)}\s*\(", body, re.M)]
+        defining = [body for body in blocks if _defines(body, prefer)]
         if defining:
             return defining[-1].rstrip() + "\n"
     return blocks[-1].rstrip() + "\n"
+
+
+def _defines(code: str, name: str) -> bool:
+    """Whether ``code`` defines the function ``name`` (at any indentation, sync or async)."""
+    return re.search(rf"^\s*(?:async\s+)?def\s+{re.escape(name)}\s*\(", code, re.M) is not None
 
 
 def truncate_completion(completion: str) -> str:
@@ -57,7 +62,7 @@ def humaneval_program(prompt: str, answer: str, entry_point: str) -> tuple[str, 
         if re.search(rf"^\s*def\s+{re.escape(entry_point)}\s*\(", answer, re.M):
             return _prompt_header(prompt, entry_point) + answer, "chat"  # an unfenced full function
         return prompt + truncate_completion(answer), "completion"
-    if re.search(rf"^\s*(?:async\s+)?def\s+{re.escape(entry_point)}\s*\(", code, re.M):
+    if _defines(code, entry_point):
         return _prompt_header(prompt, entry_point) + "\n" + code, "chat"
     return prompt + _as_body(prompt, code), "chat"
 
