@@ -124,9 +124,21 @@ def test_server_counts_give_the_same_reasoning_tokens(two_runs, tmp_path):
     assert result.report.token_source.startswith("server reasoning_tokens")
 
 
-async def test_an_llm_judge_through_the_simulator_and_its_agreement_with_the_rule(two_runs, tmp_path):
+async def _think_with_replayed_judge(tmp_path: Path, entries: list[dict], fast: Path, slow: Path, tokenizer: Path,
+                                     **options: object):
+    """``arun_think`` on both runs with the simulator as judge, answering from ``entries`` (strict replay)."""
     from assay.sim import SimConfig, SimServer
 
+    replay = tmp_path / "judge.jsonl"
+    replay.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in entries))
+    config = SimConfig(port=0, replay_path=replay, replay_strict=True, latency_model="fixed", ttft_ms=0, itl_ms=0)
+    async with SimServer(config) as sim:
+        return await arun_think(ThinkConfig(
+            runs=[str(fast), str(slow)], dataset="math_500", tokenizer_path=str(tokenizer), output_dir=str(tmp_path),
+            judge={"api_url": sim.base_url, "model": "judge"}, **options), show=False)
+
+
+async def test_an_llm_judge_through_the_simulator_and_its_agreement_with_the_rule(two_runs, tmp_path):
     fast, slow, tokenizer = two_runs
     _, items = samples()
     entries = []
@@ -139,13 +151,7 @@ async def test_an_llm_judge_through_the_simulator_and_its_agreement_with_the_rul
             # The judge agrees with the rule except on the slow model's re-checks (it names ¶4, the rule ¶3).
             entries.append({"prompt": judge_prompt(sample.metadata["question"], a, steps),
                             "response": f"The first correct paragraph is \\boxed{{{verdict}}}."})
-    replay = tmp_path / "judge.jsonl"
-    replay.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in entries))
-    config = SimConfig(port=0, replay_path=replay, replay_strict=True, latency_model="fixed", ttft_ms=0, itl_ms=0)
-    async with SimServer(config) as sim:
-        result = await arun_think(ThinkConfig(
-            runs=[str(fast), str(slow)], dataset="math_500", tokenizer_path=str(tokenizer), output_dir=str(tmp_path),
-            judge={"api_url": sim.base_url, "model": "judge"}), show=False)
+    result = await _think_with_replayed_judge(tmp_path, entries, fast, slow, tokenizer)
     assert result.report.agreement == {"compared": 8, "agreed": 5, "judge_unreadable": 0, "rate": 5 / 8}
     assert result.report.first_correct_by == "LLM judge judge"
     slow_level1 = result.report.row("slow-thinker", "Level 1")
@@ -156,7 +162,6 @@ async def test_an_llm_judge_through_the_simulator_and_its_agreement_with_the_rul
 async def test_llm_split_through_the_simulator_and_its_fallback(two_runs, tmp_path):
     """The slow model's traces are cut where the replayed split says (T̂ moves from 25 to 36); the fast
     model's replies name words not in the trace and the lost trace's reply is prose: both fall back."""
-    from assay.sim import SimConfig, SimServer
     from assay.think.analyse import LLM_SPLIT_FALLBACK
     from assay.think.splitting import steps_at
 
@@ -183,13 +188,7 @@ async def test_llm_split_through_the_simulator_and_its_fallback(two_runs, tmp_pa
             {"prompt": judge_prompt(sample.metadata["question"], a, split_steps(fast_text, "paragraphs", [])),
              "response": "\\boxed{1}"},
         ]
-    replay = tmp_path / "split.jsonl"
-    replay.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in entries))
-    config = SimConfig(port=0, replay_path=replay, replay_strict=True, latency_model="fixed", ttft_ms=0, itl_ms=0)
-    async with SimServer(config) as sim:
-        result = await arun_think(ThinkConfig(
-            runs=[str(fast), str(slow)], dataset="math_500", tokenizer_path=str(tokenizer), output_dir=str(tmp_path),
-            split="llm", judge={"api_url": sim.base_url, "model": "judge"}), show=False)
+    result = await _think_with_replayed_judge(tmp_path, entries, fast, slow, tokenizer, split="llm")
     report = result.report
     assert report.split == "llm" and report.split_fallbacks == 5  # 4 fast traces + the lost one
     assert report.agreement == {"compared": 8, "agreed": 8, "judge_unreadable": 0, "rate": 1.0}

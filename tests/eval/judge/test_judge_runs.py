@@ -55,11 +55,13 @@ def _judge_replay(path: Path, verdicts: dict[str, str]) -> Path:
                                for candidate, reply in verdicts.items()])
 
 
-def _task(tmp_path: Path, model: SimServer, judge: SimServer, dataset: str, dataset_id: Path, **extra) -> TaskConfig:
+def _task(tmp_path: Path, model: SimServer, judge: SimServer, dataset: str, dataset_id: Path, *,
+          judge_args: dict | None = None, **extra) -> TaskConfig:
     fields = dict(
         model="m", api_url=model.base_url, datasets=[dataset], dataset_args={dataset: {"dataset_id": str(dataset_id)}},
         work_dir=str(tmp_path / "out"), max_retries=0, judge_strategy="llm",
-        judge_model_args={"model_id": "judge-m", "api_url": judge.base_url, "api_key": JUDGE_KEY, "max_retries": 0})
+        judge_model_args={"model_id": "judge-m", "api_url": judge.base_url, "api_key": JUDGE_KEY, "max_retries": 0,
+                          **(judge_args or {})})
     fields.update(extra)
     return TaskConfig(**fields)
 
@@ -76,15 +78,20 @@ def qa(tmp_path: Path) -> tuple[Path, Path]:
     return data, replay
 
 
-async def test_general_qa_graded_by_the_judge(tmp_path: Path, qa: tuple[Path, Path]) -> None:
+async def _judged_qa(tmp_path: Path, qa: tuple[Path, Path], replies: list[str], **task_extra):
+    """general_qa over QA_ROWS, the judge replying ``replies`` in order; the result and the judge's request count."""
     data, model_replay = qa
-    judge_replay = _judge_replay(tmp_path / "judge.jsonl", {
-        QA_ROWS[0][2]: "The candidate names Paris.\nVERDICT: CORRECT",
-        QA_ROWS[1][2]: "Saturn is not Jupiter.\nVERDICT: INCORRECT",
-        QA_ROWS[2][2]: "Hard to say, it hedges."})
+    judge_replay = _judge_replay(tmp_path / "judge.jsonl", {row[2]: reply for row, reply in zip(QA_ROWS, replies)})
     async with _sim(model_replay) as model, _sim(judge_replay, api_key=JUDGE_KEY) as judge:
-        result = await arun_task(_task(tmp_path, model, judge, "general_qa", data, judge_worker_num=2), show=False)
-        assert judge.stats()["requests_total"] == 3
+        result = await arun_task(_task(tmp_path, model, judge, "general_qa", data, **task_extra), show=False)
+        return result, judge.stats()["requests_total"]
+
+
+async def test_general_qa_graded_by_the_judge(tmp_path: Path, qa: tuple[Path, Path]) -> None:
+    result, judge_requests = await _judged_qa(tmp_path, qa, [
+        "The candidate names Paris.\nVERDICT: CORRECT", "Saturn is not Jupiter.\nVERDICT: INCORRECT",
+        "Hard to say, it hedges."], judge_worker_num=2)
+    assert judge_requests == 3
     report = result.reports["general_qa"]
     assert report.main_metric == "acc" and list(report.metrics) == ["acc", "exact_match", "f1"]
     assert report.metrics["acc"].score == 0.5 and report.metrics["acc"].num == 2
@@ -102,15 +109,9 @@ async def test_general_qa_graded_by_the_judge(tmp_path: Path, qa: tuple[Path, Pa
 
 
 async def test_general_qa_rated_by_a_numeric_judge(tmp_path: Path, qa: tuple[Path, Path]) -> None:
-    data, model_replay = qa
-    judge_replay = _judge_replay(tmp_path / "judge.jsonl", {
-        QA_ROWS[0][2]: "Right and clear.\nRating: [[10]]",
-        QA_ROWS[1][2]: "Wrong planet.\nRating: [[1]]",
-        QA_ROWS[2][2]: "Right name, but unsure.\nRating: [[7]]"})
-    async with _sim(model_replay) as model, _sim(judge_replay, api_key=JUDGE_KEY) as judge:
-        task = _task(tmp_path, model, judge, "general_qa", data)
-        task.judge_model_args["score_type"] = "numeric"
-        result = await arun_task(task, show=False)
+    result, _ = await _judged_qa(tmp_path, qa, [
+        "Right and clear.\nRating: [[10]]", "Wrong planet.\nRating: [[1]]", "Right name, but unsure.\nRating: [[7]]"],
+        judge_args={"score_type": "numeric"})
     report = result.reports["general_qa"]
     assert report.metrics["acc"].score == pytest.approx((1.0 + 0.1 + 0.7) / 3) and report.metrics["acc"].num == 3
     rows = _predictions(result.run_dir, "general_qa")
