@@ -89,7 +89,6 @@ class FsPolicy:
     read_write: tuple[str, ...]
 
 
-@functools.lru_cache(maxsize=1)
 def _python_dirs() -> tuple[str, ...]:
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
              os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))}
@@ -104,10 +103,17 @@ def _python_dirs() -> tuple[str, ...]:
     return tuple(sorted(os.path.realpath(p) for p in paths if p and os.path.exists(p)))
 
 
+@functools.lru_cache(maxsize=1)
+def _shared_paths() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The paths every run may read, and the ones it may also write besides its directory (found once)."""
+    read = tuple(p for p in (*_SYSTEM_DIRS, *_SYSTEM_FILES, *_python_dirs()) if os.path.exists(p))
+    return read, tuple(p for p in _READ_WRITE_FILES if os.path.exists(p))
+
+
 def policy_for(workdir: str) -> FsPolicy:
     """What code running in ``workdir`` may touch."""
-    read = tuple(p for p in (*_SYSTEM_DIRS, *_SYSTEM_FILES, *_python_dirs()) if os.path.exists(p))
-    return FsPolicy(read=read, read_write=(workdir, *(p for p in _READ_WRITE_FILES if os.path.exists(p))))
+    read, read_write = _shared_paths()
+    return FsPolicy(read=read, read_write=(workdir, *read_write))
 
 
 def restrict(policy: FsPolicy, abi: int) -> None:
