@@ -12,13 +12,17 @@ import asyncio
 import gzip
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from assay.eval.scoring.code import humaneval_program, humaneval_test_program
 from assay.eval.scoring.sandbox import Sandbox, SandboxLimits
+from tests.helpers.shared_data import shared_data_dir
 
-DEFAULT = Path("/work/shared/data/humaneval/HumanEval.jsonl.gz")
+DEFAULT = shared_data_dir() / "humaneval" / "HumanEval.jsonl.gz"
 FIXTURE = Path(__file__).parent.parent / "tests/eval/fixtures/humaneval/test.jsonl"
 
 

@@ -1,6 +1,6 @@
 """Math scoring throughput: math-verify equivalence over MATH answers written the way models write them.
 
-Each reference answer of MATH-500 (/work/shared/data/math500/test.jsonl; ``--source math`` for the 5,000
+Each reference answer of MATH-500 (math500/test.jsonl of the shared data folder; ``--source math`` for the 5,000
 MATH test answers, targets from each solution's last box) is rewritten as a model's final answer would
 be: ``\\dfrac`` for ``\\frac``, ``x = ...``, a unit, thousands separators, decimals for fractions, stray
 spaces and ``\\left( \\right)``, inside a sentence with ``\\boxed{}``. Each one is graded as the runner
@@ -16,11 +16,16 @@ import argparse
 import json
 import re
 import statistics
+import sys
 import time
 from fractions import Fraction
 from pathlib import Path
 
-SOURCES = {"math500": Path("/work/shared/data/math500/test.jsonl"), "math": Path("/work/shared/data/math/test.jsonl")}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.helpers.shared_data import shared_data_dir  # noqa: E402
+
+SOURCES = {"math500": shared_data_dir() / "math500" / "test.jsonl", "math": shared_data_dir() / "math" / "test.jsonl"}
 
 
 def model_style(answer: str, index: int) -> str:

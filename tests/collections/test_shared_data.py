@@ -1,4 +1,4 @@
-"""On the real benchmark files in /work/shared/data (skipped where absent): a weighted mix of seven benchmarks
+"""On the real benchmark files in the shared data folder (skipped where absent): a weighted mix of seven benchmarks
 splits as its weights say, and gold answers score 1 on every dataset, task type and path."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from assay.collections import CollectionSchema, DatasetInfo, WeightedSampler, lo
 from assay.eval import TaskConfig, run_task
 from assay.utils.io import dump_jsonl_data
 
-from .conftest import SHARED, sim_args, write_replay
+from tests.helpers.shared_data import shared_path
+
+from .conftest import sim_args, write_replay
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.slow]
-if not SHARED.is_dir():
-    pytest.skip("the shared benchmark data (/work/shared/data) is not on this machine", allow_module_level=True)
+SHARED = shared_path()  # skips the module where the folder is absent
 
 
 def _schema(tmp: Path) -> CollectionSchema:

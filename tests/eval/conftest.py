@@ -12,9 +12,10 @@ from assay.data import DatasetLoader
 from assay.eval.benchmarks import get_benchmark
 from assay.eval.config import DatasetArgs
 from assay.types import Sample
+from tests.helpers.shared_data import shared_data_dir, shared_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED = Path("/work/shared/data")
+SHARED = shared_data_dir()
 
 
 def load_samples(name: str, limit: float | None = None, seed: int = 42, **args: object) -> list[Sample]:
@@ -57,9 +58,7 @@ def sim_args(replay: Path, **extra: object) -> dict[str, object]:
 
 @pytest.fixture
 def shared_data() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip("the shared benchmark data (/work/shared/data) is not on this machine")
-    return SHARED
+    return shared_path()
 
 
 @pytest.fixture

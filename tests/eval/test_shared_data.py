@@ -1,4 +1,4 @@
-"""On the real benchmark files in /work/shared/data (skipped where absent): gold answers score 100%,
+"""On the real benchmark files in the shared data folder (skipped where absent): gold answers score 100%,
 wrong answers 0%. Files whose layout differs from the hub's are mapped here, never in the loaders."""
 
 from __future__ import annotations

@@ -12,10 +12,10 @@ from assay.errors import ConfigError, DatasetError
 from assay.perf import PerfConfig
 from assay.perf.datasets import load_prompt_set
 from assay.utils.tokenizer import load_tokenizer
+from tests.helpers.shared_data import shared_path
 
 pytestmark = pytest.mark.timeout(60)
 URL = "http://127.0.0.1:9/v1"
-SHAREGPT = "/work/shared/data/sharegpt/ShareGPT_V3_filtered_500.json"
 
 
 def load(tokenizer=None, **kw):
@@ -50,7 +50,7 @@ def test_longalpaca_json_array(tmp_path):
 
 
 def test_sharegpt_real_file_first_human_turn():
-    ps = load(dataset="sharegpt", dataset_path=SHAREGPT)
+    ps = load(dataset="sharegpt", dataset_path=str(shared_path("sharegpt", "ShareGPT_V3_filtered_500.json")))
     assert ps.size == 500
     first = ps.prompt(0)
     assert first.messages[0]["role"] == "user" and first.text.strip() and first.turns[0] == first.text

@@ -13,11 +13,12 @@ import pytest
 from assay.eval import TaskConfig, run_task
 from assay.eval.scoring.code import extract_code, humaneval_program
 from assay.eval.scoring.code_harness import stdout_matches, value_matches
+from tests.helpers.shared_data import shared_data_dir
 
 pytestmark = pytest.mark.timeout(60)
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-HUMANEVAL_GZ = Path("/work/shared/data/humaneval/HumanEval.jsonl.gz")
+HUMANEVAL_GZ = shared_data_dir() / "humaneval" / "HumanEval.jsonl.gz"
 LIMIT = 24
 LCB_GOLD = {
     "abc001_a": "a, b = map(int, input().split())\nprint(a + b)",

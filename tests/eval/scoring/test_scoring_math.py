@@ -20,8 +20,9 @@ from assay.eval.scoring.math import (
     normalize_math_answer,
     numbers_equal,
 )
+from tests.helpers.shared_data import shared_data_dir
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
+SHARED_DATA = shared_data_dir()
 
 # (prediction, target, expected): True = same answer, False = different, None = cannot be graded.
 GOLDEN: list[tuple[str, str, bool | None]] = [
