@@ -89,6 +89,22 @@ def test_accumulator_collects_text_usage_and_first_token_time():
     assert completion.timings.done_ns == 99_000
 
 
+@pytest.mark.parametrize("shape", ["own chunk, choices []", "inside the finish frame"])
+def test_usage_is_read_from_either_shape_servers_send(shape):
+    """OpenAI, vLLM and transformers 5.25 send usage in a last chunk with empty `choices`; transformers <= 5.24
+    put it in the finish frame beside `finish_reason`. Both give the same completion."""
+    usage = {"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9}
+    if shape == "inside the finish frame":
+        raw = chunk(content="Hello") + chunk(content=" world") + chunk(finish="length", usage=usage)
+    else:
+        raw = chunk(content="Hello") + chunk(content=" world") + chunk(finish="length") + chunk(choices=False,
+                                                                                                 usage=usage)
+    completion = accumulate(raw).finish(99_000, split_think=True, think_end_tag="</think>")
+    assert completion.text == "Hello world" and completion.finish_reason == "length"
+    assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (7, 2)
+    assert completion.usage.source == "server"
+
+
 def test_reasoning_deltas_count_as_first_token_but_not_first_content():
     raw = chunk(reasoning="Let me think") + chunk(content="42", finish="stop") + b"data: [DONE]\n\n"
     completion = accumulate(raw).finish(10_000, split_think=True, think_end_tag="</think>")

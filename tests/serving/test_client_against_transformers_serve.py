@@ -1,8 +1,9 @@
 """assay's client against a server we did not write: `transformers serve` on a tiny random checkpoint.
 
-That server sends a role-only first frame, text frames as its streamer releases them, usage in the last content chunk (with a
-non-empty `choices`), and no `data: [DONE]`; the client must still report a complete answer with server
-usage and per-token timestamps.
+That server sends a role-only first frame, text frames as its streamer releases them, usage either in its
+own last chunk with empty `choices` when `stream_options.include_usage` is set (transformers 5.25) or inside
+the finish frame (<= 5.24), and no `data: [DONE]`; the client must still report a complete answer with
+server usage and per-token timestamps.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 These tests prove that the server works and pin down what its wire format looks like, for the authors of
 assay's client. They use no assay code.
 
-What `transformers serve` (transformers 5.24, `transformers serve <checkpoint>`, CPU) sends
+What `transformers serve` (transformers 5.24 and 5.25, `transformers serve <checkpoint>`, CPU) sends
 =========================================================================================
 Model name. The checkpoint path is FORCE_MODEL: the server answers for it alone, under the exact string
 it was started with (here the absolute checkpoint path, e.g. "/tmp/.../tiny-qwen30"). Send that string as
@@ -25,10 +25,13 @@ Streamed chat completion (`"stream": true`), `Content-Type: text/event-stream; c
     data: {"id":"b7b7…","choices":[{"delta":{"content":" math"},"index":0}],"created":1795914576,
            "model":"/tmp/tc","object":"chat.completion.chunk","system_fingerprint":""}
 
-    ... one frame per token ("b", " after", " tokeniz", " 202", " How", " want") ...
+    ... a frame per token or per word ("b", " after", " tokeniz", " 202", " How", " want") ...
 
     data: {"id":"b7b7…","choices":[{"delta":{},"index":0,"finish_reason":"length"}],"created":1795914576,
-           "model":"/tmp/tc","object":"chat.completion.chunk","system_fingerprint":"",
+           "model":"/tmp/tc","object":"chat.completion.chunk","system_fingerprint":""}
+
+    data: {"id":"b7b7…","choices":[],"created":1795914576,"model":"/tmp/tc",
+           "object":"chat.completion.chunk","system_fingerprint":"",
            "usage":{"completion_tokens":8,"prompt_tokens":14,"total_tokens":22}}
 
     (end of body: no `data: [DONE]`)
@@ -36,15 +39,19 @@ Streamed chat completion (`"stream": true`), `Content-Type: text/event-stream; c
 - The first frame is role-only (`delta: {"role": "assistant"}`, no content), sent as soon as the request
   is accepted, before any token: time-to-first-token must be measured at the first content (or
   reasoning_content) delta, not at the first frame.
-- Then one frame per generated token with `delta: {"content": "<token text>"}` (with this checkpoint
-  every token decodes to text on its own, so frames == completion_tokens). Frames that were queued
-  together may arrive in one TCP read: split on blank lines, not on reads.
+- Then text frames with `delta: {"content": "<text>"}`: usually one per generated token, but the
+  streamer may release several tokens as one frame (a word, or whatever queued up while the client was
+  slow), so frames <= completion_tokens. Frames that were queued together may arrive in one TCP read:
+  split on blank lines, not on reads.
 - Non-final frames have NO `finish_reason` key (absent, not null) and no `usage` key.
-- The last frame carries everything at once: `delta: {}`, `finish_reason` ("length" when max_tokens was
-  reached, "stop" on eos or a `stop` string; "tool_calls" exists too) AND `usage` {prompt_tokens,
-  completion_tokens, total_tokens}, in the same chunk, whose `choices` is NOT empty (OpenAI sends usage in a
-  separate chunk with `choices: []`). Usage is sent always: `stream_options` is ignored (the server logs
-  "Ignoring unsupported fields in the request: {'stream_options'}").
+- The frame after the text: `delta: {}` and `finish_reason` ("length" when max_tokens was reached, "stop"
+  on eos or a `stop` string; "tool_calls" exists too).
+- Usage {prompt_tokens, completion_tokens, total_tokens} comes in one of two shapes, and the tests accept
+  both (`stream_end`):
+  - transformers 5.25 (OpenAI's shape): only when the request sets `stream_options.include_usage`, in a
+    separate last chunk whose `choices` is EMPTY; without it, no usage at all.
+  - transformers <= 5.24: always, inside the finish frame itself (non-empty `choices`); `stream_options`
+    is ignored (the server logs "Ignoring unsupported fields in the request: {'stream_options'}").
 - No `data: [DONE]`: the stream simply ends.
 - `id` is the request id: a uuid4, or the `X-Request-ID` request header if given (echoed back as the
   `X-Request-ID` response header). `system_fingerprint` is "" in chunks, absent in non-streamed answers.
@@ -64,8 +71,9 @@ the random model emits whitespace only, and `content` is "" while completion_tok
 Legacy `/v1/completions` (supported; raw prompt, no chat template): non-streamed `{"choices": [{"text",
 "index", "finish_reason"}], "object": "text_completion", "usage"}`; streamed frames are
 `{"choices": [{"index": 0, "text": " win"}], "object": "text_completion", ...}` (no role frame, no
-finish_reason key), and the last frame is `{"choices": [{"finish_reason": "length", "index": 0,
-"text": ""}], "usage": {...}}`. No `[DONE]` either.
+finish_reason key), then a finish frame `{"choices": [{"finish_reason": "length", "index": 0,
+"text": ""}]}`; usage as for chat (5.25: a `choices: []` chunk after it when include_usage is set; <= 5.24:
+inside the finish frame). No `[DONE]` either.
 
 Parameters: `max_tokens` and `max_completion_tokens` both set max_new_tokens (exactly respected;
 finish_reason "length" when reached). `seed` reseeds torch (same seed -> same text, when requests do
@@ -108,6 +116,36 @@ class Stream:
     events: list[dict[str, Any]] = field(default_factory=list)
     done: bool = False  # whether `data: [DONE]` came
     other_lines: list[str] = field(default_factory=list)  # lines that are not `data:` (comments, ...)
+
+
+@dataclass
+class StreamEnd:
+    """A stream's text frames, its finish frame and its usage, in whichever shape the server sent them."""
+
+    text_events: list[dict[str, Any]]
+    finish_reason: str
+    usage: dict[str, int] | None
+    usage_in_own_chunk: bool  # OpenAI's shape (`choices: []`) rather than inside the finish frame
+
+
+def stream_end(events: list[dict[str, Any]]) -> StreamEnd:
+    """Split a stream's events into the text frames, the finish frame and the usage.
+
+    Usage may come in its own last chunk with empty `choices` (OpenAI, transformers 5.25) or inside the
+    finish frame (transformers <= 5.24); at most once, and never before the finish frame.
+    """
+    usage_chunk = None
+    if events and events[-1].get("choices") == [] and "usage" in events[-1]:
+        usage_chunk, events = events[-1], events[:-1]
+    assert events, "no frames besides usage"
+    finish_frame = events[-1]
+    (choice,) = finish_frame["choices"]
+    assert choice.get("finish_reason") in ("length", "stop"), finish_frame
+    with_usage = [event for event in events if "usage" in event]
+    assert with_usage in ([], [finish_frame]), "usage before the finish frame"
+    assert not (usage_chunk and with_usage), "usage sent twice"
+    usage = usage_chunk["usage"] if usage_chunk else (finish_frame.get("usage") if with_usage else None)
+    return StreamEnd(events[:-1], choice["finish_reason"], usage, usage_chunk is not None)
 
 
 def parse_sse(body: str) -> Stream:
@@ -220,7 +258,7 @@ async def test_chat_non_streamed_returns_text_and_usage(transformers_server, tin
     assert answer["usage"]["prompt_tokens"] == chat_prompt_tokens(tiny_checkpoint)
 
 
-async def test_chat_streamed_one_chunk_per_token_then_usage(transformers_server):
+async def test_chat_streamed_role_then_text_then_finish_then_usage(transformers_server):
     body = chat_body(transformers_server, max_tokens=24, stream=True, stream_options={"include_usage": True})
     stream = await post_stream(transformers_server, "/chat/completions", body)
     assert stream.content_type.startswith("text/event-stream")
@@ -233,30 +271,44 @@ async def test_chat_streamed_one_chunk_per_token_then_usage(transformers_server)
     assert first["delta"] == {"role": "assistant"}
     assert first.get("finish_reason") is None
 
-    # Last frame: empty delta, finish_reason and usage together.
-    last = events[-1]
-    assert last["choices"][0]["delta"] == {}
-    assert last["choices"][0]["finish_reason"] in ("length", "stop")
-    usage = last["usage"]
-    check_usage(usage, max_tokens=24)
+    # Then the finish frame (empty delta) and the usage asked for, in either shape.
+    end = stream_end(events)
+    assert end.usage is not None, "include_usage was set but no usage came"
+    check_usage(end.usage, max_tokens=24)
+    finish_index = len(end.text_events)
+    assert events[finish_index]["choices"][0]["delta"] == {}
 
-    # In between: one content frame per token, no finish_reason, no usage.
-    middle = events[1:-1]
+    # In between: text frames (a token or a few each), no finish_reason, no usage.
+    middle = end.text_events[1:]
     contents = [event["choices"][0]["delta"].get("content") for event in middle]
     assert all(isinstance(text, str) and text for text in contents), middle
     assert all("finish_reason" not in event["choices"][0] for event in middle)
     assert all("usage" not in event for event in middle)
-    assert len(contents) == usage["completion_tokens"] >= 2
-    assert_stopped_by(last["choices"][0]["finish_reason"], usage, 24)
+    assert 1 <= len(contents) <= end.usage["completion_tokens"]
+    assert_stopped_by(end.finish_reason, end.usage, 24)
+
+
+async def test_chat_streamed_usage_only_when_asked_or_in_the_finish_frame(transformers_server):
+    """Without include_usage, 5.25 sends no usage and <= 5.24 puts it in the finish frame: never a
+    `choices: []` chunk that a client did not ask for."""
+    for options in (None, {"include_usage": False}):
+        extra = {} if options is None else {"stream_options": options}
+        body = chat_body(transformers_server, max_tokens=5, stream=True, **extra)
+        end = stream_end((await post_stream(transformers_server, "/chat/completions", body)).events)
+        assert not end.usage_in_own_chunk
+        if end.usage is not None:
+            check_usage(end.usage, max_tokens=5)
 
 
 async def test_chat_stream_and_non_stream_agree_with_same_seed(transformers_server):
     body = chat_body(transformers_server, max_tokens=12, seed=11)
-    stream = await post_stream(transformers_server, "/chat/completions", {**body, "stream": True})
-    streamed = "".join(event["choices"][0]["delta"].get("content") or "" for event in stream.events)
+    stream = await post_stream(transformers_server, "/chat/completions",
+                               {**body, "stream": True, "stream_options": {"include_usage": True}})
+    end = stream_end(stream.events)
+    streamed = "".join(event["choices"][0]["delta"].get("content") or "" for event in end.text_events)
     status, answer = await post_json(transformers_server, "/chat/completions", body)
     assert status == 200, answer
-    assert answer["usage"] == stream.events[-1]["usage"]
+    assert answer["usage"] == end.usage
     # Same tokens; the non-streamed content is stripped of surrounding whitespace.
     assert answer["choices"][0]["message"]["content"] == streamed.strip()
 
@@ -294,9 +346,12 @@ async def test_chat_template_kwargs_reach_the_template(transformers_server, tiny
 async def test_max_tokens_is_respected(transformers_server, stream, max_tokens):
     body = chat_body(transformers_server, max_tokens=max_tokens, seed=100 + max_tokens, stream=stream)
     if stream:
-        events = (await post_stream(transformers_server, "/chat/completions", body)).events
-        usage, finish = events[-1]["usage"], events[-1]["choices"][0]["finish_reason"]
-        assert len(events) - 2 == usage["completion_tokens"]  # role frame + one frame per token + final frame
+        body["stream_options"] = {"include_usage": True}
+        end = stream_end((await post_stream(transformers_server, "/chat/completions", body)).events)
+        assert end.usage is not None
+        usage, finish = end.usage, end.finish_reason
+        # role frame, then text frames carrying one token or more each
+        assert 1 <= len(end.text_events) - 1 <= usage["completion_tokens"]
     else:
         status, answer = await post_json(transformers_server, "/chat/completions", body)
         assert status == 200, answer
@@ -338,14 +393,16 @@ async def test_completions_non_streamed(transformers_server):
 async def test_completions_streamed(transformers_server):
     body = {"model": transformers_server.model, "prompt": "Once upon a time", "max_tokens": 6, "seed": 3}
     await _completions_or_skip(transformers_server, body)  # skips if the endpoint is missing
-    stream = await post_stream(transformers_server, "/completions", {**body, "stream": True})
+    stream = await post_stream(transformers_server, "/completions",
+                               {**body, "stream": True, "stream_options": {"include_usage": True}})
     events = stream.events
     assert all(event["object"] == "text_completion" for event in events)
-    last = events[-1]
-    check_usage(last["usage"], max_tokens=6)
-    assert_stopped_by(last["choices"][0]["finish_reason"], last["usage"], 6)
-    assert last["choices"][0]["text"] == ""
-    texts = [event["choices"][0]["text"] for event in events[:-1]]
+    end = stream_end(events)
+    assert end.usage is not None
+    check_usage(end.usage, max_tokens=6)
+    assert_stopped_by(end.finish_reason, end.usage, 6)
+    assert events[len(end.text_events)]["choices"][0]["text"] == ""
+    texts = [event["choices"][0]["text"] for event in end.text_events]
     assert all(texts)
-    assert len(texts) == last["usage"]["completion_tokens"]
-    assert all("finish_reason" not in event["choices"][0] for event in events[:-1])
+    assert 1 <= len(texts) <= end.usage["completion_tokens"]
+    assert all("finish_reason" not in event["choices"][0] for event in end.text_events)
