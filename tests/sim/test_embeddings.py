@@ -78,7 +78,7 @@ async def test_pooling_requests_take_the_configured_latency(start_sim):
     started = time.perf_counter()
     status, _, _ = await client.post("/embeddings", {"model": "e", "input": "timed"})
     elapsed = time.perf_counter() - started
-    assert status == 200 and 0.055 < elapsed < 0.2
+    assert status == 200 and 0.055 < elapsed < 1.0  # never sooner than 60 ms; later on a busy machine
 
 
 async def test_pooling_routes_honour_auth_and_faults(start_sim):

