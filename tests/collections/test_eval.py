@@ -98,16 +98,18 @@ def test_a_saved_collection_scores_the_same_without_its_source_data(tmp_path):
     assert report.weighted_score == 1.0
 
 
-def test_subset_list_picks_benchmarks_and_limit_is_per_benchmark(tmp_path):
+def test_subset_list_picks_benchmarks_and_limit_is_over_the_whole_collection(tmp_path):
+    """As in EvalScope, ``limit`` is the collection's: 5 of the 7 gsm8k + mmlu rows, in their proportions
+    (4:3 by the largest remainder gives 3 and 2), not 5 of each."""
     items = WeightedSampler(fixture_schema(), dataset_hub="local").sample(10**8)
     collection = dump_jsonl_data(items, tmp_path / "set.jsonl")
     replay = write_replay(tmp_path / "replay.jsonl", items, lambda item: True)
     task = TaskConfig(eval_type="sim", model="m", model_args=sim_args(replay), datasets=["data_collection"],
                       dataset_args={"data_collection": {"dataset_id": str(collection),
                                                         "subset_list": ["gsm8k", "mmlu"]}},
-                      limit=2, work_dir=str(tmp_path / "out"))
+                      limit=5, work_dir=str(tmp_path / "out"))
     report = load_collection_report(run_task(task, show=False).run_dir)
-    assert {(r.dataset_name, r.count) for r in report.datasets} == {("gsm8k", 2), ("mmlu", 2)}
+    assert {(r.dataset_name, r.count) for r in report.datasets if r.metric == "acc"} == {("gsm8k", 3), ("mmlu", 2)}
 
 
 def test_a_file_that_is_not_a_collection_is_a_clear_error(tmp_path):

@@ -9,7 +9,7 @@ not move when one dataset was capped or had failures. The plain mean over all sa
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -60,6 +60,14 @@ class PathScore(BaseModel):
     ungraded: int = 0
 
 
+class SkippedRows(BaseModel):
+    """Rows of the collection file that were not run (a benchmark assay lacks, or a row it cannot read)."""
+
+    dataset_name: str
+    rows: int
+    reason: str
+
+
 class CollectionReport(BaseModel):
     """What ``reports/collection.json`` holds (overall first)."""
 
@@ -74,6 +82,7 @@ class CollectionReport(BaseModel):
     tags: list[TagScore] = Field(default_factory=list)
     paths: list[PathScore] = Field(default_factory=list)
     benchmark_versions: dict[str, str] = Field(default_factory=dict)
+    skipped: list[SkippedRows] = Field(default_factory=list, description="File rows not run, by dataset.")
 
 
 @dataclass
@@ -105,9 +114,10 @@ class _Leaf:
     main_metric: str
 
 
-def build_collection_report(results: Iterable[SampleResult], *, model: str,
-                            failures_as_zero: bool = False) -> CollectionReport:
-    """Aggregate a collection run's results (each carrying its ``metadata["collection"]`` fields)."""
+def build_collection_report(results: Iterable[SampleResult], *, model: str, failures_as_zero: bool = False,
+                            skipped: Iterable[Any] = ()) -> CollectionReport:
+    """Aggregate a collection run's results (each carrying its ``metadata["collection"]`` fields); ``skipped``:
+    the file's rows that were not run (``SkippedRow``: dataset_name, reason), counted by dataset and reason."""
     from assay.eval.report import sample_value
 
     rows = sorted((r for r in results if META in r.sample.metadata),
@@ -166,6 +176,8 @@ def build_collection_report(results: Iterable[SampleResult], *, model: str,
                          weighted_score=weighted(tuple(path.split("/")), metric), count=m.count, ungraded=m.ungraded)
                for path, metrics in by_path.items() for metric, m in metrics.items()],
         benchmark_versions=versions,
+        skipped=[SkippedRows(dataset_name=name, rows=n, reason=reason)
+                 for (name, reason), n in Counter((s.dataset_name, s.reason) for s in skipped).items()],
     )
 
 
@@ -194,6 +206,8 @@ def summary_line(report: CollectionReport) -> str:
             f"schema weights); mean over {report.count} graded samples {_fmt(report.average_score)}")
     if report.failed_samples:
         line += f"; {report.failed_samples} samples failed"
+    if report.skipped:
+        line += "; not run: " + ", ".join(f"{s.dataset_name} ({s.rows} rows: {s.reason})" for s in report.skipped)
     return line
 
 

@@ -6,14 +6,21 @@ as saved, so a collection asks the same on any machine; each answer is graded by
 Besides the usual per-dataset table, the run writes ``reports/collection.json`` and ``collection.md``: scores by
 task type, metric and dataset, by tag and by schema path, and the overall weighted score.
 
+Collection files written by EvalScope (1.x dumped samples, 0.x hub records) are read too, each row graded by
+assay's scorer for its ``dataset_name`` (see ``assay.collections.evalscope``); rows of a benchmark assay lacks
+are counted and named in the report, and the rest runs.
+
 ``dataset_args.data_collection.dataset_id`` is the file (or a hub id holding it); ``subset_list`` keeps only the
-named benchmarks; ``limit`` applies per benchmark.
+named benchmarks. ``limit`` applies to the collection as a whole, as in EvalScope: N rows (or a fraction)
+shared among the benchmarks in proportion to their rows in the file, the first rows of each in file order, so
+a limited run keeps the mix's proportions.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -45,36 +52,53 @@ class DataCollection(Benchmark):
         super().__init__(args, seed)
         self.subset_list = list(self.args.subset_list or [])
         self._scorers: dict[str, Benchmark] = {}
+        self.skipped: list[Any] = []  # SkippedRow: EvalScope rows not run, and why
 
     def load(self, loader: DatasetLoader, limit: float | None = None) -> list[Sample]:
-        from assay.collections.item import CollectionItem
-
         if not self.args.source_override:
             raise ConfigError("data_collection evaluates a collection file: set dataset_args.data_collection."
                               "dataset_id to its path or hub id (build one with `assay collection build`)")
         root = loader.locate(self.name, self.source, self.args.source_override)
-        items = []
-        for number, row in enumerate(loader.rows(root, self.source.split)[0], 1):
-            try:
-                items.append(CollectionItem.model_validate(row))
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                raise DatasetError(f"{root}: row {number} is not a collection row ({'.'.join(map(str, first['loc']))}"
-                                   f": {first['msg']}); build collections with `assay collection build`") from None
+        items = self._items(root, loader.rows(root, self.source.split)[0])
         names = list(dict.fromkeys(item.benchmark for item in items))
         unknown = [name for name in self.subset_list if name not in names]
         if unknown:
             raise ConfigError(f"dataset_args.data_collection.subset_list: {', '.join(unknown)} not in the "
                               f"collection (it has {', '.join(names)})")
         self.subset_list = self.subset_list or names
-        samples: list[Sample] = []
-        for name in self.subset_list:
-            chosen = [item for item in items if item.benchmark == name]
-            samples += [self._sample(item) for item in chosen[: _limit_count(limit, len(chosen))]]
+        chosen = [item for item in items if item.benchmark in self.subset_list]
+        samples = [self._sample(item) for item in limit_collection(chosen, limit)]
         scorers = list(self._scorers.values())
         self.metrics = tuple(dict.fromkeys(m for b in scorers for m in (b.args.metric_list or b.metrics)))
         self.heavy_scoring = any(b.heavy_scoring for b in scorers)
         return samples
+
+    def _items(self, root: Path, rows: list[dict[str, Any]]) -> list[Any]:
+        """The file's rows as collection items: assay's own rows, or EvalScope's read by their benchmark."""
+        from assay.collections.evalscope import dataset_shares, is_evalscope_row, read_evalscope_row
+        from assay.collections.item import CollectionItem
+
+        shares = dataset_shares([row for row in rows if is_evalscope_row(row)])
+        items, self.skipped = [], []
+        for number, row in enumerate(rows, 1):
+            if is_evalscope_row(row):
+                read = read_evalscope_row(row, shares)
+                (items if isinstance(read, CollectionItem) else self.skipped).append(read)
+                continue
+            try:
+                items.append(CollectionItem.model_validate(row))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                raise DatasetError(f"{root}: row {number} is not a collection row ({'.'.join(map(str, first['loc']))}"
+                                   f": {first['msg']}); build collections with `assay collection build`") from None
+        if self.skipped:
+            counts = Counter((s.dataset_name, s.reason) for s in self.skipped)
+            log.warning("%s: %d rows not run: %s", root, len(self.skipped),
+                        "; ".join(f"{name} x{n} ({reason})" for (name, reason), n in counts.items()))
+        if not items:
+            raise DatasetError(f"{root}: no row of the collection can be run"
+                               + (f" ({self.skipped[0].dataset_name}: {self.skipped[0].reason})" if self.skipped else ""))
+        return items
 
     def _sample(self, item: Any) -> Sample:
         scorer = self._scorer(item.benchmark, item.args, item.benchmark_version)
@@ -144,7 +168,28 @@ class DataCollection(Benchmark):
     def extra_reports(self, results: list[SampleResult], folder: Path, task: TaskConfig, show: bool) -> None:
         from assay.collections.report import build_collection_report, print_collection_report, write_collection_report
 
-        report = build_collection_report(results, model=task.model_name, failures_as_zero=task.ignore_errors)
+        report = build_collection_report(results, model=task.model_name, failures_as_zero=task.ignore_errors,
+                                         skipped=self.skipped)
         write_collection_report(report, folder)
         if show:
             print_collection_report(report)
+
+
+def limit_collection(items: list[Any], limit: float | None) -> list[Any]:
+    """``limit`` rows of the whole collection (a fraction below 1), shared among its benchmarks in proportion
+    to their rows, the first of each in file order; the file's order is kept."""
+    from assay.collections.sampler import apportion
+
+    if limit is None:
+        return items
+    wanted = min(_limit_count(limit, len(items)), len(items))
+    names = list(dict.fromkeys(item.benchmark for item in items))
+    sizes = [sum(1 for item in items if item.benchmark == name) for name in names]
+    quota = dict(zip(names, (min(k, size) for k, size in zip(apportion(wanted, [float(s) for s in sizes]),
+                                                              sizes))))
+    kept = []
+    for item in items:
+        if quota[item.benchmark] > 0:
+            quota[item.benchmark] -= 1
+            kept.append(item)
+    return kept
