@@ -148,3 +148,24 @@ def test_every_metric_of_a_benchmark_gets_its_row_and_ifeval_pools_instructions(
     assert rows["inst_level_strict_acc"].average_score == pytest.approx(
         sum(v["strict"] for v in verdicts) / len(verdicts))
     assert report.weighted_score == rows["prompt_level_strict_acc"].average_score
+
+
+def test_report_compare_on_two_collection_runs_pairs_rows_per_dataset_and_task_type(tmp_path):
+    """The EvalScope guide's comparison (thinking vs not) on collection runs: per dataset, per task type and
+    over the whole collection, each row on its own benchmark's main metric, paired by row."""
+    from assay.eval.compare import compare_runs
+
+    items = WeightedSampler(fixture_schema(), dataset_hub="local").sample(10**8)
+    collection = dump_jsonl_data(items, tmp_path / "set.jsonl")
+    run_a = _evaluate(tmp_path / "a", collection, write_replay(tmp_path / "all.jsonl", items, lambda item: True))
+    run_b = _evaluate(tmp_path / "b", collection, write_replay(tmp_path / "half.jsonl", items, _every_other(items)))
+    rows = {(c.benchmark, c.metric): c for c in compare_runs(run_a.run_dir, run_b.run_dir)}
+    assert set(rows) == {("gsm8k", "acc"), ("math_500", "acc"), ("mmlu", "acc"), ("iquiz", "acc"),
+                         ("general_qa", "f1"), ("task_type: math", "main metrics"),
+                         ("task_type: exam", "main metrics"), ("task_type: qa", "main metrics"),
+                         ("collection", "main metrics")}
+    assert (rows[("gsm8k", "acc")].num, rows[("gsm8k", "acc")].score_a, rows[("gsm8k", "acc")].score_b) == (4, 1.0, 0.5)
+    assert rows[("task_type: exam", "main metrics")].num == 6
+    whole = rows[("collection", "main metrics")]
+    assert whole.num == 15 and whole.score_a == 1.0 and whole.difference == pytest.approx(9 / 15 - 1)
+    assert list(rows)[-1] == ("collection", "main metrics")  # datasets first, then task types, then the whole

@@ -5,6 +5,9 @@ scores are compared through per-sample differences (Miller, 2024, "Adding Error 
 cancels the questions' own variance: a seeded paired bootstrap gives the 95% interval of B - A, and the
 difference "exceeds the noise" when that interval excludes 0. The statistics live in
 :mod:`assay.eval.scoring.stats`, shared with the reports.
+
+A collection run (``data_collection``) is compared per dataset, per task type and as a whole, each row on
+its own benchmark's main metric, as the collection report groups it.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from assay.eval.store import RunStore
 class Comparison:
     """One benchmark's main metric in two runs, over the samples both graded (paired by sample id)."""
 
-    benchmark: str
+    benchmark: str  # the benchmark; in a collection, the dataset, ``task_type: X`` or ``collection``
     metric: str
     num: int
     score_a: float
@@ -52,21 +55,51 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, seed: int = 0) -> list
         raise ConfigError(f"{run_a} and {run_b} have no benchmark in common")
     comparisons = []
     for name in shared:
-        metric = orjson.loads(reports_a[name].read_bytes())["main_metric"]
+        if name == "collection":  # a collection run's breakdown, not a benchmark's report
+            continue
         results_a, results_b = store_a.load_results(name), store_b.load_results(name)
+        if name == "data_collection":
+            comparisons += _collection_comparisons(results_a, results_b, seed)
+            continue
+        metric = orjson.loads(reports_a[name].read_bytes())["main_metric"]
         pairs = [(sample_value(results_a[i], metric), sample_value(results_b[i], metric))
                  for i in results_a if i in results_b]
-        pairs = [(x, y) for x, y in pairs if x is not None and y is not None]
-        if not pairs:
-            continue
-        a, b = [x for x, _ in pairs], [y for _, y in pairs]
-        test = paired_bootstrap(a, b, seed=seed)
-        stat_a, stat_b = mean_stderr(a), mean_stderr(b)
-        assert stat_a.mean is not None and stat_b.mean is not None
-        comparisons.append(Comparison(name, metric, test.count, stat_a.mean, stat_b.mean, test.difference,
-                                      (test.ci_low, test.ci_high), test.p_value, test.significant,
-                                      stat_a.stderr, stat_b.stderr))
+        comparison = _paired(name, metric, pairs, seed)
+        if comparison is not None:
+            comparisons.append(comparison)
     return comparisons
+
+
+def _paired(name: str, metric: str, pairs: list[tuple[float | None, float | None]], seed: int) -> Comparison | None:
+    """The paired test over the pairs both sides graded, or None when there are none."""
+    pairs = [(x, y) for x, y in pairs if x is not None and y is not None]
+    if not pairs:
+        return None
+    a, b = [x for x, _ in pairs], [y for _, y in pairs]
+    test = paired_bootstrap(a, b, seed=seed)
+    stat_a, stat_b = mean_stderr(a), mean_stderr(b)
+    assert stat_a.mean is not None and stat_b.mean is not None
+    return Comparison(name, metric, test.count, stat_a.mean, stat_b.mean, test.difference,
+                      (test.ci_low, test.ci_high), test.p_value, test.significant, stat_a.stderr, stat_b.stderr)
+
+
+def _collection_comparisons(results_a: dict, results_b: dict, seed: int) -> list[Comparison]:
+    """A collection's rows paired by index, each on its benchmark's main metric: per dataset, per task type,
+    and over the whole collection."""
+    groups: dict[tuple[str, str], list[tuple[float | None, float | None]]] = {}
+    for index, result_a in results_a.items():
+        if index not in results_b or "collection" not in result_a.sample.metadata:
+            continue
+        meta = result_a.sample.metadata["collection"]
+        metric = meta["main_metric"]
+        pair = (sample_value(result_a, metric), sample_value(results_b[index], metric))
+        for key in ((meta["benchmark"], metric), (f"task_type: {meta['task_type']}", "main metrics"),
+                    ("collection", "main metrics")):
+            groups.setdefault(key, []).append(pair)
+    found = (_paired(name, metric, pairs, seed) for (name, metric), pairs in groups.items())
+    order = {"task_type": 1, "collection": 2}
+    return sorted((c for c in found if c is not None),
+                  key=lambda c: (order.get(c.benchmark.split(":")[0], 0), c.benchmark))
 
 
 def print_comparison(comparisons: list[Comparison]) -> None:
