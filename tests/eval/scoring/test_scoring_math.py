@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assay.eval.scoring.equivalence import Verdict
 from assay.eval.scoring.math import (
     Extraction,
     decide_without_symbolic,
@@ -226,9 +227,9 @@ def test_numbers_equal() -> None:
 
 
 def test_fast_path_decides_numbers_without_sympy() -> None:
-    assert decide_without_symbolic("1,234", "1234") is True
-    assert decide_without_symbolic("(1, 2)", "(1, 3)") is False
-    assert decide_without_symbolic("\\{3, 1\\}", "\\{1, 3\\}") is True
+    assert decide_without_symbolic("1,234", "1234") is Verdict.EQUAL
+    assert decide_without_symbolic("(1, 2)", "(1, 3)") is Verdict.NOT_EQUAL
+    assert decide_without_symbolic("\\{3, 1\\}", "\\{1, 3\\}") is Verdict.EQUAL
 
 
 # ------------------------------------------------------------------------------------------ properties

@@ -1,13 +1,21 @@
 """MMLU-Redux 2.0: 5,700 MMLU questions (100 per subject) re-annotated for errors.
 
 Gema et al., "Are We Done with MMLU?", NAACL 2025 (arXiv:2406.04127). Each question carries an
-``error_type``; as in EvalScope and the authors' evaluation, a wrong ground truth is replaced by the annotated
-``correct_answer``, a question with several correct options accepts any of them, and a question with no
-correct option gets the annotated answer as its text. Unclear questions stay in, as annotated.
+``error_type`` and, for some, a free-text ``correct_answer``. As in EvalScope and the authors' evaluation:
+
+- ``wrong_groundtruth`` and ``multiple_correct_answers``: the annotation names the correct options, as indices
+  or letters, one or several, separated by commas, spaces, "and" or "or" (``2``, ``C``, ``0,1``, ``(0, 1)``,
+  ``1 and 3``, ``0 or 2``, ``0 1 3``, ``A,B``); every option named is accepted.
+- ``no_correct_answer``: the annotated answer becomes the text of the original answer's option.
+- Where the annotation names no option, the original answer stays. This is so for the four
+  ``multiple_correct_answers`` rows annotated "depends on interpretation", which EvalScope scores as accepting
+  every option; here only the original answer counts.
+- Unclear questions and options, and expert-flagged ones, stay in as they are; their annotations are ignored.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from assay.data import HubDataset
@@ -15,6 +23,30 @@ from assay.eval.benchmarks.base import register_benchmark
 from assay.eval.benchmarks.common import LETTERS, MultipleChoice
 from assay.eval.benchmarks.mmlu import SUBJECTS
 from assay.types import Sample
+
+# Between the options of a list: commas, parentheses, whitespace; "and"/"or" are dropped as words below.
+_LIST_SEPARATORS = re.compile(r"[\s,()]+")
+_LIST_WORDS = frozenset({"and", "or"})
+
+
+def option_indices(annotation: str, option_count: int) -> list[int] | None:
+    """The options an annotation names, in order; None when it is not a list of options (prose, an index
+    beyond the options). Indices count from 0 (``"0 1 3"``), letters from A (``"A,B"``)."""
+    tokens = [token for token in _LIST_SEPARATORS.split(annotation)
+              if token and token.lower() not in _LIST_WORDS]
+    indices: list[int] = []
+    for token in tokens:
+        if token.isdigit():
+            index = int(token)
+        elif len(token) == 1 and token.upper() in LETTERS:
+            index = LETTERS.index(token.upper())
+        else:
+            return None
+        if index >= option_count:
+            return None
+        if index not in indices:
+            indices.append(index)
+    return indices or None
 
 
 def corrected_answer(row: dict[str, Any]) -> tuple[list[str], list[int]]:
@@ -27,30 +59,16 @@ def corrected_answer(row: dict[str, Any]) -> tuple[list[str], list[int]]:
         return choices, answers
     if error_type == "no_correct_answer":
         choices[answers[0]] = correction
-    elif error_type == "wrong_groundtruth":
-        answers = _indices(correction) or answers
-    elif error_type == "multiple_correct_answers":
-        answers = _indices(correction.strip("()").replace(" and ", ",").replace(" or ", ",")) or answers
+    elif error_type in ("wrong_groundtruth", "multiple_correct_answers"):
+        answers = option_indices(correction, len(choices)) or answers
     return choices, answers
-
-
-def _indices(text: str) -> list[int]:
-    indices = []
-    for part in (p.strip().strip("()") for p in text.split(",")):
-        if part.isdigit():
-            indices.append(int(part))
-        elif len(part) == 1 and part.upper() in LETTERS:
-            indices.append(LETTERS.index(part.upper()))
-        else:
-            return []
-    return indices
 
 
 @register_benchmark("mmlu_redux", task_type="mcq", tags=("en", "knowledge"))
 class MMLURedux(MultipleChoice):
     """MMLU-Redux 2.0 (Gema et al., 2025) with the annotated answer corrections."""
 
-    version = "1"
+    version = "2"  # 2: space-separated option lists ("0 1 3") accept every option they name
     source = HubDataset(hf="edinburgh-dawg/mmlu-redux-2.0", modelscope="AI-ModelScope/mmlu-redux-2.0",
                         split="test", subset_is_config=True)
     subsets = SUBJECTS

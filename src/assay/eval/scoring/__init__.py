@@ -2,7 +2,9 @@
 and a target.
 
 - :mod:`.choice`: which option letter a model chose (strict and lenient extraction);
-- :mod:`.math`: math answer extraction, normalisation and equivalence;
+- :mod:`.math`: math answer extraction, and :func:`math_equal`, which grades them;
+- :mod:`.equivalence`: the cheap equivalence stages (normalised strings, numbers, tuples and sets) and their
+  typed :class:`~assay.eval.scoring.equivalence.Verdict`, shared by :mod:`.math` and :mod:`.symbolic`;
 - :mod:`.symbolic`: math-verify symbolic checks with timeouts, and :class:`MathJudge` (process pool,
   sync and async) for grading at scale without blocking the event loop;
 - :mod:`.stats`: means with standard errors, pass@k, mean@k, paired comparisons of two runs.

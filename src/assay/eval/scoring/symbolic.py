@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from assay.eval.scoring.math import UNDECIDED, clean_math_answer, decide_without_symbolic
+from assay.eval.scoring.equivalence import Verdict, clean_math_answer, decide_without_symbolic
 
 __all__ = ["MathJudge", "symbolic_equal"]
 
@@ -179,20 +179,21 @@ class MathJudge:
 
     # -- checks
 
-    def _fast(self, pred: str, target: str) -> bool | None | object:
+    def _fast(self, pred: str, target: str) -> Verdict | None:
+        """The cheap stages' verdict, or None when the symbolic stage must look."""
         try:
             return decide_without_symbolic(pred, target, rel_tol=self.rel_tol)
-        except Exception:  # noqa: BLE001
-            return None
+        except Exception:  # noqa: BLE001 - grading must never crash a run
+            return Verdict.UNGRADABLE
 
     def _submit(self, pool: cf.ProcessPoolExecutor, pred: str, target: str) -> cf.Future:
         return pool.submit(self._check, clean_math_answer(pred), clean_math_answer(target), timeout_s=self.timeout_s)
 
     def equal(self, pred: str, target: str) -> bool | None:
         """Blocking check; None when it could not be graded (timeout, parser failure)."""
-        decided = self._fast(pred, target)
-        if decided is not UNDECIDED:
-            return decided  # type: ignore[return-value]
+        verdict = self._fast(pred, target)
+        if verdict is not None:
+            return verdict.correct
         with self._gate:
             for _attempt in range(2):  # a pool broken by another caller's stuck check is retried once
                 pool, warmups = self._get_pool()
@@ -210,9 +211,9 @@ class MathJudge:
 
     async def aequal(self, pred: str, target: str) -> bool | None:
         """Like :meth:`equal`, awaiting the worker instead of blocking the event loop."""
-        decided = self._fast(pred, target)
-        if decided is not UNDECIDED:
-            return decided  # type: ignore[return-value]
+        verdict = self._fast(pred, target)
+        if verdict is not None:
+            return verdict.correct
         delay_s = 0.001
         while not self._gate.acquire(blocking=False):  # shared with sync callers on other threads
             await asyncio.sleep(delay_s)
