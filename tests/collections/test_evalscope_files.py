@@ -239,3 +239,28 @@ def test_the_real_weighted_file_runs_end_to_end(tmp_path):
     strict = [ifeval.score(natives[key], responses[key]).values["prompt_level_strict_acc"] for key in keys]
     assert scores[("ifeval", "prompt_level_strict_acc")] == pytest.approx(sum(strict) / len(strict))
     assert 0 < report.weighted_score < 1
+
+
+def test_a_collection_run_is_headed_by_its_weighted_score_with_no_filler_rows(tmp_path, capsys, monkeypatch):
+    """report.md, the manifest and the console lead with the weighted score; a dataset gets rows only for its own
+    benchmark's metrics (no n/a rows), and an 80-column console wraps long names instead of cutting them."""
+    import orjson
+
+    monkeypatch.setenv("COLUMNS", "80")
+    _, samples = load_collection(FIXTURES / "v1_rows.jsonl")
+    replay = write_replay(tmp_path / "replay.jsonl", samples, True)
+    task = TaskConfig(eval_type="sim", model="replay-model", model_args=sim_args(replay), datasets=["data_collection"],
+                      dataset_args={"data_collection": {"dataset_id": str(FIXTURES / "v1_rows.jsonl")}},
+                      work_dir=str(tmp_path / "out"))
+    result = run_task(task, show=True)
+    printed = capsys.readouterr().out
+    markdown = (result.run_dir / "reports" / "report.md").read_text()
+    rows = [line for line in markdown.splitlines() if line.startswith("| replay-model")]
+    assert rows[0] == "| replay-model | data_collection | weighted_score | OVERALL | 7 | 1.0000 |"
+    assert not [row for row in rows if "n/a" in row]
+    assert "| replay-model | data_collection | acc | OVERALL | 6 | 1.0000 |" in rows  # six rows have acc
+    assert not [row for row in rows if "prompt_level" in row and "ifeval" not in row and "OVERALL" not in row]
+    manifest = orjson.loads((result.run_dir / "manifest.json").read_bytes())
+    assert manifest["scores"]["data_collection"]["metric"] == "weighted_score"
+    assert manifest["scores"]["data_collection"]["score"] == 1.0
+    assert "…" not in printed and "weighted_score" in printed

@@ -234,7 +234,9 @@ def print_collection_report(report: CollectionReport, console: Any = None) -> No
 
     console = console or Console()
     for title, header, rows in report_tables(report):
-        table = Table(*header, title=f"{report.collection} {title}", box=box.ASCII2)
+        table = Table(title=f"{report.collection} {title}", box=box.ASCII2)
+        for name in header:  # long metric, dataset and path names wrap in narrow terminals instead of being cut
+            table.add_column(name, overflow="fold")
         for row in rows:
             table.add_row(*row)
         console.print(table)

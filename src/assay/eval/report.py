@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import orjson
 
@@ -75,11 +75,14 @@ def build_report(
     *,
     protocol: str | None = None,
     failures_as_zero: bool = False,
+    applies: Callable[[SampleResult, str], bool] | None = None,
 ) -> BenchmarkReport:
     """The report of one benchmark: overall (over all samples) and per subset, for every metric.
 
     Failed requests are counted in ``failed_samples`` either way; they are left out of the scores (ungraded)
-    unless ``failures_as_zero`` (``--ignore-errors``), which scores them as wrong answers.
+    unless ``failures_as_zero`` (``--ignore-errors``), which scores them as wrong answers. ``applies`` says
+    whether a metric is one a sample has at all (a collection mixes benchmarks with different metrics): the
+    others are not its ungraded samples, and a subset none of whose samples has a metric gets no row for it.
     """
     names = list(metrics) + ([f"pass@{repeats}"] if repeats > 1 and "acc" in metrics else [])
     by_subset: dict[str, list[SampleResult]] = defaultdict(list)
@@ -87,17 +90,24 @@ def build_report(
         by_subset[result.sample.subset].append(result)
     order = [s for s in subset_order if s in by_subset] + sorted(s for s in by_subset if s not in subset_order)
 
+    def having(chosen: Sequence[SampleResult], metric: str) -> list[SampleResult]:
+        own = "acc" if metric not in metrics else metric  # pass@k over repeats is computed from acc
+        return list(chosen) if applies is None else [r for r in chosen if applies(r, own)]
+
     def stats(chosen: Sequence[SampleResult], metric: str) -> MetricScore:
         return summarise(metric_values(chosen, metric, failures_as_zero), metric_weights(chosen, metric))
 
-    overall = {name: stats(results, name) for name in names}
+    def subset_metrics(chosen: Sequence[SampleResult]) -> dict[str, MetricScore]:
+        return {m: stats(own, m) for m in names if (own := having(chosen, m))}
+
+    overall = {name: stats(having(results, name), name) for name in names}
     completions = [c for r in results for c in r.completions]
     scores = [s for r in results for s in r.scores]
     return BenchmarkReport(
         benchmark=benchmark, main_metric=main_metric, score=overall[main_metric].score if main_metric in overall
         else None, num=len(results), model=model, version=version, protocol=protocol, repeats=repeats,
         metrics=overall,
-        subsets=[SubsetReport(name=name, num=len(by_subset[name]), metrics={m: stats(by_subset[name], m) for m in names})
+        subsets=[SubsetReport(name=name, num=len(by_subset[name]), metrics=subset_metrics(by_subset[name]))
                  for name in order],
         failed_samples=sum(1 for r in results if any(c.error is not None for c in r.completions)),
         failed_scored_as="wrong" if failures_as_zero else "ungraded",
@@ -124,10 +134,13 @@ def table_rows(reports: Iterable[BenchmarkReport]) -> list[tuple[str, str, str, 
         for metric, overall in report.metrics.items():
             subsets = report.subsets if len(report.subsets) > 1 else []
             for subset in subsets:
-                stat = subset.metrics[metric]
-                rows.append((report.model, report.benchmark, metric, subset.name, str(subset.num), _fmt(stat)))
+                if metric in subset.metrics:  # a metric none of the subset's samples has gets no row
+                    stat = subset.metrics[metric]
+                    rows.append((report.model, report.benchmark, metric, subset.name, str(stat.num + stat.ungraded),
+                                 _fmt(stat)))
             rows.append((report.model, report.benchmark, metric, OVERALL if subsets else report.subsets[0].name
-                         if report.subsets else OVERALL, str(report.num), _fmt(overall)))
+                         if report.subsets else OVERALL, str(overall.num + overall.ungraded or report.num),
+                         _fmt(overall)))
     return rows
 
 
@@ -172,7 +185,9 @@ def print_table(reports: Sequence[BenchmarkReport]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(*HEADER)
+    table = Table()
+    for name in HEADER:  # long metric and dataset names wrap in narrow terminals instead of being cut
+        table.add_column(name, overflow="fold")
     for row in table_rows(reports):
         table.add_row(*row)
     console = Console()

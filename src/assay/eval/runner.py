@@ -245,10 +245,11 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
         results = [stored[s.id] for s in selections[benchmark.name] if s.id in stored]
         metrics = benchmark.report_metrics()
         main = benchmark.main_metric if benchmark.main_metric in metrics else metrics[0]
-        reports[benchmark.name] = build_report(
+        report = build_report(
             benchmark.name, benchmark.version, task.model_name, metrics, main, results, benchmark.subset_list,
-            task.repeats, protocol=benchmark.protocol(), failures_as_zero=task.ignore_errors)
-        benchmark.extra_reports(results, store.reports, task, show)
+            task.repeats, protocol=benchmark.protocol(), failures_as_zero=task.ignore_errors,
+            applies=lambda result, metric, b=benchmark: metric in b.sample_metrics(result.sample))
+        reports[benchmark.name] = benchmark.extra_reports(results, store.reports, task, show, report) or report
     write_reports(reports.values(), store.reports)
     return reports
 

@@ -12,6 +12,7 @@ from assay.data import DatasetLoader, HubDataset
 from assay.errors import ConfigError, DatasetError
 from assay.eval.config import DatasetArgs, TaskConfig
 from assay.types import Message, Sample, SampleResult, Score
+from assay.types.report import BenchmarkReport
 
 log = logging.getLogger("assay.eval")
 
@@ -220,9 +221,12 @@ class Benchmark:
 
     protocol_note: ClassVar[str] = "the benchmark's reference prompt"
 
-    def extra_reports(self, results: list[SampleResult], folder: Path, task: TaskConfig, show: bool) -> None:
+    def extra_reports(self, results: list[SampleResult], folder: Path, task: TaskConfig, show: bool,
+                      report: BenchmarkReport) -> BenchmarkReport | None:
         """Reports beyond the standard table, written to ``folder`` after the run (a collection's breakdowns by
-        task type, tag and schema path); none by default."""
+        task type, tag and schema path), and the standard ``report`` to keep in its place if it must change (a
+        collection's headline is its weighted score); none by default."""
+        return None
 
 
 def _limit_count(limit: float | None, total: int) -> int:

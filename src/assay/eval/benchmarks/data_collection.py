@@ -32,10 +32,12 @@ from assay.eval.benchmarks.base import Benchmark, _limit_count, get_benchmark, r
 from assay.eval.config import DatasetArgs, TaskConfig
 from assay.eval.filters import apply_filters
 from assay.types import Message, Sample, SampleResult, Score
+from assay.types.report import BenchmarkReport, MetricScore
 
 log = logging.getLogger("assay.eval")
 
 META = "collection"  # the key in Sample.metadata holding a row's collection fields
+WEIGHTED = "weighted_score"  # the headline metric of a collection run
 
 
 @register_benchmark("data_collection", task_type="collection", tags=("collection",))
@@ -131,7 +133,7 @@ class DataCollection(Benchmark):
     def sample_metrics(self, sample: Sample) -> list[str]:
         """A row carries its own benchmark's metrics, not the union across the collection."""
         wanted = set(self.report_metrics())
-        return [m for m in sample.metadata.get("metrics", []) if m in wanted]
+        return [m for m in sample.metadata.get(META, {}).get("metrics", []) if m in wanted]
 
     def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
         if not sample.messages:
@@ -165,14 +167,20 @@ class DataCollection(Benchmark):
             fingerprint["collection_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
         return fingerprint
 
-    def extra_reports(self, results: list[SampleResult], folder: Path, task: TaskConfig, show: bool) -> None:
+    def extra_reports(self, results: list[SampleResult], folder: Path, task: TaskConfig, show: bool,
+                      report: BenchmarkReport) -> BenchmarkReport:
+        """The collection's own report (``collection.json``/``.md``), and the standard one headed by the
+        weighted score: the schema's view of the mix, which the viewer and ``report.md`` show first."""
         from assay.collections.report import build_collection_report, print_collection_report, write_collection_report
 
-        report = build_collection_report(results, model=task.model_name, failures_as_zero=task.ignore_errors,
-                                         skipped=self.skipped)
-        write_collection_report(report, folder)
+        collection = build_collection_report(results, model=task.model_name, failures_as_zero=task.ignore_errors,
+                                             skipped=self.skipped)
+        write_collection_report(collection, folder)
         if show:
-            print_collection_report(report)
+            print_collection_report(collection)
+        headline = MetricScore(score=collection.weighted_score, num=collection.count)
+        return report.model_copy(update={"main_metric": WEIGHTED, "score": collection.weighted_score,
+                                         "metrics": {WEIGHTED: headline, **report.metrics}})
 
 
 def limit_collection(items: list[Any], limit: float | None) -> list[Any]:
