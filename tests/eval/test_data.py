@@ -71,12 +71,12 @@ def test_offline_without_a_copy_names_the_option(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     loader = DatasetLoader("huggingface", tmp_path)
     with pytest.raises(DatasetError, match=r"dataset_args\.gsm8k\.dataset_id.*--dataset-dir"):
-        loader.locate("gsm8k", HubDataset(hf="openai/gsm8k"))
+        loader.locate("gsm8k", HubDataset(hubs=(("huggingface", "openai/gsm8k"),)))
 
 
 def test_a_copy_under_the_dataset_dir_is_used(tmp_path):
     (tmp_path / "gsm8k").mkdir()
     (tmp_path / "gsm8k" / "test.jsonl").write_text(json.dumps(ROWS[0]) + "\n")
     loader = DatasetLoader("local", tmp_path)
-    root = loader.locate("gsm8k", HubDataset(hf="openai/gsm8k"))
+    root = loader.locate("gsm8k", HubDataset(hubs=(("huggingface", "openai/gsm8k"),)))
     assert loader.rows(root, "test")[0] == [ROWS[0]]
