@@ -88,8 +88,8 @@ def _subset_lines(layout: DataLayout, all_subsets: bool) -> list[str]:
         how = f"a file or folder per subset, or one file with the subset in a column ({columns})"
     else:
         how = f"a column of the split's rows ({columns})"
-    return [f"  subsets ({len(layout.subsets)}): {names}", f"  subsets found by: {how}; a file with none of these runs whole as subset "
-                      "'default' (with a warning)"]
+    return [f"  subsets ({len(layout.subsets)}): {names}",
+            f"  subsets found by: {how}; a file with none of these runs whole as subset 'default' (with a warning)"]
 
 
 def example_tree(layout: DataLayout) -> list[str]:
