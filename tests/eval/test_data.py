@@ -182,3 +182,12 @@ def test_the_shared_folders_run_as_named(tmp_path):
     assert len(_load("math_500", shared)) == 500
     redux = _load("mmlu_redux", shared)
     assert len(redux) == 5700 and len({s.subset for s in redux}) == 57
+
+
+def test_assay_dataset_dir_set_from_python_is_honoured(tmp_path, monkeypatch):
+    # Read when a loader is made (a run makes one), so setting it in the process before run_task works.
+    monkeypatch.setenv("ASSAY_DATASET_DIR", str(tmp_path))
+    _jsonl(tmp_path / "gsm8k" / "test.jsonl", [{"question": "1 + 1?", "answer": "so #### 2"}])
+    loader = DatasetLoader("local")
+    assert loader.cache_dir == tmp_path
+    assert loader.locate("gsm8k", HubDataset(hubs=(("huggingface", "openai/gsm8k"),))) == tmp_path / "gsm8k"
