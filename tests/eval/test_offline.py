@@ -8,11 +8,11 @@ import shutil
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from assay.eval import TaskConfig, run_task
+from tests.helpers.fake_hubs import FakeHubs
 
 from .conftest import FIXTURES, gold_answer, load_samples, sim_args
 
@@ -28,24 +28,8 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 @pytest.fixture
 def fake_hub(monkeypatch):
-    """``huggingface_hub.snapshot_download`` whose downloads copy local fixtures into the real cache layout
-    (refs/main → snapshots/<commit>), so cache-only lookups run the real library code."""
-    real = hf.snapshot_download
-    downloads: list[str] = []
-
-    def snapshot_download(repo_id, *, repo_type=None, cache_dir=None, local_files_only=False, **kwargs):
-        if local_files_only:
-            return real(repo_id, repo_type=repo_type, cache_dir=cache_dir, local_files_only=True, **kwargs)
-        downloads.append(repo_id)
-        commit = "0" * 40
-        repo = Path(cache_dir) / f"datasets--{repo_id.replace('/', '--')}"
-        (repo / "refs").mkdir(parents=True, exist_ok=True)
-        (repo / "refs" / "main").write_text(commit)
-        shutil.copytree(HUB[repo_id], repo / "snapshots" / commit, dirs_exist_ok=True)
-        return str(repo / "snapshots" / commit)
-
-    monkeypatch.setattr(hf, "snapshot_download", snapshot_download)
-    return downloads
+    """The hub serves HUB (tests/helpers/fake_hubs.py); cache-only lookups run the real library code."""
+    return FakeHubs(huggingface=HUB).install(monkeypatch).downloads
 
 
 @pytest.fixture
@@ -98,13 +82,13 @@ def test_prefetch_then_a_run_with_the_network_blocked(tmp_path, make_replay, fak
           "--dataset-args", orjson.dumps(MMLU_SUBSETS).decode()])
     out = capsys.readouterr().out
     assert "gsm8k: 4 samples ready offline" in out and "mmlu: 3 samples ready offline" in out
-    assert fake_hub == ["openai/gsm8k", "cais/mmlu"]
+    assert fake_hub == [("huggingface", "openai/gsm8k"), ("huggingface", "cais/mmlu")]
 
     result = run_task(TaskConfig(eval_type="sim", model="m", model_args=sim_args(_replay(make_replay)),
                                  datasets=["gsm8k", "mmlu"], dataset_args=MMLU_SUBSETS, dataset_dir=str(cache),
                                  work_dir=str(tmp_path / "out")), show=False)
     assert result.reports["gsm8k"].score == 1.0 and result.reports["mmlu"].score == 1.0
-    assert fake_hub == ["openai/gsm8k", "cais/mmlu"], "the run downloaded again"
+    assert len(fake_hub) == 2, "the run downloaded again"
     assert no_network == [], f"the run tried the network: {no_network}"
 
 

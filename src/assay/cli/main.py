@@ -150,8 +150,29 @@ def _data_group() -> click.Group:
              "the run itself touches no network. Use the same --dataset-dir/--dataset-hub/--dataset-args.")
     prefetch_command = add_options(model_options(
         TaskConfig, exclude=[f for f in TaskConfig.model_fields if f not in fields]))(prefetch_command)
-    group = click.Group("data", help="Datasets: download and cache them for offline runs.")
+    def layout(**params: Any) -> None:
+        from assay.data.layout import dataset_dir_note, render_layout, resolve_dataset_dir
+        from assay.eval.prefetch import data_layouts
+
+        values = cli_values(TaskConfig, params)
+        folder, origin = resolve_dataset_dir(values.get("dataset_dir"))
+        chosen = list(values.get("datasets") or [])
+        click.echo(dataset_dir_note(folder, origin))
+        for item in data_layouts(chosen):
+            click.echo("\n" + render_layout(item, folder, all_subsets=bool(chosen)))
+
+    layout_command = click.Command(
+        "layout", callback=layout,
+        help="Show where each benchmark's data is looked for and the local layouts it accepts: hub ids in "
+             "fallback order, splits, subsets (file, folder or column), folder names under --dataset-dir, an "
+             "example tree.")
+    layout_command = add_options(model_options(
+        TaskConfig, exclude=[f for f in TaskConfig.model_fields if f not in ("datasets", "dataset_dir")]))(
+        layout_command)
+    group = click.Group("data", help="Datasets: download and cache them for offline runs (prefetch), and see "
+                                     "the local layouts each benchmark accepts (layout).")
     group.add_command(prefetch_command)
+    group.add_command(layout_command)
     return group
 
 

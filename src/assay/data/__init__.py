@@ -1,7 +1,8 @@
 """Dataset sources: local files and folders, the Hugging Face hub and ModelScope, with a cache dir."""
 
-from assay.data.loader import DEFAULT_CACHE_DIR, DatasetLoader
+from assay.data.loader import DATASET_DIR_ENV, DatasetLoader, default_dataset_dir
 from assay.data.readers import read_rows
-from assay.data.source import HubDataset, find_split_files
+from assay.data.source import HUBS, SUBSET_COLUMNS, HubDataset, HubId, find_split_files, folder_names
 
-__all__ = ["DEFAULT_CACHE_DIR", "DatasetLoader", "HubDataset", "find_split_files", "read_rows"]
+__all__ = ["DATASET_DIR_ENV", "HUBS", "SUBSET_COLUMNS", "DatasetLoader", "HubDataset", "HubId",
+           "default_dataset_dir", "find_split_files", "folder_names", "read_rows"]

@@ -91,8 +91,11 @@ class TaskConfig(BaseModel):
     datasets: list[str] = Field(default_factory=list, description="Benchmarks to run, e.g. gsm8k math_500.")
     dataset_args: dict[str, DatasetArgs] = Field(default_factory=dict, description="Per-benchmark settings.")
     dataset_dir: str | None = Field(
-        default=None, description="Dataset cache folder; <dir>/<benchmark> is used as a local copy if present.")
-    dataset_hub: DatasetHub = Field(default="huggingface", description="Where to download datasets from.")
+        default=None, description="Dataset folder and hub cache (default $ASSAY_DATASET_DIR, else "
+        "~/.cache/assay/datasets); <dir>/<benchmark> is used as a local copy if present (`assay data layout`).")
+    dataset_hub: DatasetHub | None = Field(
+        default=None, description="Download from this hub only (local: never download); unset: each benchmark's "
+        "hubs in order.")
     generation_config: GenerationConfig = Field(
         default_factory=GenerationConfig, description="max_tokens, temperature, top_p, top_k, n, extra_body...")
     eval_batch_size: int = Field(default=8, ge=1, description="Requests in flight at once, across all benchmarks.")

@@ -26,7 +26,8 @@ class AIME24(_AIME):
     """AIME 2024 I and II: integer answers."""
 
     version = "1"
-    source = HubDataset(hf="HuggingFaceH4/aime_2024", modelscope="AI-ModelScope/aime_2024", split="train")
+    source = HubDataset(hubs=(("huggingface", "HuggingFaceH4/aime_2024"), ("modelscope", "evalscope/aime24"),
+                              ("modelscope", "AI-ModelScope/aime_2024")), split="train")
 
 
 @register_benchmark("aime25", task_type="math", tags=("en", "math", "reasoning"))
@@ -34,4 +35,5 @@ class AIME25(_AIME):
     """AIME 2025 I and II: integer answers."""
 
     version = "1"
-    source = HubDataset(hf="opencompass/AIME2025", modelscope="opencompass/AIME2025", split="test")
+    source = HubDataset(hubs=(("huggingface", "opencompass/AIME2025"), ("modelscope", "opencompass/AIME2025"),
+                              ("modelscope", "evalscope/aime25")), split="test")

@@ -20,7 +20,8 @@ class ARC(MultipleChoice):
     """ARC Easy and Challenge (Clark et al., 2018)."""
 
     version = "1"
-    source = HubDataset(hf="allenai/ai2_arc", modelscope="modelscope/ai2_arc", split="test", subset_is_config=True)
+    source = HubDataset(hubs=(("huggingface", "allenai/ai2_arc"), ("modelscope", "allenai/ai2_arc"),
+                              ("modelscope", "modelscope/ai2_arc")), split="test", subset_is_config=True)
     subsets = ("ARC-Easy", "ARC-Challenge")
     few_shot_split = "train"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Callable, TypeVar
 
 from assay.data import DatasetLoader, HubDataset
+from assay.data.source import split_names_subsets
 from assay.errors import ConfigError, DatasetError
 from assay.eval.config import DatasetArgs, TaskConfig
 from assay.types import Message, Sample, SampleResult, Score
@@ -115,6 +116,8 @@ class Benchmark:
     def load(self, loader: DatasetLoader, limit: float | None = None) -> list[Sample]:
         """The samples to run, with their prompts rendered: each subset in order, ``limit`` per subset."""
         root = loader.locate(self.name, self.source, self.args.source_override)
+        if self._runs_as_one_subset(loader, root):
+            self.subset_list = ["default"]
         samples: list[Sample] = []
         for subset in self.subset_list:
             rows = self.subset_rows(loader, root, subset, self.source.split)
@@ -132,7 +135,7 @@ class Benchmark:
 
     def subset_rows(self, loader: DatasetLoader, root: Path, subset: str, split: str) -> list[dict[str, Any]]:
         """The rows of one subset of ``split``."""
-        if self.subsets == ("default",) and subset == "default":
+        if subset == "default" and (self.subsets == ("default",) or self.subset_list == ["default"]):
             return loader.rows(root, split, self.source.config)[0]
         if subset not in self.subsets and not self.accepts_any_subset():
             raise ConfigError(f"dataset_args.{self.name}.subset_list: unknown subset {subset!r} "
@@ -141,16 +144,42 @@ class Benchmark:
             # Subsets are a column (MATH's level): read the whole split, whatever its files are named after
             # (the hub's MATH copy has a folder per subject, not per level).
             rows, _ = loader.rows(root, split, None)
-            if rows and any(self.subset_of(row) is not None for row in rows):
-                return [row for row in rows if self.subset_of(row) == subset]
+            if rows and any(self.row_subset(row) is not None for row in rows):
+                return [row for row in rows if self.row_subset(row) == subset]
         rows, per_subset = loader.rows(root, split, subset)
         if per_subset:
             return rows
-        chosen = [row for row in rows if self.subset_of(row) == subset]
-        if not chosen and rows and all(self.subset_of(row) is None for row in rows):
+        chosen = [row for row in rows if self.row_subset(row) == subset]
+        if not chosen and rows and all(self.row_subset(row) is None for row in rows):
             raise DatasetError(f"{root} holds no subset {subset!r} of {self.name} (no file, folder or column "
                                f"names it); set dataset_args.{self.name}.subset_list")
         return chosen
+
+    def row_subset(self, row: dict[str, Any]) -> str | None:
+        """The subset a row names: the benchmark's own reading (``subset_of``), else a subset column
+        (``source.subset_columns()``: ``subject``, ``category``, ``_hf_subset``) holding one of its subsets."""
+        own = self.subset_of(row)
+        if own is not None:
+            return own
+        for column in self.source.subset_columns():
+            value = row.get(column)
+            if isinstance(value, str) and value in self.subsets:
+                return value
+        return None
+
+    def _runs_as_one_subset(self, loader: DatasetLoader, root: Path) -> bool:
+        """A copy with no file, folder or column per subset (one plain file) runs whole, as subset ``default``,
+        with a warning; unless the user named subsets, which such a copy cannot select."""
+        if self.args.subset_list or len(self.subsets) < 2 or self.accepts_any_subset():
+            return False
+        if split_names_subsets(root, self.source.split):
+            return False
+        rows, _ = loader.rows(root, self.source.split, None)
+        if not rows or any(self.row_subset(row) is not None for row in rows):
+            return False
+        log.warning("%s: %s has no file, folder or column (%s) per subset; its %d rows run as one subset "
+                    "'default'", self.name, root, ", ".join(self.source.subset_columns()), len(rows))
+        return True
 
     def accepts_any_subset(self) -> bool:
         """User datasets (general_mcq, general_qa) name their own subsets."""

@@ -45,8 +45,8 @@ class CEval(MultipleChoice):
     """C-Eval (Huang et al., 2023), validation split, per subject."""
 
     version = "1"
-    source = HubDataset(hf="ceval/ceval-exam", modelscope="modelscope/ceval-exam", split="val",
-                        subset_is_config=True)
+    source = HubDataset(hubs=(("huggingface", "ceval/ceval-exam"), ("modelscope", "evalscope/ceval"),
+                              ("modelscope", "modelscope/ceval-exam")), split="val", subset_is_config=True)
     subsets = tuple(SUBJECTS)
     few_shot_split = "dev"
 

@@ -20,7 +20,10 @@ class CompetitionMath(MathBenchmark):
     """MATH (Hendrycks et al., 2021), by level: boxed answer vs the solution's last box."""
 
     version = "1"
-    source = HubDataset(hf="EleutherAI/hendrycks_math", modelscope="modelscope/competition_math", split="test")
+    source = HubDataset(hubs=(("huggingface", "EleutherAI/hendrycks_math"),
+                              ("modelscope", "evalscope/competition_math"),
+                              ("modelscope", "modelscope/competition_math")),
+                        split="test", subset_column="level", aliases=("math",))
     subsets = LEVELS
     few_shot_split = "train"
 

@@ -22,8 +22,8 @@ class GPQADiamond(MultipleChoice):
     """GPQA Diamond (Rein et al., 2023): options shuffled, seeded per question."""
 
     version = "1"
-    source = HubDataset(hf="Idavidrein/gpqa", config="gpqa_diamond", modelscope="AI-ModelScope/gpqa_diamond",
-                        split="train")
+    source = HubDataset(hubs=(("huggingface", "Idavidrein/gpqa"), ("modelscope", "AI-ModelScope/gpqa_diamond")),
+                        config="gpqa_diamond", split="train")
     shuffle_by_default = True
 
     def sample(self, row: dict[str, Any], subset: str, index: int) -> Sample:

@@ -20,7 +20,8 @@ class GSM8K(MathBenchmark):
     """GSM8K test (Cobbe et al., 2021): boxed final number vs the ``#### N`` answer."""
 
     version = "1"
-    source = HubDataset(hf="openai/gsm8k", config="main", modelscope="modelscope/gsm8k", split="test")
+    source = HubDataset(hubs=(("huggingface", "openai/gsm8k"), ("modelscope", "AI-ModelScope/gsm8k"),
+                              ("modelscope", "modelscope/gsm8k")), config="main", split="test")
     few_shot_split = "train"
 
     def sample(self, row: dict[str, Any], subset: str, index: int) -> Sample:

@@ -36,7 +36,8 @@ class HumanEval(CodeBenchmark):
     """HumanEval (Chen et al., 2021): function synthesis graded by executing the problem's tests."""
 
     version = "1"
-    source = HubDataset(hf="openai/openai_humaneval", modelscope="opencompass/humaneval", split="test")
+    source = HubDataset(hubs=(("huggingface", "openai/openai_humaneval"), ("modelscope", "opencompass/humaneval")),
+                        split="test")
     protocol_note = "function from signature + docstring; run with check(entry_point) in the sandbox"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

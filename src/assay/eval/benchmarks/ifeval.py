@@ -31,7 +31,7 @@ class IFEval(Benchmark):
     """IFEval (Zhou et al., 2023): 25 kinds of verifiable instructions, strict and loose accuracy."""
 
     version = "1"
-    source = HubDataset(hf="google/IFEval", modelscope="opencompass/ifeval", split="train")
+    source = HubDataset(hubs=(("huggingface", "google/IFEval"), ("modelscope", "opencompass/ifeval")), split="train")
     metrics = ("prompt_level_strict_acc", "inst_level_strict_acc", "prompt_level_loose_acc", "inst_level_loose_acc")
     main_metric = "prompt_level_strict_acc"
 

@@ -22,7 +22,7 @@ class IQuiz(MultipleChoice):
     """IQuiz (ModelScope): IQ and EQ multiple choice, in Chinese."""
 
     version = "1"
-    source = HubDataset(modelscope="AI-ModelScope/IQuiz", split="test", subset_is_config=True)
+    source = HubDataset(hubs=(("modelscope", "AI-ModelScope/IQuiz"),), split="test", subset_is_config=True)
     subsets = ("IQ", "EQ")
 
     def sample(self, row: dict[str, Any], subset: str, index: int) -> Sample:

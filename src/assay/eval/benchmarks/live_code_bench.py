@@ -99,8 +99,8 @@ class LiveCodeBench(CodeBenchmark):
     """LiveCodeBench code generation (Jain et al., 2024): contest problems by release and date window."""
 
     version = "1"
-    source = HubDataset(hf="livecodebench/code_generation_lite", modelscope="AI-ModelScope/code_generation_lite",
-                        split="test")
+    source = HubDataset(hubs=(("huggingface", "livecodebench/code_generation_lite"),
+                              ("modelscope", "AI-ModelScope/code_generation_lite")), split="test")
     subsets = ("release_latest",)
     default_limits = SandboxLimits(cpu_s=60, wall_s=120.0, memory_mb=2048)
     protocol_note = ("LiveCodeBench prompt (starter code or stdin/stdout); last ```python block; every public "

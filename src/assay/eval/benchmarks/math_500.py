@@ -28,7 +28,8 @@ class Math500(MathBenchmark):
     """MATH-500 (Lightman et al., 2023), by level: boxed answer, math-verify equivalence."""
 
     version = "1"
-    source = HubDataset(hf="HuggingFaceH4/MATH-500", modelscope="AI-ModelScope/MATH-500", split="test")
+    source = HubDataset(hubs=(("huggingface", "HuggingFaceH4/MATH-500"), ("modelscope", "AI-ModelScope/MATH-500")),
+                        split="test", subset_column="level")
     subsets = LEVELS
 
     def subset_of(self, row: dict[str, Any]) -> str | None:

@@ -42,7 +42,9 @@ class MMLU(MultipleChoice):
     """MMLU (Hendrycks et al., 2021), per subject, 0-shot or 5-shot from dev."""
 
     version = "1"
-    source = HubDataset(hf="cais/mmlu", modelscope="modelscope/mmlu", split="test", subset_is_config=True)
+    source = HubDataset(hubs=(("huggingface", "cais/mmlu"), ("modelscope", "cais/mmlu"),
+                              ("modelscope", "modelscope/mmlu")),
+                        split="test", subset_is_config=True, subset_column="subject")
     subsets = SUBJECTS
     few_shot_split = "dev"
     protocol_note = ("simple-evals CoT prompt ('Answer: $LETTER'), with few-shot the paper's header and the "

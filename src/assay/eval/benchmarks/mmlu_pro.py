@@ -41,7 +41,8 @@ class MMLUPro(MultipleChoice):
     """MMLU-Pro (Wang et al., 2024): CoT, 5 validation shots per category, up to 10 options."""
 
     version = "1"
-    source = HubDataset(hf="TIGER-Lab/MMLU-Pro", modelscope="modelscope/MMLU-Pro", split="test")
+    source = HubDataset(hubs=(("huggingface", "TIGER-Lab/MMLU-Pro"), ("modelscope", "TIGER-Lab/MMLU-Pro"),
+                              ("modelscope", "modelscope/MMLU-Pro")), split="test", subset_column="category")
     subsets = CATEGORIES
     few_shot_split = "validation"
     default_few_shot = 5
