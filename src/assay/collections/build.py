@@ -25,7 +25,7 @@ class BuildConfig(BaseModel):
                                         "(proportional to dataset sizes) or uniform (equal per dataset).")
     count: int = Field(default=1000, ge=1, description="Rows to draw in all (fewer when datasets run out).")
     seed: int = Field(default=42, description="Seed of the draw (the same seed gives the same file).")
-    dataset_hub: DatasetHub = Field(default="huggingface", description="Where to download datasets from.")
+    dataset_hub: DatasetHub | None = Field(default=None, description="Where to download datasets from; unset: each benchmark's hubs in their fallback order.")
     dataset_dir: str | None = Field(
         default=None, description="Dataset cache folder; <dir>/<benchmark> is used as a local copy if present.")
 

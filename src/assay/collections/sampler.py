@@ -69,7 +69,7 @@ class Sampler:
 
     name: ClassVar[str] = ""
 
-    def __init__(self, schema: CollectionSchema, *, seed: int = 42, dataset_hub: str = "huggingface",
+    def __init__(self, schema: CollectionSchema, *, seed: int = 42, dataset_hub: str | None = None,
                  dataset_dir: str | None = None) -> None:
         from assay.data import DatasetLoader
 
