@@ -137,3 +137,18 @@ def test_instruction_level_accuracy_pools_instructions_over_prompts(tmp_path, ma
     report = _run(tmp_path, make_replay, answers)
     assert report.metrics["prompt_level_strict_acc"].score == pytest.approx(9 / 10)
     assert report.metrics["inst_level_strict_acc"].score == pytest.approx(20 / 25)
+
+
+def test_rules_come_from_extra_params_and_enter_the_scoring_fingerprint():
+    from assay.errors import ConfigError
+
+    official, assay = _benchmark(), _benchmark(extra_params={"ifeval_rules": "assay"})
+    assert official.rules == "official" and assay.rules == "assay" and official.version == "2"
+    assert official.scoring_fingerprint()["ifeval_rules"] == "official"
+    assert assay.scoring_fingerprint()["ifeval_rules"] == "assay"
+    sample = Sample(id="p", metadata={"question": "q", "instruction_id_list": ["startend:quotation"], "kwargs": [{}]})
+    curly = "“The whole answer.”"  # official: straight quotes only; assay: curly ones too
+    assert official.score(sample, curly).values["prompt_level_strict_acc"] == 0.0
+    assert assay.score(sample, curly).values["prompt_level_strict_acc"] == 1.0
+    with pytest.raises(ConfigError, match="ifeval_rules"):
+        _benchmark(extra_params={"ifeval_rules": "lenient"})

@@ -59,7 +59,7 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
     ),
     "length_constraints:nth_paragraph_first_word": (
         {"num_paragraphs": 3, "nth_paragraph": 2, "first_word": "then"},
-        ["We started.\n\nThen we walked.\n\nWe rested.", "Start.\n\n**Then,** more.\n\nEnd."],
+        ["We started.\n\nThen we walked.\n\nWe rested.", "Start.\n\n\"Then,\" more.\n\nEnd."],
         ["We started.\n\nNext we walked.\n\nWe rested.", "We started.\n\nThen we walked.",
          "A.\n\nThenceforth B.\n\nC."],
     ),
@@ -76,7 +76,7 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
     "detectable_format:number_bullet_lists": (
         {"num_bullets": 2},
         ["Points:\n* one\n* two", "- first\n- second\n**Bold** is not a bullet."],
-        ["* one\n* two\n* three", "* only one", "---\n-dash"],
+        ["* one\n* two\n* three", "* only one", "- one\n- two\n---"],
     ),
     "detectable_format:constrained_response": (
         {},
@@ -120,8 +120,8 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
     ),
     "startend:quotation": (
         {},
-        ['"The whole answer is quoted."', '  "Multi\nline"  ', "“Curly quotes”"],
-        ['"Only the start is quoted.', 'Not "quoted" at the ends.', '"'],
+        ['"The whole answer is quoted."', '  "Multi\nline"  ', '"Curly “inner” quotes"'],
+        ['"Only the start is quoted.', 'Not "quoted" at the ends.', '"', "“Curly quotes”"],
     ),
     "change_case:capital_word_frequency": (
         {"capital_frequency": 2, "capital_relation": "at least"},
@@ -132,7 +132,7 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
         {},
         ["THIS IS MY ANSWER IN CAPITAL LETTERS. I HOPE IT HELPS YOU TODAY.",
          "THE WEATHER IS NICE AND THE SUN IS SHINING BRIGHTLY OVER THE HILLS."],
-        ["This is my answer in normal case.", "DAS IST MEINE ANTWORT AUF DEUTSCH UND ICH HOFFE SIE HILFT DIR HEUTE."],
+        ["This is my answer in normal case.", "CECI EST MA RÉPONSE EN FRANÇAIS ET J'ESPÈRE QU'ELLE VOUS AIDERA BEAUCOUP AUJOURD'HUI."],
     ),
     "change_case:english_lowercase": (
         {},

@@ -13,11 +13,14 @@ Models", 2023, arXiv:2311.07911), written from the paper's definitions.
   ``english_capital``, ``english_lowercase``, ``startend:end_checker``, ``quotation``,
   ``combination:two_responses``, ``repeat_prompt``, ``punctuation:no_comma``;
 - :mod:`.evaluate`: strict and loose grading and the four metrics; :mod:`.text`: word and sentence counts
-  (rule-based, no NLTK data) and language detection (langdetect).
+  (NLTK 3.8.1's punkt and word tokens, without NLTK or its data) and language detection (langdetect).
+
+Two rule sets (:data:`RULES`): ``official`` decides each instruction as Google's checker does, ``assay``
+keeps assay's own fixes for the types in :data:`ASSAY_RULES`; each module's docstring lists its differences.
 """
 
 from assay.eval.scoring.ifeval import detectable, keywords, length, shape  # noqa: F401 - imported to register
-from assay.eval.scoring.ifeval.base import INSTRUCTIONS, Instruction, build_instruction
+from assay.eval.scoring.ifeval.base import ASSAY_RULES, INSTRUCTIONS, RULES, Instruction, build_instruction
 from assay.eval.scoring.ifeval.evaluate import (
     InstructionResult,
     follows,
@@ -25,10 +28,18 @@ from assay.eval.scoring.ifeval.evaluate import (
     ifeval_metrics,
     loose_variants,
 )
-from assay.eval.scoring.ifeval.text import count_sentences, count_words, detect_language, split_sentences
+from assay.eval.scoring.ifeval.text import (
+    count_sentences,
+    count_words,
+    detect_language,
+    split_sentences,
+    treebank_words,
+)
 
 __all__ = [
+    "ASSAY_RULES",
     "INSTRUCTIONS",
+    "RULES",
     "Instruction",
     "InstructionResult",
     "build_instruction",
@@ -40,4 +51,5 @@ __all__ = [
     "ifeval_metrics",
     "loose_variants",
     "split_sentences",
+    "treebank_words",
 ]

@@ -3,6 +3,10 @@
 Each instruction type is a small dataclass: its fields are the kwargs the dataset gives it (the hub copy of
 IFEval gives every row every kwarg, ``None`` where it does not apply; those are dropped before building), and
 ``check(response)`` says whether the response follows it.
+
+Two rule sets: ``official`` (the default) decides as Google's checker does, quirks included, so scores compare
+with published ones; ``assay`` keeps assay's own fixes where the official check misreads a response. An
+instruction type registered only once is graded the same under both.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from typing import Any, Callable, ClassVar, Mapping, TypeVar
 
 from assay.errors import DatasetError
 
-INSTRUCTIONS: dict[str, type[Instruction]] = {}
+INSTRUCTIONS: dict[str, type[Instruction]] = {}  # the official rules, one type per instruction id
+ASSAY_RULES: dict[str, type[Instruction]] = {}  # assay's deliberate differences, by instruction id
+RULES = ("official", "assay")
 I = TypeVar("I", bound="type[Instruction]")
 
 RELATIONS: dict[str, Callable[[int, int], bool]] = {"at least": operator.ge, "less than": operator.lt}
@@ -29,23 +35,27 @@ class Instruction:
         raise NotImplementedError
 
 
-def instruction(instruction_id: str) -> Callable[[I], I]:
-    """Class decorator: register an instruction type under its IFEval id ("group:name")."""
+def instruction(instruction_id: str, rules: str = "official") -> Callable[[I], I]:
+    """Class decorator: register an instruction type under its IFEval id ("group:name"), for the official
+    rules (and so for both) or as assay's own variant (``rules="assay"``)."""
+    registry = ASSAY_RULES if rules == "assay" else INSTRUCTIONS
 
     def decorate(cls: I) -> I:
-        if instruction_id in INSTRUCTIONS:
-            raise ValueError(f"instruction {instruction_id!r} is registered twice")
+        if instruction_id in registry:
+            raise ValueError(f"instruction {instruction_id!r} is registered twice for the {rules} rules")
         cls.id = instruction_id
-        INSTRUCTIONS[instruction_id] = cls
+        registry[instruction_id] = cls
         return cls
 
     return decorate
 
 
-def build_instruction(instruction_id: str, kwargs: Mapping[str, Any] | None) -> Instruction:
-    """The checker for ``instruction_id`` with its ``kwargs`` (``None`` values ignored); a ``DatasetError``
-    naming the instruction when the id is unknown or the kwargs do not fit it."""
-    cls = INSTRUCTIONS.get(instruction_id)
+def build_instruction(instruction_id: str, kwargs: Mapping[str, Any] | None, rules: str = "official") -> Instruction:
+    """The checker for ``instruction_id`` with its ``kwargs`` (``None`` values ignored) under ``rules``; a
+    ``DatasetError`` naming the instruction when the id is unknown or the kwargs do not fit it."""
+    if rules not in RULES:
+        raise ValueError(f"IFEval rules must be one of {RULES}, not {rules!r}")
+    cls = (ASSAY_RULES.get(instruction_id) if rules == "assay" else None) or INSTRUCTIONS.get(instruction_id)
     if cls is None:
         raise DatasetError(f"unknown IFEval instruction {instruction_id!r}")
     given = {key: value for key, value in (kwargs or {}).items() if value is not None}

@@ -35,15 +35,15 @@ def follows(checker: Instruction, response: str) -> bool:
     return bool(response.strip()) and checker.check(response)
 
 
-def grade_response(response: str, instruction_ids: Sequence[str],
-                   kwargs: Sequence[Mapping[str, Any] | None]) -> list[InstructionResult]:
-    """Strict and loose verdicts for each instruction, in order."""
+def grade_response(response: str, instruction_ids: Sequence[str], kwargs: Sequence[Mapping[str, Any] | None],
+                   rules: str = "official") -> list[InstructionResult]:
+    """Strict and loose verdicts for each instruction, in order, under ``rules`` ("official" or "assay")."""
     if len(instruction_ids) != len(kwargs):
         raise ValueError(f"{len(instruction_ids)} instructions but {len(kwargs)} kwargs")
     variants = loose_variants(response)
     results = []
     for instruction_id, arguments in zip(instruction_ids, kwargs):
-        checker = build_instruction(instruction_id, arguments)
+        checker = build_instruction(instruction_id, arguments, rules)
         strict = follows(checker, response)
         loose = strict or any(follows(checker, variant) for variant in variants[1:])
         results.append(InstructionResult(instruction_id, strict, loose))

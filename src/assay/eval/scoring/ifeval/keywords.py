@@ -1,8 +1,12 @@
 """Keyword instructions (IFEval group ``keywords``): words that must, must not, or must so often appear.
 
-Matching ignores case. As in the published IFEval scores, a required keyword or a counted keyword matches
-anywhere ("cat" is found in "cats"), while a forbidden word matches only as a whole word (forbidding "cat"
-does not forbid "category").
+Matching ignores case. A required keyword or a counted keyword matches anywhere ("cat" is found in "cats"),
+while a forbidden word matches only as a whole word (forbidding "cat" does not forbid "category").
+
+Official rules: the keyword is a regular expression (``c.t`` also finds "cut") and a forbidden word sits
+between two ``\\b`` (so ``#ad`` after a space is never found: no word boundary precedes ``#``); a keyword that
+is not a valid pattern, where the official code would crash, is matched literally. assay rules: keywords are
+literal text and a forbidden word is found wherever no letter or digit touches it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,15 @@ def _occurrences(keyword: str, response: str) -> int:
     return len(re.findall(re.escape(keyword), response, flags=re.IGNORECASE))
 
 
-@instruction("keywords:existence")
+def _pattern(keyword: str, around: str = "") -> re.Pattern[str]:
+    """``keyword`` as the official code reads it, a pattern (``around`` on both sides); literal if invalid."""
+    try:
+        return re.compile(around + keyword + around, flags=re.IGNORECASE)
+    except re.error:
+        return re.compile(around + re.escape(keyword) + around, flags=re.IGNORECASE)
+
+
+@instruction("keywords:existence", rules="assay")
 @dataclass
 class KeywordsExist(Instruction):
     """Include keywords {keywords} in the response."""
@@ -32,7 +44,16 @@ class KeywordsExist(Instruction):
         return all(_occurrences(keyword, response) for keyword in self.keywords)
 
 
-@instruction("keywords:frequency")
+@instruction("keywords:existence")
+@dataclass
+class OfficialKeywordsExist(KeywordsExist):
+    """Include keywords {keywords} (each a pattern) in the response."""
+
+    def check(self, response: str) -> bool:
+        return all(_pattern(keyword).search(response) for keyword in self.keywords)
+
+
+@instruction("keywords:frequency", rules="assay")
 @dataclass
 class KeywordFrequency(Instruction):
     """The word {keyword} should appear {relation} {frequency} times."""
@@ -50,7 +71,17 @@ class KeywordFrequency(Instruction):
         return compare(_occurrences(self.keyword, response), self.relation, self.frequency)
 
 
-@instruction("keywords:forbidden_words")
+@instruction("keywords:frequency")
+@dataclass
+class OfficialKeywordFrequency(KeywordFrequency):
+    """The pattern {keyword} (stripped) should match {relation} {frequency} times."""
+
+    def check(self, response: str) -> bool:
+        found = len(_pattern(self.keyword.strip()).findall(response))
+        return compare(found, self.relation, self.frequency)
+
+
+@instruction("keywords:forbidden_words", rules="assay")
 @dataclass
 class ForbiddenWords(Instruction):
     """Do not include the words {forbidden_words} in the response."""
@@ -65,10 +96,23 @@ class ForbiddenWords(Instruction):
                        for word in self.forbidden_words)
 
 
+@instruction("keywords:forbidden_words")
+@dataclass
+class OfficialForbiddenWords(ForbiddenWords):
+    """Do not include the words {forbidden_words}: each, as a pattern, between two ``\\b``."""
+
+    def check(self, response: str) -> bool:
+        return not any(_pattern(word, around=r"\b").search(response) for word in self.forbidden_words)
+
+
 @instruction("keywords:letter_frequency")
 @dataclass
 class LetterFrequency(Instruction):
-    """The letter {letter} should appear {let_relation} {let_frequency} times (either case)."""
+    """The letter {letter} should appear {let_relation} {let_frequency} times (either case).
+
+    The same under both rules. Where the letter is not a-z (the dataset has ``#`` and ``!``) the official code
+    draws an unseeded random letter instead, so its verdict is a coin toss; assay counts the character given.
+    """
 
     letter: Any
     let_frequency: Any
