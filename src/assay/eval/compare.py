@@ -109,7 +109,9 @@ def print_comparison(comparisons: list[Comparison]) -> None:
     def score(value: float, stderr: float | None) -> str:
         return f"{value:.4f}" + (f" ± {stderr:.4f}" if stderr else "")
 
-    table = Table("Dataset", "Metric", "Num", "Run A", "Run B", "B - A", "95% CI", "p", "Verdict")
+    table = Table()
+    for name in ("Dataset", "Metric", "Num", "Run A", "Run B", "B - A", "95% CI", "p", "Verdict"):
+        table.add_column(name, overflow="fold")  # wrapped in a narrow terminal, never cut
     for c in comparisons:
         table.add_row(c.benchmark, c.metric, str(c.num), score(c.score_a, c.stderr_a), score(c.score_b, c.stderr_b),
                       f"{c.difference:+.4f}", f"[{c.ci95[0]:+.4f}, {c.ci95[1]:+.4f}]",
