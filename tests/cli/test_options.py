@@ -83,3 +83,14 @@ def test_expand_list_args_keeps_other_tokens_and_negative_numbers():
 def test_build_model_reports_missing_required_field():
     with pytest.raises(ConfigError, match="--url: Field required"):
         build_model(Toy, {})
+
+
+def test_a_config_model_default_shows_as_the_json_a_user_would_write():
+    """`eval --help` showed the generation config's default as a pydantic dump (max_tokens=None min_tokens=None
+    ... extra_body={}); it shows the fields that are set, as JSON."""
+    from assay.cli.main import build_cli
+
+    result = CliRunner().invoke(build_cli(), ["eval", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    line = next(line for line in result.output.splitlines() if "--generation-config" in line)
+    assert '[default: {"n": 1}]' in line and "max_tokens=None" not in result.output

@@ -80,8 +80,7 @@ def model_options(
         if field.is_required():
             help_text += " [required]"
         elif default not in (None, [], {}, "") and not isinstance(default, SecretStr):
-            shown = json.dumps(default) if isinstance(default, (dict, list)) else default
-            help_text += f" [default: {shown}]"
+            help_text += f" [default: {_shown_default(default)}]"
         names = [flag_name(name), *aliases.get(name, ())]
         if ctype is bool:
             decl = [f"{names[0]}/--no-{names[0][2:]}", *names[1:]]
@@ -169,3 +168,12 @@ def _multi_value_flags(command: click.Command, argv: list[str]) -> set[str]:
         if getattr(param, "multiple", False) and getattr(param, "opts", None):
             flags.update(param.opts)
     return flags
+
+
+def _shown_default(default: object) -> object:
+    """A default as ``--help`` shows it: JSON for dicts, lists and config models (only the fields that are set,
+    as a user would write them), the value itself otherwise."""
+    if isinstance(default, BaseModel):
+        default = {key: value for key, value in default.model_dump(mode="json", exclude_none=True).items()
+                   if value not in ({}, [], "")}
+    return json.dumps(default) if isinstance(default, (dict, list)) else default
