@@ -264,3 +264,7 @@ def test_a_collection_run_is_headed_by_its_weighted_score_with_no_filler_rows(tm
     assert manifest["scores"]["data_collection"]["metric"] == "weighted_score"
     assert manifest["scores"]["data_collection"]["score"] == 1.0
     assert "…" not in printed and "weighted_score" in printed
+    from assay.app.readers import Outputs, list_eval_runs  # the viewer's reader: the run's score is the headline
+
+    (run,) = list_eval_runs(Outputs(tmp_path / "out"))
+    assert run.scores["data_collection"] == 1.0 and run.main_metrics["data_collection"] == "weighted_score"
