@@ -79,11 +79,19 @@ class OpenAIClient:
         stream: bool = True,
         capture_errors: bool = False,
         headers: dict[str, str] | None = None,
+        tools: Sequence[dict[str, Any]] | None = None,
+        tool_choice: str | dict[str, Any] | None = None,
+        parallel_tool_calls: bool | None = None,
     ) -> Completion:
-        """One chat completion for ``messages``."""
+        """One chat completion for ``messages``.
+
+        ``tools`` are OpenAI tool definitions (``{"type": "function", "function": {"name", "description",
+        "parameters"}}``); the calls the model makes come back in ``Completion.tool_calls``.
+        """
         payload = self.build_payload(
             "chat", [m.model_dump(exclude_none=True) if isinstance(m, Message) else m for m in messages],
-            model=model, generation=generation, stream=stream,
+            model=model, generation=generation, stream=stream, tools=tools, tool_choice=tool_choice,
+            parallel_tool_calls=parallel_tool_calls,
         )
         return await self.send("chat", payload, capture_errors=capture_errors, headers=headers)
 
@@ -109,6 +117,9 @@ class OpenAIClient:
         model: str | None = None,
         generation: GenerationConfig | None = None,
         stream: bool = True,
+        tools: Sequence[dict[str, Any]] | None = None,
+        tool_choice: str | dict[str, Any] | None = None,
+        parallel_tool_calls: bool | None = None,
     ) -> dict[str, Any]:
         """The JSON body for one request (load generators build these once, up front)."""
         name = model or self.config.model
@@ -119,6 +130,14 @@ class OpenAIClient:
             payload["messages"] = messages_or_prompt
         else:
             payload["prompt"] = messages_or_prompt
+            if tools:
+                raise ConfigError("tools need the chat endpoint: the completions API has no tool calls")
+        if tools:
+            payload["tools"] = list(tools)
+        if tool_choice is not None:
+            payload["tool_choice"] = tool_choice
+        if parallel_tool_calls is not None:
+            payload["parallel_tool_calls"] = parallel_tool_calls
         if generation is not None:
             payload.update(generation.to_payload())
         payload["stream"] = stream
@@ -286,6 +305,7 @@ def _failed_completion(acc: ResponseAccumulator, exc: ClientError, attempts: int
     timings.done_ns = perf_counter_ns()
     return Completion.model_construct(
         text=acc.partial_text, reasoning=None, finish_reason=None, model=acc.model, response_id=acc.response_id,
+        tool_calls=acc.tool_calls(),
         usage=acc.usage or Usage.model_construct(
             prompt_tokens=None, completion_tokens=None, reasoning_tokens=None, total_tokens=None, source="none"),
         timings=timings, chunk_count=acc.chunk_count, attempts=attempts,

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from assay.errors import MalformedResponseError, ServerReportedError
-from assay.types.completion import Completion, Timings, Usage
+from assay.types.completion import Completion, Timings, ToolCall, Usage
 
 DONE = object()
 
@@ -133,7 +133,7 @@ class ResponseAccumulator:
     __slots__ = (
         "timings", "_content", "_reasoning", "_content_ends", "_content_ns", "_content_len",
         "finish_reason", "usage", "model", "response_id", "chunk_count", "saw_done", "_first_token",
-        "_first_content",
+        "_first_content", "_tools",
     )
 
     def __init__(self, request_start_ns: int) -> None:
@@ -156,6 +156,8 @@ class ResponseAccumulator:
         self.saw_done = False
         self._first_token = False
         self._first_content = False
+        # Tool calls by their stream index: [id, type, name, argument fragments].
+        self._tools: dict[int, list[Any]] = {}
 
     def add_event(self, payload: bytes, now_ns: int) -> bool:
         """Take one SSE data payload; return True when it was ``[DONE]``."""
@@ -185,11 +187,19 @@ class ResponseAccumulator:
                 delta = choice.get("delta")
                 if delta is not None:
                     content = delta.get("content")
-                    if "reasoning_content" in delta or "reasoning" in delta:
-                        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-                        if reasoning:
-                            self._reasoning.append(reasoning)
-                            tokens += 1 if not content else 0
+                    if content is None or len(delta) > 1:
+                        # Not a plain content delta (the hot case): reasoning, tool calls, a role.
+                        reasoning = calls = None
+                        if "reasoning_content" in delta or "reasoning" in delta:
+                            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+                            if reasoning:
+                                self._reasoning.append(reasoning)
+                        if reasoning is None or len(delta) > 1:
+                            calls = delta.get("tool_calls")
+                            if calls:
+                                self._fold_tool_calls(calls)
+                        if (reasoning or calls) and not content:
+                            tokens += 1
                 else:
                     content = choice.get("text")
                 if content:
@@ -211,6 +221,44 @@ class ResponseAccumulator:
             self.model = events[0].get("model")
         if tokens:
             self._stamp(tokens, content_added, now_ns)
+
+    def _fold_tool_calls(self, fragments: Any) -> None:
+        """Fold streamed ``delta.tool_calls`` fragments into the calls they belong to (by ``index``).
+
+        The first fragment of a call carries its id, type and name; later ones carry pieces of the
+        arguments' JSON text, which are joined in arrival order. A server that sends each call whole in
+        one fragment, or leaves out ``index``, is read the same way (position stands in for the index).
+        """
+        if not isinstance(fragments, list):
+            raise MalformedResponseError(f"delta.tool_calls is not a list: {str(fragments)[:120]!r}")
+        tools = self._tools
+        for position, fragment in enumerate(fragments):
+            if not isinstance(fragment, dict):
+                raise MalformedResponseError(f"a tool call fragment is not an object: {str(fragment)[:120]!r}")
+            index = fragment.get("index")
+            if not isinstance(index, int):
+                index = position
+            call = tools.get(index)
+            if call is None:
+                call = tools[index] = [None, "function", "", []]
+            if fragment.get("id") and call[0] is None:
+                call[0] = fragment["id"]
+            if fragment.get("type"):
+                call[1] = fragment["type"]
+            function = fragment.get("function") or {}
+            name = function.get("name")
+            if name and name != call[2]:
+                call[2] += name
+            arguments = function.get("arguments")
+            if arguments:
+                call[3].append(arguments if isinstance(arguments, str) else orjson.dumps(arguments).decode())
+
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls received so far, in index order."""
+        return [
+            ToolCall.model_construct(id=call[0], type=call[1], name=call[2], arguments="".join(call[3]), index=index)
+            for index, call in sorted(self._tools.items())
+        ]
 
     def add_read(self, decoder: SSEDecoder, data: bytes, now_ns: int) -> bool:
         """Take one socket read of an SSE stream that arrived at ``now_ns``; True once ``[DONE]`` came."""
@@ -261,6 +309,9 @@ class ResponseAccumulator:
                 raise MalformedResponseError("chat response choice has no message")
             content = message.get("content") or ""
             reasoning = message.get("reasoning_content") or message.get("reasoning")
+            calls = message.get("tool_calls")
+            if calls:
+                self._fold_tool_calls(calls)
         else:
             content = choice.get("text") or ""
             reasoning = None
@@ -275,7 +326,7 @@ class ResponseAccumulator:
             self._content_len = len(content)
             self._content_ends.append(self._content_len)
             self._content_ns.append(now_ns)
-        if content or reasoning:
+        if content or reasoning or self._tools:
             self.timings.first_token_ns = now_ns
 
     def finish(self, now_ns: int, *, split_think: bool, think_end_tag: str) -> Completion:
@@ -294,7 +345,7 @@ class ResponseAccumulator:
         self.timings.first_content_ns = self._first_content_after(full_text, answer_start)
         return Completion.model_construct(
             text=text, reasoning=reasoning, finish_reason=self.finish_reason, model=self.model,
-            response_id=self.response_id, usage=self.usage or Usage.model_construct(
+            response_id=self.response_id, tool_calls=self.tool_calls(), usage=self.usage or Usage.model_construct(
                 prompt_tokens=None, completion_tokens=None, reasoning_tokens=None, total_tokens=None,
                 source="none"),
             timings=self.timings, chunk_count=self.chunk_count, attempts=1, error=None,

@@ -19,6 +19,8 @@ class ModelBackend(Protocol):
 
     async def generate(self, messages: list[Message], generation: GenerationConfig) -> Completion: ...
 
+    # Backends that reach an OpenAI-compatible server also take ``tools=`` and ``tool_choice=`` keyword
+    # arguments in ``generate`` (tool-calling benchmarks); the calls come back in ``Completion.tool_calls``.
     # Optional: ``async def complete(self, prompt: str, generation) -> Completion`` continues a raw prompt
     # (no chat template) for benchmarks that ask for it; without it they get the prompt as a chat message.
 

@@ -39,8 +39,12 @@ class OpenAIAPIModel:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.client.close()
 
-    async def generate(self, messages: list[Message], generation: GenerationConfig) -> Completion:
-        return await self.client.chat(messages, generation=generation, stream=self.stream, capture_errors=True)
+    async def generate(self, messages: list[Message], generation: GenerationConfig, *,
+                       tools: list[dict[str, Any]] | None = None,
+                       tool_choice: str | dict[str, Any] | None = None) -> Completion:
+        """One chat answer; with ``tools`` the model may call them (``Completion.tool_calls``)."""
+        return await self.client.chat(messages, generation=generation, stream=self.stream, capture_errors=True,
+                                      tools=tools, tool_choice=tool_choice)
 
     async def complete(self, prompt: str, generation: GenerationConfig) -> Completion:
         """Continue ``prompt`` through the ``/completions`` endpoint (no chat template)."""

@@ -46,9 +46,11 @@ class SimModel:
         if self._server is not None:
             await self._server.__aexit__(*exc_info)
 
-    async def generate(self, messages: list[Message], generation: GenerationConfig) -> Completion:
+    async def generate(self, messages: list[Message], generation: GenerationConfig, *,
+                       tools: list[dict[str, Any]] | None = None,
+                       tool_choice: str | dict[str, Any] | None = None) -> Completion:
         assert self._api is not None, "use `async with SimModel(...)`"
-        return await self._api.generate(messages, generation)
+        return await self._api.generate(messages, generation, tools=tools, tool_choice=tool_choice)
 
     async def complete(self, prompt: str, generation: GenerationConfig) -> Completion:
         assert self._api is not None, "use `async with SimModel(...)`"

@@ -20,13 +20,13 @@ import numpy as np
 
 from assay.perf.metrics import PooledDistribution, RequestColumns, RequestMetrics
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: response_id and tool_calls
 
 _COLUMNS = (
     "worker", "request_index", "prompt_index", "turn", "scheduled_s", "start_s", "done_s", "send_lag_s",
     "ok", "error_kind", "error_status", "error_message", "ttft_s", "first_content_s", "latency_s", "tpot_s",
     "input_tokens", "input_token_source", "output_tokens", "output_token_source", "reasoning_tokens",
-    "chunk_count", "finish_reason", "itl_s",
+    "chunk_count", "finish_reason", "itl_s", "response_id", "tool_calls",
 )
 
 _CREATE = f"""
@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS requests (
     ok INTEGER, error_kind TEXT, error_status INTEGER, error_message TEXT,
     ttft_s REAL, first_content_s REAL, latency_s REAL, tpot_s REAL,
     input_tokens INTEGER, input_token_source TEXT, output_tokens INTEGER, output_token_source TEXT,
-    reasoning_tokens INTEGER, chunk_count INTEGER, finish_reason TEXT, itl_s BLOB
+    reasoning_tokens INTEGER, chunk_count INTEGER, finish_reason TEXT, itl_s BLOB,
+    response_id TEXT, tool_calls INTEGER
 );
 CREATE TABLE IF NOT EXISTS health (worker INTEGER, t_s REAL, loop_lag_s REAL, cpu_fraction REAL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -67,6 +68,8 @@ class RequestRecord:
     error_message: str | None = None
     chunk_count: int = 0
     finish_reason: str | None = None
+    response_id: str | None = None  # the server's id of the response, to join the server's own traces
+    tool_calls: int = 0
 
     @property
     def send_lag_s(self) -> float:
@@ -80,7 +83,7 @@ class RequestRecord:
             self.done_s, self.send_lag_s, int(m.ok), self.error_kind, self.error_status, self.error_message,
             m.ttft_s, m.first_content_s, m.latency_s, m.tpot_s, m.input_tokens, m.input_token_source,
             m.output_tokens, m.output_token_source, m.reasoning_tokens, self.chunk_count, self.finish_reason,
-            m.itl_s.astype(np.float32).tobytes() if m.itl_s.size else None,
+            m.itl_s.astype(np.float32).tobytes() if m.itl_s.size else None, self.response_id, self.tool_calls,
         )
 
 

@@ -85,7 +85,7 @@ class RequestBuilder:
             content = prompt.text if messages is None else "\n".join(
                 m["content"] for m in messages if isinstance(m["content"], str))
         payload = self.client.build_payload(self.api, content, generation=self.generation,  # type: ignore[arg-type]
-                                            stream=self.stream)
+                                            stream=self.stream, tools=prompt.tools, tool_choice=prompt.tool_choice)
         return orjson.dumps(payload)
 
     def _pooling_payload(self, prompt: Prompt) -> dict[str, Any]:
@@ -260,5 +260,6 @@ class PlanRun:
                 error_status=error.status if error else None,
                 error_message=error.message[:500] if error else None,
                 chunk_count=completion.chunk_count, finish_reason=completion.finish_reason,
+                response_id=completion.response_id, tool_calls=len(completion.tool_calls),
             ))
         self.progress.add(completion.ok)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from assay.sim.config import SimConfig, parse_length_spec
-from assay.sim.replay import ReplayBook, ReplayEntry
+from assay.sim.replay import ReplayBook, ReplayEntry, ReplayToolCall
 
 ReasoningMode = Literal["none", "field", "inline"]
 
@@ -87,22 +87,39 @@ def filler_vocabulary() -> list[str]:
 
 
 @dataclass(frozen=True)
+class PlannedCall:
+    """One tool call of an answer: its id and name (one token), then its arguments' JSON in tokens."""
+
+    id: str
+    name: str
+    pieces: list[str]
+
+    @property
+    def arguments(self) -> str:
+        return "".join(self.pieces)
+
+    def to_openai(self) -> dict[str, Any]:
+        return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": self.arguments}}
+
+
+@dataclass(frozen=True)
 class Answer:
-    """One generated choice: every token in order, reasoning first.
+    """One generated choice: every token in order, reasoning first, then any tool calls.
 
     The first ``reasoning_count`` tokens are reasoning. When ``reasoning_field`` is true they go out as
     ``reasoning_content``; otherwise they are inline in the content, ``<think>`` tags included (and
-    counted, one token each).
+    counted, one token each). Each tool call counts one token for its name plus its argument tokens.
     """
 
     tokens: list[str]
     reasoning_count: int
     reasoning_field: bool
     finish_reason: str
+    tool_calls: tuple[PlannedCall, ...] = ()
 
     @property
     def completion_tokens(self) -> int:
-        return len(self.tokens)
+        return len(self.tokens) + sum(1 + len(call.pieces) for call in self.tool_calls)
 
     @property
     def reasoning_text(self) -> str | None:
@@ -164,12 +181,32 @@ class AnswerMaker:
         tokens, in_reasoning, hit = _truncate(thinking, filler_tokens(answer_count), max_tokens)
         return Answer(tokens, in_reasoning, reasoning == "field", "length" if hit else "stop")
 
-    def replayed(self, entry: ReplayEntry, *, max_tokens: int, reasoning: ReasoningMode) -> Answer:
-        """The entry's answer (and reasoning, unless reasoning is off), cut at ``max_tokens``."""
+    def replayed(self, entry: ReplayEntry, *, max_tokens: int, reasoning: ReasoningMode,
+                 calls: list[ReplayToolCall] | None = None) -> Answer:
+        """The entry's answer (and reasoning, unless reasoning is off), then ``calls``, cut at ``max_tokens``.
+
+        ``calls`` are the entry's tool calls the request lets through (see ``ToolOffer.admit``). An answer
+        that makes calls finishes with ``tool_calls``; one cut short by ``max_tokens`` with ``length``.
+        """
         thinking = _wrap(split_tokens(entry.reasoning or ""), reasoning)
-        tokens, in_reasoning, hit = _truncate(thinking, split_tokens(entry.response), max_tokens)
-        finish = "length" if hit else (entry.finish_reason or "stop")
-        return Answer(tokens, in_reasoning, reasoning == "field", finish)
+        tokens, in_reasoning, hit = _truncate(thinking, split_tokens(entry.response or ""), max_tokens)
+        planned: list[PlannedCall] = []
+        budget = max_tokens - len(tokens)
+        for index, call in enumerate(calls or ()):
+            if hit:
+                break
+            pieces = split_tokens(call.arguments_text())
+            taken = pieces[: max(0, budget - 1)]
+            planned.append(PlannedCall(call.call_id(index), call.name, taken))
+            budget -= 1 + len(taken)
+            hit = budget <= 0
+        if hit:
+            finish = "length"
+        elif planned:
+            finish = "tool_calls"
+        else:
+            finish = entry.finish_reason or "stop"
+        return Answer(tokens, in_reasoning, reasoning == "field", finish, tuple(planned))
 
 
 def _wrap(reasoning_tokens: list[str], mode: ReasoningMode) -> list[str]:

@@ -233,7 +233,8 @@ def _answers(state: SimState, gen: GenRequest) -> list[Answer] | None:
     """The ``n`` answers of a request, or ``None`` when strict replay finds no entry."""
     entry = state.answers.lookup(gen.prompt_text)
     if entry is not None:
-        return [state.answers.replayed(entry, max_tokens=gen.max_tokens, reasoning=gen.reasoning)] * gen.n
+        calls = gen.tools.admit(entry.tool_calls)
+        return [state.answers.replayed(entry, max_tokens=gen.max_tokens, reasoning=gen.reasoning, calls=calls)] * gen.n
     if state.answers.strict:
         return None
     return [

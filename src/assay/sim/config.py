@@ -127,8 +127,9 @@ class SimConfig(BaseModel):
     )
     replay_path: Path | None = Field(
         default=None,
-        description="JSONL file of {prompt or prompt_contains, response, reasoning?, finish_reason?} "
-        "answered for matching prompts (the last user message for chat).",
+        description="JSONL file of {prompt or prompt_contains, response and/or tool_calls, reasoning?, "
+        "finish_reason?} answered for matching prompts (the last user message for chat); tool_calls are "
+        "[{name, arguments}], sent to requests that offer tools.",
     )
     replay_strict: bool = Field(
         default=False, description="With a replay file: answer 404 to unmatched prompts instead of filler."

@@ -1,7 +1,8 @@
 """Reading OpenAI-style requests: the bodies of /v1/chat/completions and /v1/completions.
 
 Bodies are validated strictly (a string where a number belongs is a 400, as on OpenAI's API); fields the
-simulator does not use (temperature, tools, ...) are accepted and ignored. vLLM's extensions
+simulator does not use (temperature, ...) are accepted and ignored. ``tools``, ``tool_choice`` and
+``parallel_tool_calls`` decide which of a replayed answer's tool calls go out. vLLM's extensions
 ``min_tokens``, ``ignore_eos`` and ``chat_template_kwargs`` are understood. Any model name is accepted
 and echoed back, so clients configured for a real model can point at the simulator unchanged.
 """
@@ -14,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assay.sim.answers import DEFAULT_MAX_TOKENS, ReasoningMode, count_tokens
+from assay.sim.replay import ReplayToolCall
 
 Endpoint = Literal["chat", "completions"]
 
@@ -58,6 +60,47 @@ class _CommonBody(BaseModel):
 class _ChatBody(_CommonBody):
     messages: list[_ChatMessage] = Field(min_length=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+
+
+@dataclass(frozen=True)
+class ToolOffer:
+    """The tools a chat request offers, and how it lets the model use them."""
+
+    names: frozenset[str] = frozenset()
+    choice: str | None = None  # "auto", "none", "required", or the one function name it forces
+    parallel: bool = True
+
+    def admit(self, calls: list[ReplayToolCall] | None) -> list[ReplayToolCall]:
+        """The calls a model could make under this offer: none without tools or with ``tool_choice: none``,
+        only the forced function's, at most one when ``parallel_tool_calls`` is false."""
+        if not calls or not self.names or self.choice == "none":
+            return []
+        if self.choice not in (None, "auto", "required"):
+            calls = [call for call in calls if call.name == self.choice]
+        return calls if self.parallel else calls[:1]
+
+
+def _tool_offer(body: _ChatBody) -> ToolOffer:
+    names = set()
+    for tool in body.tools or ():
+        function = tool.get("function")
+        if tool.get("type") != "function" or not isinstance(function, dict) or not function.get("name"):
+            raise BadRequest("tools: each tool needs type 'function' and a function with a name")
+        names.add(function["name"])
+    choice = body.tool_choice
+    if isinstance(choice, dict):
+        function = choice.get("function")
+        if not isinstance(function, dict) or function.get("name") not in names:
+            raise BadRequest("tool_choice: the named function is not one of the tools")
+        choice = function["name"]
+    elif choice not in (None, "auto", "none", "required"):
+        raise BadRequest("tool_choice: must be 'auto', 'none', 'required' or a named function")
+    if choice is not None and choice != "none" and not names:
+        raise BadRequest("tool_choice: set without any tools")
+    return ToolOffer(frozenset(names), choice, body.parallel_tool_calls is not False)
 
 
 class _CompletionsBody(_CommonBody):
@@ -85,6 +128,7 @@ class GenRequest:
     stream: bool
     include_usage: bool
     reasoning: ReasoningMode
+    tools: ToolOffer = ToolOffer()
 
 
 def _describe(exc: ValidationError) -> str:
@@ -137,11 +181,13 @@ def parse_request(
             body: _CommonBody = chat
             prompt_text, prompt_tokens = _chat_prompt(chat.messages)
             max_tokens = chat.max_completion_tokens or chat.max_tokens
+            tools = _tool_offer(chat)
         else:
             text_body = _CompletionsBody.model_validate_json(raw)
             body = text_body
             prompt_text, prompt_tokens = _completions_prompt(text_body.prompt)
             max_tokens = text_body.max_tokens
+            tools = ToolOffer()
     except ValidationError as exc:
         raise BadRequest(_describe(exc)) from None
     max_tokens = max_tokens or DEFAULT_MAX_TOKENS
@@ -159,4 +205,5 @@ def parse_request(
         stream=body.stream,
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
         reasoning=_reasoning_mode(reasoning, endpoint, body.chat_template_kwargs),
+        tools=tools,
     )

@@ -81,6 +81,10 @@ class Renderer:
         reasoning = answer.reasoning_text
         if reasoning is not None:
             message["reasoning_content"] = reasoning
+        if answer.tool_calls:
+            # OpenAI's shape: a message that only calls tools has null content.
+            message["content"] = message["content"] or None
+            message["tool_calls"] = [call.to_openai() for call in answer.tool_calls]
         return {"index": index, "message": message, "logprobs": None, "finish_reason": answer.finish_reason}
 
     def usage(self, answers: list[Answer]) -> dict:
@@ -157,12 +161,24 @@ class Renderer:
         return runs
 
     def _token_chunks(self, index: int, answer: Answer) -> list[bytes]:
-        """One SSE event per token."""
-        return [prefix + token + suffix for prefix, suffix, run in self._runs(index, answer) for token in run]
+        """One SSE event per token (a tool call's name is one, then one per argument token)."""
+        chunks = [prefix + token + suffix for prefix, suffix, run in self._runs(index, answer) for token in run]
+        for position, call in enumerate(answer.tool_calls):
+            # As vLLM streams them: id, type and name first with empty arguments, then argument pieces.
+            opening = {"index": position, "id": call.id, "type": "function",
+                       "function": {"name": call.name, "arguments": ""}}
+            chunks.append(self._tool_chunk(index, opening))
+            chunks.extend(self._tool_chunk(index, {"index": position, "function": {"arguments": piece}})
+                          for piece in call.pieces)
+        return chunks
+
+    def _tool_chunk(self, index: int, fragment: dict) -> bytes:
+        return self._frame([{"index": index, "delta": {"tool_calls": [fragment]}, "logprobs": None,
+                             "finish_reason": None}])
 
     def stream_bytes(self, answers: list[Answer]) -> bytes:
         """The whole stream at once (what ``stream(answers).whole()`` gives, built faster)."""
-        if len(answers) != 1:
+        if len(answers) != 1 or answers[0].tool_calls:
             return self.stream(answers).whole()
         # Joining with suffix + prefix as the separator builds every token's event in one C-level call.
         body = b"".join(prefix + (suffix + prefix).join(run) + suffix

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 TokenSource = Literal["server", "tokenizer", "none"]
@@ -79,8 +80,38 @@ class ErrorInfo(BaseModel):
     status: int | None = None
 
 
+class ToolCall(BaseModel):
+    """One function call a model asked for, as the OpenAI API carries it.
+
+    ``arguments`` is the JSON text exactly as the model wrote it (a model may write invalid JSON, which a
+    tool-calling benchmark must see); ``parsed_arguments`` decodes it. ``index`` is the call's position
+    in the streamed ``delta.tool_calls`` (the order the model emitted the calls in).
+    """
+
+    id: str | None = None
+    type: str = "function"
+    name: str = ""
+    arguments: str = ""
+    index: int = 0
+
+    @property
+    def parsed_arguments(self) -> dict[str, Any] | None:
+        """The arguments as a JSON object; ``None`` if they are not valid JSON or not an object."""
+        if not self.arguments.strip():
+            return {}
+        try:
+            value = orjson.loads(self.arguments)
+        except orjson.JSONDecodeError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def to_openai(self) -> dict[str, Any]:
+        """The call as an assistant message's ``tool_calls`` entry (to send the conversation back)."""
+        return {"id": self.id, "type": self.type, "function": {"name": self.name, "arguments": self.arguments}}
+
+
 class Completion(BaseModel):
-    """One answer of a model: text and reasoning kept apart, usage, timings, and the error if it failed."""
+    """One answer of a model: text and reasoning kept apart, tool calls, usage, timings, and the error if it failed."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -89,6 +120,7 @@ class Completion(BaseModel):
     finish_reason: str | None = None
     model: str | None = None
     response_id: str | None = None
+    tool_calls: list[ToolCall] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     timings: Timings = Field(default_factory=Timings)
     chunk_count: int = 0

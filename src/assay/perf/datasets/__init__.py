@@ -21,13 +21,16 @@ class Prompt:
 
     ``turns`` holds the user turns of a conversation (``messages`` is the first request of it);
     ``input_tokens`` is the prompt's length when the prompt set knows it exactly (random prompts);
-    ``documents`` are what a rerank request ranks against the query (the prompt's text).
+    ``documents`` are what a rerank request ranks against the query (the prompt's text); ``tools`` and
+    ``tool_choice`` go into a chat request as they are (a tool-calling load test).
     """
 
     messages: list[dict[str, Any]]
     input_tokens: int | None = None
     turns: list[str] | None = None
     documents: list[str] | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
 
     @property
     def text(self) -> str:

@@ -164,7 +164,11 @@ def sharegpt(config: PerfConfig, tokenizer: Tokenizer | None) -> PromptSet:
 
 @register_prompt_set("custom")
 def custom(config: PerfConfig, tokenizer: Tokenizer | None) -> PromptSet:
-    """JSONL (or a JSON array) of ``{"messages": [...]}``, ``{"prompt": "..."}`` or plain strings."""
+    """JSONL (or a JSON array) of ``{"messages": [...]}``, ``{"prompt": "..."}`` or plain strings.
+
+    An item may add ``tools`` (OpenAI tool definitions) and ``tool_choice``: its requests offer them, so
+    a plan load-tests tool calling (records count the calls each answer made).
+    """
     if not config.dataset_path:
         raise DatasetError("--dataset custom needs --dataset-path FILE")
     path = resolve_path(config)
@@ -176,12 +180,26 @@ def custom(config: PerfConfig, tokenizer: Tokenizer | None) -> PromptSet:
             if not all(isinstance(m, dict) and "role" in m and "content" in m for m in messages):
                 raise DatasetError(f"{path} item {number}: every message needs a role and content")
             text = "\n".join(m["content"] for m in messages if isinstance(m["content"], str))
-            if keep.keep(text):
-                prompts.append(Prompt(messages))
-            continue
-        text = _text_of(item)
-        if text is None:
-            raise DatasetError(f"{path} item {number}: expected messages, a prompt field or a string")
-        if keep.keep(text):
-            prompts.append(_user(text))
+            prompt: Prompt | None = Prompt(messages) if keep.keep(text) else None
+        else:
+            text = _text_of(item)
+            if text is None:
+                raise DatasetError(f"{path} item {number}: expected messages, a prompt field or a string")
+            prompt = _user(text) if keep.keep(text) else None
+        if prompt is not None:
+            if isinstance(item, dict):
+                prompt.tools, prompt.tool_choice = _tools_of(item, path, number)
+            prompts.append(prompt)
     return _finish("custom", path, prompts, keep)
+
+
+def _tools_of(item: dict[str, Any], path: Path, number: int) -> tuple[list[dict[str, Any]] | None, Any]:
+    """An item's ``tools`` and ``tool_choice``, checked enough that a typo fails here, not in every request."""
+    tools = item.get("tools")
+    if tools is None:
+        return None, item.get("tool_choice")
+    if not isinstance(tools, list) or not all(
+            isinstance(t, dict) and isinstance(t.get("function"), dict) and t["function"].get("name") for t in tools):
+        raise DatasetError(f"{path} item {number}: tools must be a list of "
+                           '{"type": "function", "function": {"name": ...}} objects')
+    return tools, item.get("tool_choice")
