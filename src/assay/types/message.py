@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 if TYPE_CHECKING:
     from assay.types.completion import ToolCall
 
 Role = Literal["system", "user", "assistant", "tool", "developer"]
+_TOOL_FIELDS = ("tool_calls", "tool_call_id", "name")
 
 
 class Message(BaseModel):
@@ -26,6 +27,16 @@ class Message(BaseModel):
     tool_calls: list[dict[str, Any]] | None = None
     tool_call_id: str | None = None
     name: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_empty_tool_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A plain message is written as {role, content}, as before tool calls existed: stored predictions,
+        # golden prompts and cache keys stay the same.
+        data = handler(self)
+        for key in _TOOL_FIELDS:
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
 
     @classmethod
     def system(cls, text: str) -> Message:
