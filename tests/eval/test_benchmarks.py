@@ -25,6 +25,8 @@ CASES = {
     "arc": {"dataset_id": str(FIXTURES / "arc")},
     "general_mcq": {"dataset_id": str(FIXTURES / "general_mcq"), "few_shot_num": 1},
     "general_qa": {"dataset_id": str(FIXTURES / "general_qa")},
+    "arena_hard": {"dataset_id": str(FIXTURES / "arena_hard")},
+    "alpaca_eval": {"dataset_id": str(FIXTURES / "alpaca_eval")},
 }
 
 

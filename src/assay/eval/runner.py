@@ -147,6 +147,10 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
         raise
     finally:
         store.close()
+        for benchmark in benchmarks:
+            closing = getattr(benchmark, "aclose", None)
+            if closing is not None:
+                await closing()
         if llm_judge is not None:
             await llm_judge.close()
         _detach_log(handler)
@@ -267,6 +271,10 @@ def _llm_judge(task: TaskConfig, benchmarks: list[Benchmark]) -> Any:
     from assay.eval.benchmarks.common import JudgedBenchmark
     from assay.eval.scoring.judge import JudgeModelConfig, LLMJudge, resolve_mode
 
+    for benchmark in benchmarks:
+        if getattr(benchmark, "needs_judge", False) and resolve_mode(task.judge_strategy, "llm") == "rule":
+            raise ConfigError(f"{benchmark.name} is graded only by a pairwise LLM judge: judge_strategy rule "
+                              "cannot grade it (use auto or llm, with judge_model_args)")
     judged = [b for b in benchmarks if isinstance(b, JudgedBenchmark)
               and resolve_mode(task.judge_strategy, b.default_judge_mode) != "rule"]
     if not judged:
@@ -275,7 +283,8 @@ def _llm_judge(task: TaskConfig, benchmarks: list[Benchmark]) -> Any:
                         task.judge_strategy)
         return None
     if not task.judge_model_args:
-        raise ConfigError(f"judge_strategy {task.judge_strategy} needs judge_model_args "
+        needing = ", ".join(b.name for b in judged)
+        raise ConfigError(f"{needing} with judge_strategy {task.judge_strategy} needs judge_model_args "
                           "(model_id, api_url, api_key, generation_config)")
     judge = LLMJudge(JudgeModelConfig.from_args(task.judge_model_args), task.judge_worker_num)
     for benchmark in judged:

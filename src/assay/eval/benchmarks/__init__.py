@@ -17,6 +17,7 @@ from assay.eval.benchmarks import (  # noqa: F401 - imported to register
     mmlu,
     mmlu_pro,
     mmlu_redux,
+    pairwise,
 )
 from assay.eval.benchmarks.base import Benchmark, benchmark_names, get_benchmark, register_benchmark
 

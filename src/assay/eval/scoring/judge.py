@@ -176,6 +176,18 @@ class JudgeVerdict(BaseModel):
     cached: bool = False
 
 
+class JudgeReply(BaseModel):
+    """What one request to the judge model gave: the prompt's text, the reply (or the error), and whether the
+    reply came from the cache."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str
+    text: str | None = None
+    error: str | None = None
+    cached: bool = False
+
+
 class JudgeCache:
     """Judge replies by prompt key, appended (and flushed) to a JSONL file in the run folder."""
 
@@ -241,11 +253,21 @@ class LLMJudge:
     async def judge(self, question: str, reference: str, candidate: str) -> JudgeVerdict:
         """The verdict on ``candidate``; a failed request comes back as a verdict with ``error`` set."""
         messages = self.messages(question, reference, candidate)
+        reply = await self.ask(messages)
+        if reply.error is not None:
+            return JudgeVerdict(model=self.config.model_id, prompt=reply.prompt, reply=reply.text, error=reply.error)
+        return self._verdict(reply.prompt, reply.text or "", cached=reply.cached)
+
+    async def ask(self, messages: list[Message]) -> JudgeReply:
+        """The model's reply to ``messages``, from the cache when this exact request was answered before.
+
+        Never raises for a failed request: the reply carries ``error`` (a failure is "could not grade").
+        """
         prompt = messages[-1].text()
         key = self.cache_key(messages)
         cached = self.cache.get(key)
         if cached is not None:
-            return self._verdict(prompt, cached, cached=True)
+            return JudgeReply(prompt=prompt, text=cached, cached=True)
         async with self.slots:
             self.requests += 1
             try:
@@ -254,13 +276,13 @@ class LLMJudge:
                     capture_errors=True)
             except Exception as exc:  # noqa: BLE001 - a judge failure is "could not grade", never fatal
                 log.warning("judge request failed: %s", exc)
-                return JudgeVerdict(model=self.config.model_id, prompt=prompt, error=f"{type(exc).__name__}: {exc}")
+                return JudgeReply(prompt=prompt, error=f"{type(exc).__name__}: {exc}")
         if completion.error is not None:
             log.warning("judge request failed: %s: %s", completion.error.kind, completion.error.message)
-            return JudgeVerdict(model=self.config.model_id, prompt=prompt, reply=completion.text or None,
-                                error=f"{completion.error.kind}: {completion.error.message}")
+            return JudgeReply(prompt=prompt, text=completion.text or None,
+                              error=f"{completion.error.kind}: {completion.error.message}")
         self.cache.put(key, completion.text)
-        return self._verdict(prompt, completion.text)
+        return JudgeReply(prompt=prompt, text=completion.text)
 
     def _verdict(self, prompt: str, reply: str, cached: bool = False) -> JudgeVerdict:
         if self.config.score_type == "numeric":
