@@ -130,3 +130,14 @@ def test_mmlu_protocol_names_its_shots():
 
     assert get_benchmark("mmlu")(DatasetArgs(few_shot_num=5)).protocol().startswith("5-shot; simple-evals")
     assert get_benchmark("gpqa_diamond")(DatasetArgs()).protocol().endswith("options shuffled (seeded)")
+
+
+def test_every_module_of_the_package_is_imported_so_its_benchmarks_register():
+    import pkgutil
+    import sys
+
+    import assay.eval.benchmarks as package
+
+    modules = {m.name for m in pkgutil.iter_modules(package.__path__)}
+    assert {"gsm8k", "pairwise", "ifeval"} <= modules
+    assert all(f"assay.eval.benchmarks.{name}" in sys.modules for name in modules)

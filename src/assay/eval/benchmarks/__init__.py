@@ -1,24 +1,15 @@
-"""The benchmark registry and every built-in benchmark (importing this package registers them)."""
+"""The benchmark registry and every built-in benchmark.
 
-from assay.eval.benchmarks import (  # noqa: F401 - imported to register
-    aime,
-    arc,
-    ceval,
-    competition_math,
-    data_collection,
-    general,
-    gpqa,
-    gsm8k,
-    humaneval,
-    ifeval,
-    iquiz,
-    live_code_bench,
-    math_500,
-    mmlu,
-    mmlu_pro,
-    mmlu_redux,
-    pairwise,
-)
+Benchmarks are found, not listed: importing this package imports every module in it, and each module
+registers its benchmarks with ``@register_benchmark``. Adding a benchmark is adding a module.
+"""
+
+import importlib
+import pkgutil
+
 from assay.eval.benchmarks.base import Benchmark, benchmark_names, get_benchmark, register_benchmark
+
+for _module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = ["Benchmark", "benchmark_names", "get_benchmark", "register_benchmark"]
