@@ -25,9 +25,11 @@ def split_endpoint_url(url: str) -> tuple[str, Api | None]:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"bad URL {url!r}: expected http(s)://HOST[:PORT]/v1[/chat/completions]")
     try:
-        parts.port  # noqa: B018 - raises ValueError on a bad port
+        port = parts.port
     except ValueError:
-        raise ConfigError(f"bad URL {url!r}: the port is not a number in 0-65535") from None
+        port = 0
+    if port == 0:
+        raise ConfigError(f"bad URL {url!r}: the port is not a number in 1-65535") from None
     path = parts.path.rstrip("/")
     api: Api | None = None
     for suffix in _SUFFIXES:

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from assay.client.config import split_endpoint_url
+from assay.errors import ConfigError
 from assay.types.generation import GenerationConfig
 
 EvalType = Literal["openai_api", "checkpoint", "llm_ckpt", "sim", "mock_llm"]
@@ -132,6 +134,16 @@ class TaskConfig(BaseModel):
     @classmethod
     def _canonical_judge_strategy(cls, value: Any) -> Any:
         return _JUDGE_STRATEGY_ALIASES.get(value, value) if isinstance(value, str) else value
+
+    @field_validator("api_url")
+    @classmethod
+    def _valid_api_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                split_endpoint_url(value)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("datasets", mode="before")
     @classmethod
