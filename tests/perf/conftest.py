@@ -41,7 +41,7 @@ class ScriptedServer:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
-        self.script.seen.append({"headers": dict(request.headers), "body": body})
+        self.script.seen.append({"headers": dict(request.headers), "body": body, "url": str(request.rel_url)})
         self.count += 1
         s = self.script
         if s.status != 200:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import re
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from assay.errors import ConfigError
 
 Api = Literal["chat", "completions"]
+
+# Query parameters that carry a credential (?key=, ?api_key=, ?access_token=, ?sig=...): redacted wherever
+# a URL is written or shown.
+_SECRET_QUERY = re.compile(r"key|token|secret|passw|auth|sig|credential", re.IGNORECASE)
 
 # Endpoint suffixes a user may paste as part of the URL; the client adds the right one itself.
 _SUFFIXES = ("/chat/completions", "/completions", "/embeddings", "/models")
@@ -23,13 +29,13 @@ def split_endpoint_url(url: str) -> tuple[str, Api | None]:
     text = (url or "").strip()
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"bad URL {url!r}: expected http(s)://HOST[:PORT]/v1[/chat/completions]")
+        raise ConfigError(f"bad URL {redact_url(url)!r}: expected http(s)://HOST[:PORT]/v1[/chat/completions]")
     try:
         port = parts.port
     except ValueError:
         port = 0
     if port == 0:
-        raise ConfigError(f"bad URL {url!r}: the port is not a number in 1-65535") from None
+        raise ConfigError(f"bad URL {redact_url(url)!r}: the port is not a number in 1-65535") from None
     path = parts.path.rstrip("/")
     api: Api | None = None
     for suffix in _SUFFIXES:
@@ -40,6 +46,21 @@ def split_endpoint_url(url: str) -> tuple[str, Api | None]:
     if not path:
         path = "/v1"
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")), api
+
+
+def redact_url(url: str | None) -> str | None:
+    """``url`` as it may be written or shown: ``user:password@`` becomes ``***@`` and the value of every query
+    parameter that names a credential (``key``, ``api_key``, ``token``, ``sig``...) becomes ``***``."""
+    if not url:
+        return url
+    parts = urlsplit(url.strip())
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    query = "&".join(
+        f"{name}=***" if sep and _SECRET_QUERY.search(name) else f"{name}{sep}{value}"
+        for name, sep, value in (item.partition("=") for item in parts.query.split("&") if item))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 class ClientConfig(BaseModel):
@@ -77,11 +98,25 @@ class ClientConfig(BaseModel):
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
 
-    def url_for(self, api: Api) -> str:
-        return self.base_url + ("/chat/completions" if api == "chat" else "/completions")
+    def url_for(self, api: str) -> str:
+        """The URL requests for ``api`` (chat, completions, embeddings, rerank, models) go to: the base URL's
+        path plus the endpoint, its query kept (``?key=``), its ``user:password@`` sent as a header instead."""
+        parts = urlsplit(self.base_url)
+        suffix = {"chat": "/chat/completions"}.get(api, f"/{api}")
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit((parts.scheme, host, parts.path + suffix, parts.query, ""))
+
+    @property
+    def display_url(self) -> str:
+        """The base URL with its credentials redacted, for messages, logs and written files."""
+        return redact_url(self.base_url) or ""
 
     def request_headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+        parts = urlsplit(self.base_url)
+        if parts.username is not None:  # http://user:password@host: HTTP basic auth, unless a key is given
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
         if self.api_key is not None and self.api_key.get_secret_value():
             headers["Authorization"] = f"Bearer {self.api_key.get_secret_value()}"
         headers.update(self.headers)

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from assay.client.config import split_endpoint_url
+from assay.client.config import redact_url, split_endpoint_url
 from assay.errors import ConfigError
 from assay.types.generation import GenerationConfig
 
@@ -180,11 +180,13 @@ class TaskConfig(BaseModel):
         return self.dataset_args.get(benchmark) or DatasetArgs()
 
     def public_dict(self) -> dict[str, Any]:
-        """The config as written to config.yaml: JSON types only, never the API key."""
+        """The config as written to config.yaml: JSON types only, never the API key nor a credential in a URL."""
         data = self.model_dump(mode="json", exclude={"api_key"})
         data["api_key"] = "***" if self.api_key is not None and self.api_key.get_secret_value() else None
+        data["api_url"] = redact_url(self.api_url)
         data["model_args"] = {k: "***" if _secret_name(k) else v for k, v in data["model_args"].items()}
-        data["judge_model_args"] = {k: "***" if _secret_name(k) else v for k, v in data["judge_model_args"].items()}
+        data["judge_model_args"] = {k: "***" if _secret_name(k) else redact_url(v) if k == "api_url" and isinstance(v, str) else v
+                                    for k, v in data["judge_model_args"].items()}
         return data
 
 

@@ -47,4 +47,4 @@ class OpenAIAPIModel:
         return await self.client.complete(prompt, generation=generation, stream=self.stream, capture_errors=True)
 
     def describe(self) -> dict[str, Any]:
-        return {"type": "openai_api", "model": self.name, "api_url": self.config.base_url}
+        return {"type": "openai_api", "model": self.name, "api_url": self.config.display_url}

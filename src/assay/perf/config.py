@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from assay.client import ClientConfig, split_endpoint_url
+from assay.client.config import redact_url
 from assay.errors import ConfigError
 from assay.types import GenerationConfig
 
@@ -334,9 +335,10 @@ class PerfConfig(BaseModel):
         )
 
     def public_dump(self) -> dict[str, Any]:
-        """The config as written to ``config.yaml``: no API key, no secret-looking headers."""
+        """The config as written to ``config.yaml``: no API key, no secret-looking headers, no credential in the URL."""
         data = self.model_dump(mode="json", exclude={"api_key", "wandb_api_key", "swanlab_api_key"})
         data["headers"] = {k: ("***" if _secret_header(k) else v) for k, v in dict(self.headers).items()}
+        data["url"] = redact_url(self.url)
         return data
 
 

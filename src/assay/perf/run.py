@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from assay.client import OpenAIClient
-from assay.client.pooling import pooling_url
+from assay.client.config import redact_url
 from assay.client.transport import kernel_timestamps_supported
 from assay.errors import DatasetError, ModelError
 from assay.perf import charts, report, tracking
@@ -307,8 +307,7 @@ async def preflight(setup: Setup, client: OpenAIClient) -> None:
     """One short request before the run, so a wrong URL, path, key or model stops it with one clear line."""
     builder = setup.builder(client, max_tokens=4, min_tokens=None)
     _, _, body = builder.for_index(0)
-    url = pooling_url(client.config.base_url, builder.api) if builder.pooling else (  # type: ignore[arg-type]
-        client.config.url_for(builder.api))  # type: ignore[arg-type]
+    url = redact_url(client.config.url_for(builder.api))
     completion = await builder.send(body)
     error = completion.error
     if error is None:
