@@ -219,7 +219,7 @@ class OpenAIClient:
         """Read an SSE answer; return when its last bytes arrived."""
         if resp.connection is None or not isinstance(protocol, StampingHandler) or protocol.sink is not None:
             # Already complete and its connection released (maybe to another request): no sink to attach.
-            await _read_stream_by_task(resp, protocol, acc)
+            await _read_stream_by_task(resp, protocol, acc, self.config.read_timeout_s)
             return arrival_ns(protocol, acc.timings.request_start_ns)
         config = self.config
         sink = StreamSink(resp.content, acc, read_timeout_s=config.read_timeout_s)
@@ -265,13 +265,17 @@ class OpenAIClient:
         return name
 
 
-async def _read_stream_by_task(resp: aiohttp.ClientResponse, protocol: Any, acc: ResponseAccumulator) -> None:
+async def _read_stream_by_task(resp: aiohttp.ClientResponse, protocol: Any, acc: ResponseAccumulator,
+                               read_timeout_s: float) -> None:
     """Read an SSE answer in the calling task, one wake-up per read (where no ``StreamSink`` can attach)."""
     decoder = SSEDecoder()
     start = acc.timings.request_start_ns
     async for data in resp.content.iter_any():
         if acc.add_read(decoder, data, arrival_ns(protocol, start)):
             return
+        # aiohttp's read timeout restarts on any byte; only answer events count here, as in ``StreamSink``.
+        if perf_counter_ns() - max(start, acc.answer_ns) > read_timeout_s * 1e9:
+            raise aiohttp.SocketTimeoutError("no answer data within the read timeout")
     acc.add_last(decoder, perf_counter_ns())
     _check_stream_end(acc)
 

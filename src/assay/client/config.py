@@ -13,6 +13,10 @@ from assay.errors import ConfigError
 
 Api = Literal["chat", "completions"]
 
+# Every request's deadline unless one is set: a stalled server costs at most this, and an hour of decoding at
+# 20 tokens/s (72,000 tokens) still fits the longest reasoning budgets.
+DEFAULT_TOTAL_TIMEOUT_S = 3600.0
+
 # Query parameters that carry a credential (?key=, ?api_key=, ?access_token=, ?sig=...): redacted wherever
 # a URL is written or shown.
 _SECRET_QUERY = re.compile(r"key|token|secret|passw|auth|sig|credential", re.IGNORECASE)
@@ -67,8 +71,10 @@ class ClientConfig(BaseModel):
     """Connection settings for one OpenAI-compatible server.
 
     ``base_url`` may be given with or without the ``/chat/completions`` or ``/completions`` suffix.
-    Timeouts: ``connect_timeout_s`` to open a connection, ``read_timeout_s`` between two socket reads
-    (so a stalled stream ends after it), ``total_timeout_s`` for the whole request (``None``: no limit).
+    Timeouts: ``connect_timeout_s`` to open a connection, ``read_timeout_s`` for the headers and then between two
+    stream events carrying answer (content, reasoning, usage: keep-alive bytes don't count, so a stalled stream
+    ends after it), ``total_timeout_s`` for each attempt of a request (3600 s, room for long reasoning; ``None``:
+    no limit).
     ``max_retries`` retries 429, 5xx, timeouts and dropped connections with exponential backoff (0 for
     load tests, which record failures instead).
     """
@@ -81,7 +87,7 @@ class ClientConfig(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     connect_timeout_s: float = Field(default=10.0, gt=0)
     read_timeout_s: float = Field(default=600.0, gt=0)
-    total_timeout_s: float | None = Field(default=None, gt=0)
+    total_timeout_s: float | None = Field(default=DEFAULT_TOTAL_TIMEOUT_S, gt=0)
     max_retries: int = Field(default=0, ge=0)
     retry_backoff_s: float = Field(default=0.5, ge=0)
     retry_max_backoff_s: float = Field(default=30.0, ge=0)

@@ -133,7 +133,7 @@ class ResponseAccumulator:
     __slots__ = (
         "timings", "_content", "_reasoning", "_content_ends", "_content_ns", "_content_len",
         "finish_reason", "usage", "model", "response_id", "chunk_count", "saw_done", "_first_token",
-        "_first_content",
+        "_first_content", "answer_ns",
     )
 
     def __init__(self, request_start_ns: int) -> None:
@@ -156,6 +156,9 @@ class ResponseAccumulator:
         self.saw_done = False
         self._first_token = False
         self._first_content = False
+        # When the last event carrying answer (content, reasoning, usage or a finish) came: keep-alive bytes,
+        # SSE comments and empty deltas don't move it, so a server trickling them still hits the read timeout.
+        self.answer_ns = 0
 
     def add_event(self, payload: bytes, now_ns: int) -> bool:
         """Take one SSE data payload; return True when it was ``[DONE]``."""
@@ -201,8 +204,11 @@ class ResponseAccumulator:
                     finish = reason
             if "usage" in event and event["usage"]:
                 self.usage = parse_usage(event["usage"])
+                self.answer_ns = now_ns
         if not events:
             return
+        if tokens or finish:
+            self.answer_ns = now_ns
         if finish:
             self.finish_reason = finish
         self.chunk_count += len(events)

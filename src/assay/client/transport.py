@@ -30,6 +30,7 @@ from assay.errors import (
     MalformedResponseError,
     ReadTimeout,
     RequestTimeout,
+    TotalTimeout,
 )
 from assay.types.completion import Timings
 
@@ -213,7 +214,7 @@ def transport_errors(url: str, total_timeout_s: float | None) -> Iterator[None]:
     except aiohttp.ClientError as exc:
         raise _map_transport_error(exc, redact_url(url) or "") from None
     except asyncio.TimeoutError:
-        raise RequestTimeout(f"request to {redact_url(url)} exceeded the total timeout of {total_timeout_s}s") from None
+        raise TotalTimeout(f"request to {redact_url(url)} exceeded the total timeout of {total_timeout_s}s") from None
 
 
 async def raise_for_status(resp: aiohttp.ClientResponse) -> None:
@@ -228,7 +229,7 @@ def _map_transport_error(exc: aiohttp.ClientError, url: str) -> ClientError:
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return ConnectTimeout(f"could not connect to {url} within the connect timeout")
     if isinstance(exc, aiohttp.SocketTimeoutError):
-        return ReadTimeout(f"no data from {url} within the read timeout")
+        return ReadTimeout(f"no answer from {url} within the read timeout (keep-alive bytes do not count)")
     if isinstance(exc, aiohttp.ServerTimeoutError):
         return RequestTimeout(f"timed out talking to {url}: {exc}")
     if isinstance(exc, aiohttp.ClientConnectorError):

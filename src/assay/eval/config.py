@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from assay.client.config import redact_url, split_endpoint_url
+from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, redact_url, split_endpoint_url
 from assay.errors import ConfigError
 from assay.types.generation import GenerationConfig
 
@@ -104,7 +104,12 @@ class TaskConfig(BaseModel):
     timeout: float | None = Field(
         default=None, gt=0, description="Seconds a sample may take in all (its retries included); none: no limit.")
     read_timeout: float = Field(
-        default=600.0, gt=0, description="Seconds without a byte from the server before a request fails.")
+        default=600.0, gt=0, description="Seconds without answer from the server (stream events with content, "
+                                         "reasoning or usage; keep-alive bytes don't count) before a request fails.")
+    total_timeout: float | None = Field(
+        default=DEFAULT_TOTAL_TIMEOUT_S, gt=0,
+        description="Seconds one request may take (each retry its own; an hour leaves room for long reasoning, "
+                    "and a request that runs past it is not retried); none: no limit.")
     max_retries: int = Field(default=3, ge=0, description="Retries of 429/5xx/timeouts/dropped connections.")
     stream: bool = Field(default=True, description="Stream answers (long reasoning never hits the read timeout).")
     limit: float | None = Field(default=None, gt=0, description="Samples per subset (a fraction if below 1).")

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from assay.client import ClientConfig, split_endpoint_url
-from assay.client.config import redact_url
+from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, redact_url
 from assay.errors import ConfigError
 from assay.types import GenerationConfig
 
@@ -76,8 +76,12 @@ class PerfConfig(BaseModel):
     headers: dict[str, str] | list[str] = Field(
         default_factory=dict, description="Extra HTTP headers as KEY=VALUE pairs.")
     connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to open a connection.")
-    read_timeout: float = Field(default=600.0, gt=0, description="Seconds without any byte before a request fails.")
-    total_timeout: float | None = Field(default=None, gt=0, description="Seconds for a whole request (no limit).")
+    read_timeout: float = Field(
+        default=600.0, gt=0, description="Seconds without answer (stream events with content, reasoning or usage; "
+                                         "keep-alive bytes don't count) before a request fails.")
+    total_timeout: float | None = Field(
+        default=DEFAULT_TOTAL_TIMEOUT_S, gt=0,
+        description="Seconds a whole request may take (an hour leaves room for long reasoning; none: no limit).")
     test_connection: bool = Field(
         default=True, description="Send one preflight request first; a wrong URL or path stops before the run.")
 
