@@ -102,7 +102,9 @@ def _eval_command() -> click.Command:
 
         values = load_config_file(config) if config else {}
         values.update(cli_values(TaskConfig, params))
-        run_task(build_model(TaskConfig, values))  # type: ignore[arg-type]
+        result = run_task(build_model(TaskConfig, values))  # type: ignore[arg-type]
+        if result.failures.all_failed:
+            raise result.failures.all_failed_error(str(result.run_dir))
 
     command = click.Command(
         "eval", callback=run,
