@@ -84,6 +84,8 @@ def _perf_command() -> click.Command:
         if result.interrupted:
             click.echo(f"interrupted: summaries of what finished are in {result.run_dir}", err=True)
             sys.exit(130)
+        if result.failures.all_failed:
+            raise result.failures.all_failed_error(str(result.run_dir))
 
     command = click.Command(
         "perf", callback=run,
