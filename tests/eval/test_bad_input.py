@@ -67,3 +67,11 @@ def test_a_bad_url_is_one_line_for_perf(tmp_path: Path, url: str, why: str):
                     cwd=tmp_path)
     line = _one_line_error(result)
     assert "--url" in line and why in line
+
+
+def test_a_bad_judge_url_is_one_line_before_any_request(tmp_path: Path):
+    result = _assay("eval", "--eval-type", "sim", "--model", "m", "--datasets", "gsm8k", "--judge-strategy", "llm",
+                    "--judge-model-args", '{"model_id": "j", "api_url": "localhost:9"}', "--work-dir",
+                    str(tmp_path / "out"), cwd=tmp_path)
+    line = _one_line_error(result)
+    assert "judge_model_args.api_url" in line and "expected http(s)://" in line

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from assay.errors import ConfigError
 
@@ -50,6 +50,18 @@ def split_endpoint_url(url: str) -> tuple[str, Api | None]:
     if not path:
         path = "/v1"
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")), api
+
+
+def _checked_url(url: str) -> str:
+    try:
+        split_endpoint_url(url)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+    return url
+
+
+# A config field holding a server's URL: checked when the config is built (one line naming the flag), kept as given.
+EndpointUrl = Annotated[str, AfterValidator(_checked_url)]
 
 
 def redact_url(url: str | None) -> str | None:

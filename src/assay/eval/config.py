@@ -12,8 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, redact_url, split_endpoint_url
-from assay.errors import ConfigError
+from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, EndpointUrl, redact_url
 from assay.types.generation import GenerationConfig
 
 EvalType = Literal["openai_api", "checkpoint", "llm_ckpt", "sim", "mock_llm"]
@@ -81,7 +80,7 @@ class TaskConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
     model: str | None = Field(default=None, description="Model name served by the API, or a checkpoint path.")
-    api_url: str | None = Field(
+    api_url: EndpointUrl | None = Field(
         default=None, description="OpenAI-compatible URL, with or without /chat/completions.")
     api_key: SecretStr | None = Field(default=None, description="API key (never written to any output).")
     eval_type: EvalType | None = Field(
@@ -139,16 +138,6 @@ class TaskConfig(BaseModel):
     @classmethod
     def _canonical_judge_strategy(cls, value: Any) -> Any:
         return _JUDGE_STRATEGY_ALIASES.get(value, value) if isinstance(value, str) else value
-
-    @field_validator("api_url")
-    @classmethod
-    def _valid_api_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                split_endpoint_url(value)
-            except ConfigError as exc:
-                raise ValueError(str(exc)) from None
-        return value
 
     @field_validator("datasets", mode="before")
     @classmethod

@@ -14,8 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from assay.client import ClientConfig, split_endpoint_url
-from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, redact_url
-from assay.errors import ConfigError
+from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, EndpointUrl, redact_url
 from assay.types import GenerationConfig
 
 API_KEY_ENV_VARS = ("ASSAY_API_KEY", "OPENAI_API_KEY")
@@ -55,7 +54,7 @@ class PerfConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
     # ---- where -----------------------------------------------------------------------------------
-    url: str | None = Field(
+    url: EndpointUrl | None = Field(
         default=None,
         description="Endpoint URL, e.g. http://127.0.0.1:8801/v1/chat/completions (or the /v1 base); required "
                     "unless --sim.")
@@ -221,17 +220,6 @@ class PerfConfig(BaseModel):
     def _positive_rates(cls, value: list[float] | None) -> list[float] | None:
         if value is not None and (not value or any(not v > 0 for v in value)):
             raise ValueError("every rate must be > 0 requests per second")
-        return value
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        try:
-            split_endpoint_url(value)
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
         return value
 
     @field_validator("prompt")
