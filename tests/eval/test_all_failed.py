@@ -75,3 +75,24 @@ def test_a_run_with_some_failures_still_finishes_and_names_them(tmp_path):
         result = _eval(tmp_path, server.base_url, "--no-stream", "--eval-batch-size", "1")
     assert result.returncode == 0, result.stderr
     assert "1 of 3 requests failed" in result.stderr and "400 ×1: context length exceeded" in result.stderr
+
+
+def test_a_server_trickling_keep_alives_times_out_instead_of_hanging(tmp_path):
+    import asyncio
+    import time
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            await resp.write(b": keep-alive\n\n")
+            await asyncio.sleep(0.2)
+        return resp
+
+    started = time.monotonic()
+    with LoopbackServer(handler) as server:
+        result = _eval(tmp_path, server.base_url, "--read-timeout", "1")
+    assert time.monotonic() - started < 45  # the server would trickle for 60 s per request
+    assert result.returncode == 2, result.stderr
+    assert "read_timeout ×3: no answer from http://127.0.0.1" in result.stderr
