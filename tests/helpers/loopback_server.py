@@ -13,10 +13,14 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class LoopbackServer:
-    """``with LoopbackServer(handler) as server:`` then ``server.base_url`` is ``http://127.0.0.1:PORT/v1``."""
+    """``with LoopbackServer(handler) as server:`` then ``server.base_url`` is ``http://127.0.0.1:PORT/v1``.
 
-    def __init__(self, handler: Handler) -> None:
+    ``routes``: (method, path) pairs the handler answers; by default every method on every path.
+    """
+
+    def __init__(self, handler: Handler, routes: tuple[tuple[str, str], ...] = (("*", "/{tail:.*}"),)) -> None:
         self.handler = handler
+        self.routes = routes
         self.requests = 0
         self.base_url = ""
         self._loop = asyncio.new_event_loop()
@@ -28,7 +32,8 @@ class LoopbackServer:
 
     async def _start(self) -> None:
         app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
+        for method, path in self.routes:
+            app.router.add_route(method, path, self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=0.2)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
