@@ -23,7 +23,7 @@ class ClientError(ModelError):
     """A request to an OpenAI-compatible server failed.
 
     ``kind`` is a short stable tag recorded in results (``http_status``, ``connect``, ``connect_timeout``,
-    ``read_timeout``, ``disconnect``, ``malformed``, ``server_error``); ``retryable`` says whether a retry
+    ``read_timeout``, ``total_timeout``, ``disconnect``, ``malformed``, ``server_error``); ``retryable`` says whether a retry
     could help.
     """
 
@@ -68,9 +68,16 @@ class ConnectTimeout(RequestTimeout):
 
 
 class ReadTimeout(RequestTimeout):
-    """No bytes arrived within the read timeout (a stalled server or stream)."""
+    """No answer arrived within the read timeout (a stalled server, or a stream trickling only keep-alives)."""
 
     kind = "read_timeout"
+
+
+class TotalTimeout(RequestTimeout):
+    """The request ran past its total timeout. Not retried: an answer that took that long would again."""
+
+    kind = "total_timeout"
+    retryable = False
 
 
 class DisconnectedError(ClientError):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from dataclasses import dataclass, field
 
 import orjson
 import pytest
 from aiohttp import web
+
+from tests.helpers.loopback_server import LoopbackServer
 
 
 @dataclass
@@ -29,20 +30,20 @@ def _chunk(text: str, finish: str | None = None) -> bytes:
     return b"data: " + orjson.dumps(event) + b"\n\n"
 
 
-class ScriptedServer:
-    """An aiohttp server on 127.0.0.1:0 in its own thread and event loop."""
+class ScriptedServer(LoopbackServer):
+    """An aiohttp server on 127.0.0.1:0 in its own thread and event loop, answering as ``script`` says."""
 
     def __init__(self, script: Script) -> None:
+        super().__init__(self._answer, routes=(("POST", "/v1/chat/completions"), ("POST", "/v1/completions")))
         self.script = script
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self.base_url = ""
-        self.count = 0
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
+    @property
+    def count(self) -> int:
+        return self.requests
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
-        self.script.seen.append({"headers": dict(request.headers), "body": body})
-        self.count += 1
+        self.script.seen.append({"headers": dict(request.headers), "body": body, "url": str(request.rel_url)})
         s = self.script
         if s.status != 200:
             return web.json_response({"error": {"message": "scripted"}}, status=s.status)
@@ -66,27 +67,6 @@ class ScriptedServer:
             await resp.write(b"data: " + orjson.dumps({"id": "r", "choices": [], "usage": usage}) + b"\n\n")
         await resp.write(b"data: [DONE]\n\n")
         return resp
-
-    async def _start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", self._handle)
-        app.router.add_post("/v1/completions", self._handle)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.2)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}/v1"
-
-    def __enter__(self) -> ScriptedServer:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
 
 
 @pytest.fixture

@@ -221,3 +221,22 @@ async def test_multipart_content_and_system_messages_count_as_prompt(sim):
     ]}
     _, payload, _ = await sim.post("/chat/completions", body)
     assert payload["usage"]["prompt_tokens"] == 5  # "Be", "brief", ".", "Hi", "there"
+
+
+def test_max_model_len_rejects_a_prompt_plus_max_tokens_over_it_like_vllm():
+    import orjson
+
+    from assay.sim.protocol import BadRequest, parse_request
+
+    def body(max_tokens: int | None) -> bytes:
+        payload: dict = {"model": "m", "messages": [{"role": "user", "content": "hello there"}]}
+        if max_tokens is not None:
+            payload["max_tokens"] = max_tokens
+        return orjson.dumps(payload)
+
+    with pytest.raises(BadRequest, match=r"maximum context length is 100 tokens\. However, you requested"):
+        parse_request(body(200), "chat", default_model="m", reasoning="none", max_model_len=100)
+    assert parse_request(body(50), "chat", default_model="m", reasoning="none", max_model_len=100).max_tokens == 50
+    unset = parse_request(body(None), "chat", default_model="m", reasoning="none", max_model_len=100)
+    assert unset.max_tokens <= 100 - unset.prompt_tokens
+    assert parse_request(body(5000), "chat", default_model="m", reasoning="none").max_tokens == 5000

@@ -84,6 +84,8 @@ def _perf_command() -> click.Command:
         if result.interrupted:
             click.echo(f"interrupted: summaries of what finished are in {result.run_dir}", err=True)
             sys.exit(130)
+        if result.failures.all_failed:
+            raise result.failures.all_failed_error(str(result.run_dir))
 
     command = click.Command(
         "perf", callback=run,
@@ -102,7 +104,9 @@ def _eval_command() -> click.Command:
 
         values = load_config_file(config) if config else {}
         values.update(cli_values(TaskConfig, params))
-        run_task(build_model(TaskConfig, values))  # type: ignore[arg-type]
+        result = run_task(build_model(TaskConfig, values))  # type: ignore[arg-type]
+        if result.failures.all_failed:
+            raise result.failures.all_failed_error(str(result.run_dir))
 
     command = click.Command(
         "eval", callback=run,

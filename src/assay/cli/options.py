@@ -38,6 +38,10 @@ def _strip_optional(annotation: Any) -> Any:
     return annotation
 
 
+def _allows_none(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in typing.get_args(annotation)
+
+
 def _click_type(annotation: Any) -> tuple[Any, bool, bool]:
     """(click type, multiple, json) for a field annotation."""
     annotation = _strip_optional(annotation)
@@ -59,6 +63,24 @@ def _click_type(annotation: Any) -> tuple[Any, bool, bool]:
     if annotation in (Path, SecretStr):
         return str, False, False
     return str, False, False
+
+
+class _NoneOr(click.ParamType):
+    """A number, or ``none`` to turn off a limit whose default is on (``--total-timeout none``)."""
+
+    UNSET = object()  # what "none" converts to: cli_values hands the model None for it
+
+    def __init__(self, inner: type) -> None:
+        self.inner = inner
+        self.name = f"{inner.__name__}|none"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is self.UNSET or (isinstance(value, str) and value.strip().lower() in ("none", "off")):
+            return self.UNSET
+        try:
+            return self.inner(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number or none", param, ctx)
 
 
 def model_options(
@@ -86,6 +108,8 @@ def model_options(
             decl = [f"{names[0]}/--no-{names[0][2:]}", *names[1:]]
             options.append(click.Option([*decl, name], default=None, help=help_text))
             continue
+        if ctype in (int, float) and default is not None and _allows_none(field.annotation):
+            ctype = _NoneOr(ctype)
         metavar = "JSON" if is_json else None
         options.append(click.Option([*names, name], type=ctype, multiple=multiple, default=None, help=help_text,
                                     metavar=metavar))
@@ -106,7 +130,7 @@ def cli_values(model: type[BaseModel], params: dict[str, Any]) -> dict[str, Any]
                 raise ConfigError(f"bad JSON in {flag_name(name)}: {exc.msg} at position {exc.pos}") from None
         elif multiple:
             value = list(value)
-        values[name] = value
+        values[name] = None if value is _NoneOr.UNSET else value
     return values
 
 

@@ -11,8 +11,8 @@ from typing import Any, Sequence
 import aiohttp
 import orjson
 
-from assay.client.config import Api, ClientConfig
-from assay.client.pooling import PoolingApi, embeddings_payload, pooling_url, post_pooling, rerank_payload
+from assay.client.config import Api, ClientConfig, redact_url
+from assay.client.pooling import PoolingApi, embeddings_payload, post_pooling, rerank_payload
 from assay.client.sink import StreamSink
 from assay.client.stream import ResponseAccumulator, SSEDecoder
 from assay.client.transport import (
@@ -169,7 +169,7 @@ class OpenAIClient:
             except ClientError as exc:
                 if exc.retryable and attempt <= self.config.max_retries:
                     delay = self._backoff_s(attempt, exc)
-                    log.info("retrying %s after %s (attempt %d, in %.2fs)", url, exc.kind, attempt, delay)
+                    log.info("retrying %s after %s (attempt %d, in %.2fs)", redact_url(url), exc.kind, attempt, delay)
                     await asyncio.sleep(delay)
                     continue
                 if not capture_errors:
@@ -179,8 +179,9 @@ class OpenAIClient:
     async def list_models(self) -> list[str]:
         """The model ids the server lists at ``GET /models``."""
         session = self._ensure_session()
-        with transport_errors(self.config.base_url, self.config.total_timeout_s):
-            async with session.get(self.config.base_url + "/models", headers=self._headers) as resp:
+        url = self.config.url_for("models")
+        with transport_errors(url, self.config.total_timeout_s):
+            async with session.get(url, headers=self._headers) as resp:
                 await raise_for_status(resp)
                 body = await resp.read()
         try:
@@ -228,7 +229,7 @@ class OpenAIClient:
                     else:
                         if "html" in content_type:
                             raise MalformedResponseError(
-                                f"{url} answered with an HTML page, not the OpenAI API (check the URL path)")
+                                f"{redact_url(url)} answered with an HTML page, not the OpenAI API (check the URL path)")
                         acc.add_body(raw, now, chat=api == "chat")
                 return acc.finish(now, split_think=config.split_think, think_end_tag=config.think_end_tag)
 
@@ -237,7 +238,7 @@ class OpenAIClient:
         """Read an SSE answer; return when its last bytes arrived."""
         if resp.connection is None or not isinstance(protocol, StampingHandler) or protocol.sink is not None:
             # Already complete and its connection released (maybe to another request): no sink to attach.
-            await _read_stream_by_task(resp, protocol, acc)
+            await _read_stream_by_task(resp, protocol, acc, self.config.read_timeout_s)
             return arrival_ns(protocol, acc.timings.request_start_ns)
         config = self.config
         sink = StreamSink(resp.content, acc, read_timeout_s=config.read_timeout_s)
@@ -283,13 +284,17 @@ class OpenAIClient:
         return name
 
 
-async def _read_stream_by_task(resp: aiohttp.ClientResponse, protocol: Any, acc: ResponseAccumulator) -> None:
+async def _read_stream_by_task(resp: aiohttp.ClientResponse, protocol: Any, acc: ResponseAccumulator,
+                               read_timeout_s: float) -> None:
     """Read an SSE answer in the calling task, one wake-up per read (where no ``StreamSink`` can attach)."""
     decoder = SSEDecoder()
     start = acc.timings.request_start_ns
     async for data in resp.content.iter_any():
         if acc.add_read(decoder, data, arrival_ns(protocol, start)):
             return
+        # aiohttp's read timeout restarts on any byte; only answer events count here, as in ``StreamSink``.
+        if perf_counter_ns() - max(start, acc.answer_ns) > read_timeout_s * 1e9:
+            raise aiohttp.SocketTimeoutError("no answer data within the read timeout")
     acc.add_last(decoder, perf_counter_ns())
     _check_stream_end(acc)
 
@@ -319,7 +324,7 @@ async def _pooling_send(client: OpenAIClient, api: PoolingApi, payload: dict[str
     body = payload if isinstance(payload, bytes) else orjson.dumps(payload)
     started = perf_counter_ns()
     try:
-        return await post_pooling(client._ensure_session(), pooling_url(client.config.base_url, api), body,
+        return await post_pooling(client._ensure_session(), client.config.url_for(api), body,
                                   client._headers, api, total_timeout_s=client.config.total_timeout_s)
     except ClientError as exc:
         if not capture_errors:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+import base64
+import re
+from typing import Annotated, Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from assay.errors import ConfigError
 
 Api = Literal["chat", "completions"]
+
+# Every request's deadline unless one is set: a stalled server costs at most this, and an hour of decoding at
+# 20 tokens/s (72,000 tokens) still fits the longest reasoning budgets.
+DEFAULT_TOTAL_TIMEOUT_S = 3600.0
+
+# Query parameters that carry a credential (?key=, ?api_key=, ?access_token=, ?sig=...): redacted wherever
+# a URL is written or shown.
+_SECRET_QUERY = re.compile(r"key|token|secret|passw|auth|sig|credential", re.IGNORECASE)
 
 # Endpoint suffixes a user may paste as part of the URL; the client adds the right one itself.
 _SUFFIXES = ("/chat/completions", "/completions", "/embeddings", "/models")
@@ -23,11 +33,13 @@ def split_endpoint_url(url: str) -> tuple[str, Api | None]:
     text = (url or "").strip()
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"bad URL {url!r}: expected http(s)://HOST[:PORT]/v1[/chat/completions]")
+        raise ConfigError(f"bad URL {redact_url(url)!r}: expected http(s)://HOST[:PORT]/v1[/chat/completions]")
     try:
-        parts.port  # noqa: B018 - raises ValueError on a bad port
+        port = parts.port
     except ValueError:
-        raise ConfigError(f"bad URL {url!r}: the port is not a number in 0-65535") from None
+        port = 0
+    if port == 0:
+        raise ConfigError(f"bad URL {redact_url(url)!r}: the port is not a number in 1-65535") from None
     path = parts.path.rstrip("/")
     api: Api | None = None
     for suffix in _SUFFIXES:
@@ -40,12 +52,41 @@ def split_endpoint_url(url: str) -> tuple[str, Api | None]:
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")), api
 
 
+def _checked_url(url: str) -> str:
+    try:
+        split_endpoint_url(url)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+    return url
+
+
+# A config field holding a server's URL: checked when the config is built (one line naming the flag), kept as given.
+EndpointUrl = Annotated[str, AfterValidator(_checked_url)]
+
+
+def redact_url(url: str | None) -> str | None:
+    """``url`` as it may be written or shown: ``user:password@`` becomes ``***@`` and the value of every query
+    parameter that names a credential (``key``, ``api_key``, ``token``, ``sig``...) becomes ``***``."""
+    if not url:
+        return url
+    parts = urlsplit(url.strip())
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    query = "&".join(
+        f"{name}=***" if sep and _SECRET_QUERY.search(name) else f"{name}{sep}{value}"
+        for name, sep, value in (item.partition("=") for item in parts.query.split("&") if item))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
 class ClientConfig(BaseModel):
     """Connection settings for one OpenAI-compatible server.
 
     ``base_url`` may be given with or without the ``/chat/completions`` or ``/completions`` suffix.
-    Timeouts: ``connect_timeout_s`` to open a connection, ``read_timeout_s`` between two socket reads
-    (so a stalled stream ends after it), ``total_timeout_s`` for the whole request (``None``: no limit).
+    Timeouts: ``connect_timeout_s`` to open a connection, ``read_timeout_s`` for the headers and then between two
+    stream events carrying answer (content, reasoning, usage: keep-alive bytes don't count, so a stalled stream
+    ends after it), ``total_timeout_s`` for each attempt of a request (3600 s, room for long reasoning; ``None``:
+    no limit).
     ``max_retries`` retries 429, 5xx, timeouts and dropped connections with exponential backoff (0 for
     load tests, which record failures instead).
     """
@@ -58,7 +99,7 @@ class ClientConfig(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     connect_timeout_s: float = Field(default=10.0, gt=0)
     read_timeout_s: float = Field(default=600.0, gt=0)
-    total_timeout_s: float | None = Field(default=None, gt=0)
+    total_timeout_s: float | None = Field(default=DEFAULT_TOTAL_TIMEOUT_S, gt=0)
     max_retries: int = Field(default=0, ge=0)
     retry_backoff_s: float = Field(default=0.5, ge=0)
     retry_max_backoff_s: float = Field(default=30.0, ge=0)
@@ -75,11 +116,25 @@ class ClientConfig(BaseModel):
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
 
-    def url_for(self, api: Api) -> str:
-        return self.base_url + ("/chat/completions" if api == "chat" else "/completions")
+    def url_for(self, api: str) -> str:
+        """The URL requests for ``api`` (chat, completions, embeddings, rerank, models) go to: the base URL's
+        path plus the endpoint, its query kept (``?key=``), its ``user:password@`` sent as a header instead."""
+        parts = urlsplit(self.base_url)
+        suffix = {"chat": "/chat/completions"}.get(api, f"/{api}")
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit((parts.scheme, host, parts.path + suffix, parts.query, ""))
+
+    @property
+    def display_url(self) -> str:
+        """The base URL with its credentials redacted, for messages, logs and written files."""
+        return redact_url(self.base_url) or ""
 
     def request_headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+        parts = urlsplit(self.base_url)
+        if parts.username is not None:  # http://user:password@host: HTTP basic auth, unless a key is given
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
         if self.api_key is not None and self.api_key.get_secret_value():
             headers["Authorization"] = f"Bearer {self.api_key.get_secret_value()}"
         headers.update(self.headers)

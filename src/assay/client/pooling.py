@@ -18,16 +18,12 @@ from typing import Any, Literal
 import aiohttp
 import orjson
 
+from assay.client.config import redact_url
 from assay.client.transport import arrival_ns, protocol_of, raise_for_status, transport_errors
 from assay.errors import MalformedResponseError, ServerReportedError
 from assay.types.completion import Completion, Timings, Usage
 
 PoolingApi = Literal["embeddings", "rerank"]
-
-
-def pooling_url(base_url: str, api: PoolingApi) -> str:
-    """The endpoint of ``api`` under a ``/v1``-style base URL."""
-    return base_url + ("/embeddings" if api == "embeddings" else "/rerank")
 
 
 def embeddings_payload(model: str, texts: str | list[str], extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -91,7 +87,7 @@ async def post_pooling(
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise MalformedResponseError(f"{url} did not answer JSON: {raw[:120]!r}") from None
+        raise MalformedResponseError(f"{redact_url(url)} did not answer JSON: {raw[:120]!r}") from None
     if isinstance(data, dict) and isinstance(data.get("error"), (dict, str)):
         error = data["error"]
         raise ServerReportedError(str(error.get("message", error) if isinstance(error, dict) else error))

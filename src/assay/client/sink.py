@@ -10,8 +10,9 @@ waiting task wakes once, when the answer is complete or has failed.
 
 It uses only aiohttp's public stream-reader calls (``read_nowait``, ``is_eof``), so aiohttp keeps
 parsing HTTP (chunked encoding, compression) and managing connections. The per-read inactivity timeout
-moves here too: aiohttp re-arms a timer on every read, the sink checks the time of its last read once
-per timeout period.
+moves here too: aiohttp re-arms a timer on every read, the sink checks once per timeout period when the
+last event carrying answer (content, reasoning, usage) came, so keep-alive bytes trickled by a stalled
+server do not hold the request open.
 """
 
 from __future__ import annotations
@@ -28,14 +29,14 @@ from assay.client.stream import ResponseAccumulator, SSEDecoder
 class StreamSink:
     """Decodes one SSE response as its bytes arrive; ``wait()`` returns when it has ended."""
 
-    __slots__ = ("_acc", "_busy", "_decoder", "_done", "_last_ns", "_payload", "_read_timeout_s", "_watch")
+    __slots__ = ("_acc", "_busy", "_decoder", "_done", "_started_ns", "_payload", "_read_timeout_s", "_watch")
 
     def __init__(self, payload: Any, acc: ResponseAccumulator, *, read_timeout_s: float | None) -> None:
         self._payload = payload
         self._acc = acc
         self._decoder = SSEDecoder()
         self._done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._last_ns = perf_counter_ns()
+        self._started_ns = perf_counter_ns()
         self._read_timeout_s = read_timeout_s
         self._watch: asyncio.TimerHandle | None = None
         self._busy = False
@@ -58,7 +59,6 @@ class StreamSink:
             while not done.done():
                 data = payload.read_nowait()
                 if data:
-                    self._last_ns = now_ns
                     if acc.add_read(self._decoder, data, now_ns):
                         done.set_result(now_ns)
                     continue
@@ -87,7 +87,7 @@ class StreamSink:
     def _check_idle(self) -> None:
         timeout = self._read_timeout_s
         assert timeout is not None
-        idle_s = (perf_counter_ns() - self._last_ns) / 1e9
+        idle_s = (perf_counter_ns() - max(self._started_ns, self._acc.answer_ns)) / 1e9
         if self._done.done():
             return
         if idle_s >= timeout:

@@ -133,7 +133,7 @@ class ResponseAccumulator:
     __slots__ = (
         "timings", "_content", "_reasoning", "_content_ends", "_content_ns", "_content_len",
         "finish_reason", "usage", "model", "response_id", "chunk_count", "saw_done", "_first_token",
-        "_first_content", "_tools",
+        "_first_content", "_tools", "answer_ns",
     )
 
     def __init__(self, request_start_ns: int) -> None:
@@ -158,6 +158,9 @@ class ResponseAccumulator:
         self._first_content = False
         # Tool calls by their stream index: [id, type, name, argument fragments].
         self._tools: dict[int, list[Any]] = {}
+        # When the last event carrying answer (content, reasoning, tool calls, usage or a finish) came:
+        # keep-alive bytes, SSE comments and empty deltas don't move it, so a trickling server still times out.
+        self.answer_ns = 0
 
     def add_event(self, payload: bytes, now_ns: int) -> bool:
         """Take one SSE data payload; return True when it was ``[DONE]``."""
@@ -211,8 +214,11 @@ class ResponseAccumulator:
                     finish = reason
             if "usage" in event and event["usage"]:
                 self.usage = parse_usage(event["usage"])
+                self.answer_ns = now_ns
         if not events:
             return
+        if tokens or finish:
+            self.answer_ns = now_ns
         if finish:
             self.finish_reason = finish
         self.chunk_count += len(events)

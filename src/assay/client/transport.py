@@ -20,6 +20,7 @@ import aiohttp
 import orjson
 from aiohttp.client_proto import ResponseHandler
 
+from assay.client.config import redact_url
 from assay.errors import (
     ClientError,
     ConnectError,
@@ -29,6 +30,7 @@ from assay.errors import (
     MalformedResponseError,
     ReadTimeout,
     RequestTimeout,
+    TotalTimeout,
 )
 from assay.types.completion import Timings
 
@@ -203,15 +205,16 @@ def new_session(connector_limit: int, timeout: aiohttp.ClientTimeout) -> aiohttp
 
 @contextmanager
 def transport_errors(url: str, total_timeout_s: float | None) -> Iterator[None]:
-    """Turn aiohttp's exceptions and the total timeout into typed ``ClientError``s."""
+    """Turn aiohttp's exceptions and the total timeout into typed ``ClientError``s (naming ``url`` with its
+    credentials redacted)."""
     try:
         yield
     except ClientError:
         raise
     except aiohttp.ClientError as exc:
-        raise _map_transport_error(exc, url) from None
+        raise _map_transport_error(exc, redact_url(url) or "") from None
     except asyncio.TimeoutError:
-        raise RequestTimeout(f"request to {url} exceeded the total timeout of {total_timeout_s}s") from None
+        raise TotalTimeout(f"request to {redact_url(url)} exceeded the total timeout of {total_timeout_s}s") from None
 
 
 async def raise_for_status(resp: aiohttp.ClientResponse) -> None:
@@ -226,7 +229,7 @@ def _map_transport_error(exc: aiohttp.ClientError, url: str) -> ClientError:
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return ConnectTimeout(f"could not connect to {url} within the connect timeout")
     if isinstance(exc, aiohttp.SocketTimeoutError):
-        return ReadTimeout(f"no data from {url} within the read timeout")
+        return ReadTimeout(f"no answer from {url} within the read timeout (keep-alive bytes do not count)")
     if isinstance(exc, aiohttp.ServerTimeoutError):
         return RequestTimeout(f"timed out talking to {url}: {exc}")
     if isinstance(exc, aiohttp.ClientConnectorError):

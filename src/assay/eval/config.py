@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, EndpointUrl, redact_url
 from assay.types.generation import GenerationConfig
 
 EvalType = Literal["openai_api", "checkpoint", "llm_ckpt", "sim", "mock_llm"]
@@ -79,7 +80,7 @@ class TaskConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
     model: str | None = Field(default=None, description="Model name served by the API, or a checkpoint path.")
-    api_url: str | None = Field(
+    api_url: EndpointUrl | None = Field(
         default=None, description="OpenAI-compatible URL, with or without /chat/completions.")
     api_key: SecretStr | None = Field(default=None, description="API key (never written to any output).")
     eval_type: EvalType | None = Field(
@@ -102,7 +103,12 @@ class TaskConfig(BaseModel):
     timeout: float | None = Field(
         default=None, gt=0, description="Seconds a sample may take in all (its retries included); none: no limit.")
     read_timeout: float = Field(
-        default=600.0, gt=0, description="Seconds without a byte from the server before a request fails.")
+        default=600.0, gt=0, description="Seconds without answer from the server (stream events with content, "
+                                         "reasoning or usage; keep-alive bytes don't count) before a request fails.")
+    total_timeout: float | None = Field(
+        default=DEFAULT_TOTAL_TIMEOUT_S, gt=0,
+        description="Seconds one request may take (each retry its own; an hour leaves room for long reasoning, "
+                    "and a request that runs past it is not retried); none: no limit.")
     max_retries: int = Field(default=3, ge=0, description="Retries of 429/5xx/timeouts/dropped connections.")
     stream: bool = Field(default=True, description="Stream answers (long reasoning never hits the read timeout).")
     limit: float | None = Field(default=None, gt=0, description="Samples per subset (a fraction if below 1).")
@@ -168,11 +174,13 @@ class TaskConfig(BaseModel):
         return self.dataset_args.get(benchmark) or DatasetArgs()
 
     def public_dict(self) -> dict[str, Any]:
-        """The config as written to config.yaml: JSON types only, never the API key."""
+        """The config as written to config.yaml: JSON types only, never the API key nor a credential in a URL."""
         data = self.model_dump(mode="json", exclude={"api_key"})
         data["api_key"] = "***" if self.api_key is not None and self.api_key.get_secret_value() else None
+        data["api_url"] = redact_url(self.api_url)
         data["model_args"] = {k: "***" if _secret_name(k) else v for k, v in data["model_args"].items()}
-        data["judge_model_args"] = {k: "***" if _secret_name(k) else v for k, v in data["judge_model_args"].items()}
+        data["judge_model_args"] = {k: "***" if _secret_name(k) else redact_url(v) if k == "api_url" and isinstance(v, str) else v
+                                    for k, v in data["judge_model_args"].items()}
         return data
 
 

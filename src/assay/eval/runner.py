@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from assay import __version__
+from assay.client.failures import FailureTally
 from assay.data import DatasetLoader
 from assay.errors import ConfigError, ModelError
 from assay.eval.benchmarks import Benchmark, get_benchmark
@@ -35,10 +36,12 @@ _FATAL_KINDS = {"connect", "connect_timeout"}
 
 @dataclass
 class RunResult:
-    """What ``run_task`` returns: the run folder and each benchmark's report."""
+    """What ``run_task`` returns: the run folder, each benchmark's report, and the requests this run sent and
+    how they failed (``failures.all_failed``: none succeeded, which the CLI turns into a non-zero exit)."""
 
     run_dir: Path
     reports: dict[str, BenchmarkReport] = field(default_factory=dict)
+    failures: FailureTally = field(default_factory=FailureTally)
 
 
 def run_task(task_cfg: TaskConfig | dict[str, Any] | str | Path, *, show: bool = True) -> RunResult:
@@ -137,9 +140,10 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
                 "fingerprint": fingerprint}
     store.write_manifest(manifest)
     log.info("run %s: %s on %s", store.run_id, task.model_name, ", ".join(task.datasets))
+    failures = FailureTally()
     try:
         with collector_tuned_for_load():
-            reports = await _run(task, benchmarks, selections, model, store, rescore, show)
+            reports = await _run(task, benchmarks, selections, model, store, rescore, show, failures)
     except BaseException as exc:
         manifest["status"] = "failed" if isinstance(exc, Exception) else "interrupted"
         manifest["error"] = str(exc)
@@ -154,16 +158,20 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
         if llm_judge is not None:
             await llm_judge.close()
         _detach_log(handler)
-    manifest.update(status="finished", finished=dt.datetime.now().isoformat(timespec="seconds"),
+    manifest.update(status="failed" if failures.all_failed else "finished",
+                    finished=dt.datetime.now().isoformat(timespec="seconds"),
+                    requests={"sent": failures.requests, "failed": failures.total, "errors": failures.lines()},
                     scores={**manifest.get("scores", {}),
                             **{name: {"metric": r.main_metric, "score": r.score, "stderr": r.metrics[r.main_metric]
                                       .stderr if r.main_metric in r.metrics else None, "num": r.num}
                                for name, r in reports.items()}})
+    if failures.all_failed:
+        manifest["error"] = str(failures.all_failed_error(str(store.root)))
     store.write_manifest(manifest)
     if show:
         print_table(list(reports.values()))
         print(f"run folder: {store.root}", file=sys.stderr)
-    return RunResult(run_dir=store.root, reports=reports)
+    return RunResult(run_dir=store.root, reports=reports, failures=failures)
 
 
 class _RunLog(logging.Handler):
@@ -203,7 +211,8 @@ def _detach_log(handler: logging.Handler) -> None:
 
 
 async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[str, list[Sample]],
-               model: ModelBackend, store: RunStore, rescore: set[str], show: bool) -> dict[str, BenchmarkReport]:
+               model: ModelBackend, store: RunStore, rescore: set[str], show: bool,
+               failures: FailureTally) -> dict[str, BenchmarkReport]:
     """Ask what no earlier attempt answered, re-grade stored answers where grading changed, then report.
 
     One pool serves every benchmark; a report covers exactly the samples the current settings select (so
@@ -229,7 +238,7 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
         heavy = any(b.heavy_scoring for b, _ in todo) or any(b.heavy_scoring for b, _ in regrade)
         judge = _math_judge() if heavy else None
         try:
-            pool = _Pool(task, model, store, judge)
+            pool = _Pool(task, model, store, judge, failures)
 
             async def regrade_one(benchmark: Benchmark, result: SampleResult) -> None:
                 store.append(benchmark.name, await pool.regrade(benchmark, result))
@@ -242,6 +251,8 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
         finally:
             if judge is not None:
                 judge.close()
+        if failures.total and show:
+            print(failures.header(), *(f"  {line}" for line in failures.lines()), sep="\n", file=sys.stderr)
 
     reports: dict[str, BenchmarkReport] = {}
     for benchmark in benchmarks:
@@ -301,14 +312,15 @@ def _math_judge() -> Any:
 class _Pool:
     """One bounded pool for the whole run: at most ``eval_batch_size`` requests in flight, across benchmarks."""
 
-    def __init__(self, task: TaskConfig, model: ModelBackend, store: RunStore, judge: Any) -> None:
+    def __init__(self, task: TaskConfig, model: ModelBackend, store: RunStore, judge: Any,
+                 failures: FailureTally) -> None:
         self.task = task
         self.model = model
         self.store = store
         self.judge = judge
         self.slots = asyncio.Semaphore(task.eval_batch_size)
         self.fatal: ModelError | None = None
-        self.failed = 0
+        self.failures = failures
 
     async def run(self, todo: list[tuple[Benchmark, Sample]], show: bool) -> None:
         queue = iter(todo)
@@ -343,6 +355,7 @@ class _Pool:
             if self.fatal is not None:
                 return Completion(error=ErrorInfo(kind="cancelled", message="run stopped")), Score()
             completion = await self._generate(sample, generation)
+            self.failures.requests += 1
         if completion.error is not None:
             self._note_failure(completion.error)
         return completion, await self.grade(benchmark, sample, completion)
@@ -386,7 +399,7 @@ class _Pool:
             return Completion(error=ErrorInfo(kind="deadline", message=f"no answer within {self.task.timeout}s"))
 
     def _note_failure(self, error: ErrorInfo) -> None:
-        self.failed += 1
+        self.failures.add(error.kind, error.status, error.message)
         fatal = error.kind in _FATAL_KINDS or (error.kind == "http_status" and error.status in _FATAL_STATUSES)
         stops_the_run = fatal and not self.task.ignore_errors
         # A failure that stops the run is said once, by the error it raises; the rest go to the log as warnings.

@@ -14,8 +14,8 @@ __all__ = ["ModelBackend", "make_model"]
 
 def make_model(task: TaskConfig) -> ModelBackend:
     """The backend ``task.eval_type`` names, configured from the task."""
-    common = dict(stream=task.stream, read_timeout_s=task.read_timeout, max_retries=task.max_retries,
-                  max_connections=task.eval_batch_size)
+    common = dict(stream=task.stream, read_timeout_s=task.read_timeout, total_timeout_s=task.total_timeout,
+                  max_retries=task.max_retries, max_connections=task.eval_batch_size)
     if task.eval_type == "openai_api":
         from assay.models.openai_api import OpenAIAPIModel
 

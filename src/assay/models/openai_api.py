@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from assay.client import ClientConfig, OpenAIClient
+from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S
 from assay.types import Completion, GenerationConfig, Message
 
 
@@ -21,14 +22,15 @@ class OpenAIAPIModel:
         api_key: SecretStr | None = None,
         stream: bool = True,
         read_timeout_s: float = 600.0,
+        total_timeout_s: float | None = DEFAULT_TOTAL_TIMEOUT_S,
         max_retries: int = 3,
         max_connections: int = 0,
     ) -> None:
         self.name = model
         self.stream = stream
         self.config = ClientConfig(
-            base_url=api_url, api_key=api_key, model=model, read_timeout_s=read_timeout_s, max_retries=max_retries,
-            max_connections=max_connections,
+            base_url=api_url, api_key=api_key, model=model, read_timeout_s=read_timeout_s,
+            total_timeout_s=total_timeout_s, max_retries=max_retries, max_connections=max_connections,
         )
         self.client = OpenAIClient(self.config)
 
@@ -51,4 +53,4 @@ class OpenAIAPIModel:
         return await self.client.complete(prompt, generation=generation, stream=self.stream, capture_errors=True)
 
     def describe(self) -> dict[str, Any]:
-        return {"type": "openai_api", "model": self.name, "api_url": self.config.base_url}
+        return {"type": "openai_api", "model": self.name, "api_url": self.config.display_url}

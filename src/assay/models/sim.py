@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S
 from assay.errors import ConfigError
 from assay.models.openai_api import OpenAIAPIModel
 from assay.types import Completion, GenerationConfig, Message
@@ -16,7 +17,8 @@ class SimModel:
     """
 
     def __init__(self, *, model: str, model_args: dict[str, Any], stream: bool = True, read_timeout_s: float = 600.0,
-                 max_retries: int = 3, max_connections: int = 0) -> None:
+                 total_timeout_s: float | None = DEFAULT_TOTAL_TIMEOUT_S, max_retries: int = 3,
+                 max_connections: int = 0) -> None:
         from assay.sim import SimConfig
 
         self.name = model
@@ -25,8 +27,8 @@ class SimModel:
             self.sim_config = SimConfig(**{"port": 0, **self.model_args})
         except Exception as exc:  # pydantic's ValidationError, named in one line
             raise ConfigError(f"bad --model-args for the simulator: {str(exc).splitlines()[0]}") from None
-        self._options = dict(stream=stream, read_timeout_s=read_timeout_s, max_retries=max_retries,
-                             max_connections=max_connections)
+        self._options = dict(stream=stream, read_timeout_s=read_timeout_s, total_timeout_s=total_timeout_s,
+                             max_retries=max_retries, max_connections=max_connections)
         self._server: Any = None
         self._api: OpenAIAPIModel | None = None
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from assay.client import ClientConfig, split_endpoint_url
-from assay.errors import ConfigError
+from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, EndpointUrl, redact_url
 from assay.types import GenerationConfig
 
 API_KEY_ENV_VARS = ("ASSAY_API_KEY", "OPENAI_API_KEY")
@@ -54,7 +54,7 @@ class PerfConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
     # ---- where -----------------------------------------------------------------------------------
-    url: str | None = Field(
+    url: EndpointUrl | None = Field(
         default=None,
         description="Endpoint URL, e.g. http://127.0.0.1:8801/v1/chat/completions (or the /v1 base); required "
                     "unless --sim.")
@@ -75,8 +75,12 @@ class PerfConfig(BaseModel):
     headers: dict[str, str] | list[str] = Field(
         default_factory=dict, description="Extra HTTP headers as KEY=VALUE pairs.")
     connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to open a connection.")
-    read_timeout: float = Field(default=600.0, gt=0, description="Seconds without any byte before a request fails.")
-    total_timeout: float | None = Field(default=None, gt=0, description="Seconds for a whole request (no limit).")
+    read_timeout: float = Field(
+        default=600.0, gt=0, description="Seconds without answer (stream events with content, reasoning or usage; "
+                                         "keep-alive bytes don't count) before a request fails.")
+    total_timeout: float | None = Field(
+        default=DEFAULT_TOTAL_TIMEOUT_S, gt=0,
+        description="Seconds a whole request may take (an hour leaves room for long reasoning; none: no limit).")
     test_connection: bool = Field(
         default=True, description="Send one preflight request first; a wrong URL or path stops before the run.")
 
@@ -218,17 +222,6 @@ class PerfConfig(BaseModel):
             raise ValueError("every rate must be > 0 requests per second")
         return value
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        try:
-            split_endpoint_url(value)
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
-        return value
-
     @field_validator("prompt")
     @classmethod
     def _prompt_file(cls, value: str | None) -> str | None:
@@ -334,9 +327,10 @@ class PerfConfig(BaseModel):
         )
 
     def public_dump(self) -> dict[str, Any]:
-        """The config as written to ``config.yaml``: no API key, no secret-looking headers."""
+        """The config as written to ``config.yaml``: no API key, no secret-looking headers, no credential in the URL."""
         data = self.model_dump(mode="json", exclude={"api_key", "wandb_api_key", "swanlab_api_key"})
         data["headers"] = {k: ("***" if _secret_header(k) else v) for k, v in dict(self.headers).items()}
+        data["url"] = redact_url(self.url)
         return data
 
 

@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from assay.client.failures import FailureTally
 from assay.perf.metrics import PooledDistribution, RequestColumns, RequestMetrics
 
 SCHEMA_VERSION = 2  # 2: response_id and tool_calls
@@ -234,6 +235,22 @@ def read_columns(path: str | Path, *, chunk_rows: int = 20_000) -> tuple[Request
         input_token_sources=dict(in_sources), output_token_sources=dict(out_sources),
     )
     return columns, itl
+
+
+def read_failures(path: str | Path) -> FailureTally:
+    """The plan's requests, and its failures by kind with the first message of each (for the console)."""
+    db = connect(path)
+    tally = FailureTally()
+    try:
+        tally.requests = db.execute("SELECT COUNT(*) FROM requests").fetchone()[0]
+        # SQLite takes the bare columns of a MIN() aggregate from the row holding the minimum: the first failure.
+        for kind, status, message, count, _ in db.execute(
+                "SELECT error_kind, error_status, error_message, COUNT(*), MIN(id) FROM requests "
+                "WHERE error_kind IS NOT NULL GROUP BY error_kind, error_status ORDER BY MIN(id)"):
+            tally.add(kind, status, message or "", count)
+    finally:
+        db.close()
+    return tally
 
 
 def read_health(path: str | Path) -> np.ndarray:

@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from assay.client import OpenAIClient
-from assay.client.pooling import pooling_url
+from assay.client.config import redact_url
+from assay.client.failures import FailureTally
 from assay.client.transport import kernel_timestamps_supported
 from assay.errors import DatasetError, ModelError
 from assay.perf import charts, report, tracking
@@ -27,7 +28,7 @@ from assay.perf.config import PerfConfig
 from assay.perf.datasets import PromptSet, load_prompt_set
 from assay.perf.health import HealthMonitor
 from assay.perf.plans import LoadPlan, build_plans
-from assay.perf.records import RecordWriter, read_columns, read_health, write_meta
+from assay.perf.records import RecordWriter, read_columns, read_failures, read_health, write_meta
 from assay.perf.runner import NS_PER_S, Counters, PlanRun, RequestBuilder
 from assay.perf.summary import PlanSummary, summarize
 from assay.utils.tokenizer import Tokenizer, load_tokenizer
@@ -39,12 +40,14 @@ RECORDS_FILE = "records.sqlite"
 
 @dataclass
 class PerfResult:
-    """What a run produced: its folder, one summary per plan, and whether Ctrl-C cut it short."""
+    """What a run produced: its folder, one summary per plan, whether Ctrl-C cut it short, and its failed
+    requests by kind (``failures.all_failed``: none succeeded, which the CLI turns into a non-zero exit)."""
 
     run_dir: Path
     summaries: list[PlanSummary] = field(default_factory=list)
     interrupted: bool = False
     tuning: TuningResult | None = None
+    failures: FailureTally = field(default_factory=FailureTally)
 
     def plan_dir(self, summary: PlanSummary) -> Path:
         return self.run_dir / summary.plan
@@ -202,6 +205,11 @@ async def _run(setup: Setup, plans: list[LoadPlan], result: PerfResult, console:
                 if stop.is_set():
                     return None
                 summary = await _execute_plan(setup, client, plan, result.run_dir / plan.name, stop, console)
+                failures = read_failures(result.run_dir / plan.name / RECORDS_FILE)
+                result.failures.merge(failures)
+                if console is not None and failures.total:
+                    console.print(failures.header(), *(f"  {line}" for line in failures.lines()), sep="\n",
+                                  markup=False, highlight=False)
                 result.summaries.append(summary)
                 result.interrupted = result.interrupted or summary.interrupted
                 trackers.log_plan(len(result.summaries) - 1, summary)
@@ -303,13 +311,22 @@ async def _warmup(setup: Setup, client: OpenAIClient, first: LoadPlan, stop: asy
         log.warning("all %d warm-up requests failed", count)
 
 
+# How long the preflight waits for its answer: servers reject bad options at once, so one still answering by
+# then has taken them (and a long answer need not be waited for).
+PREFLIGHT_WAIT_S = 30.0
+
+
 async def preflight(setup: Setup, client: OpenAIClient) -> None:
-    """One short request before the run, so a wrong URL, path, key or model stops it with one clear line."""
-    builder = setup.builder(client, max_tokens=4, min_tokens=None)
+    """One request before the run, with the run's own options (max_tokens, min_tokens, extra body...), so a wrong
+    URL, path, key or model, or options the server refuses (max_tokens over its limit), stop it with one clear
+    line and the server's message."""
+    builder = setup.builder(client)
     _, _, body = builder.for_index(0)
-    url = pooling_url(client.config.base_url, builder.api) if builder.pooling else (  # type: ignore[arg-type]
-        client.config.url_for(builder.api))  # type: ignore[arg-type]
-    completion = await builder.send(body)
+    url = redact_url(client.config.url_for(builder.api))
+    try:
+        completion = await asyncio.wait_for(builder.send(body), PREFLIGHT_WAIT_S)
+    except asyncio.TimeoutError:
+        return  # still answering: the request was accepted
     error = completion.error
     if error is None:
         return

@@ -203,7 +203,8 @@ async def _generate(state: SimState, endpoint: Endpoint, request: web.BaseReques
     try:
         raw = await request.read()
         arrival = _arrival(request)  # after the body: the request is complete once its last bytes are in
-        gen = parse_request(raw, endpoint, default_model=state.config.model, reasoning=state.config.reasoning)
+        gen = parse_request(raw, endpoint, default_model=state.config.model, reasoning=state.config.reasoning,
+                            max_model_len=state.config.max_model_len)
         answers = _answers(state, gen)
         if answers is None:
             return _error(404, "no replay entry matches the prompt (replay_strict is on)")

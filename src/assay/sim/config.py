@@ -85,6 +85,11 @@ class SimConfig(BaseModel):
         default=None,
         description="When set, /v1 requests need 'Authorization: Bearer KEY' or get 401.",
     )
+    max_model_len: int | None = Field(
+        default=None, ge=1,
+        description="Context length: a request whose prompt plus max_tokens exceeds it gets HTTP 400 with vLLM's "
+        "message (none: no limit).",
+    )
     output_len: str = Field(
         default="uniform:16:256",
         description="Answer length in tokens: N, uniform:MIN:MAX, normal:MEAN:STD, or max (the request's "

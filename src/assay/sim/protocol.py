@@ -172,9 +172,11 @@ def _completions_prompt(prompt: str | list[str] | list[int]) -> tuple[str | None
 
 
 def parse_request(
-    raw: bytes, endpoint: Endpoint, *, default_model: str, reasoning: ReasoningMode
+    raw: bytes, endpoint: Endpoint, *, default_model: str, reasoning: ReasoningMode,
+    max_model_len: int | None = None,
 ) -> GenRequest:
-    """Validate a request body; ``BadRequest`` with a one-line reason if it is not acceptable."""
+    """Validate a request body; ``BadRequest`` with a one-line reason if it is not acceptable (as vLLM does, a
+    prompt plus max_tokens beyond ``max_model_len``; with no max_tokens the answer gets what the prompt leaves)."""
     try:
         if endpoint == "chat":
             chat = _ChatBody.model_validate_json(raw)
@@ -190,6 +192,13 @@ def parse_request(
             tools = ToolOffer()
     except ValidationError as exc:
         raise BadRequest(_describe(exc)) from None
+    if max_model_len is not None:
+        if prompt_tokens >= max_model_len or (max_tokens and prompt_tokens + max_tokens > max_model_len):
+            raise BadRequest(
+                f"This model's maximum context length is {max_model_len} tokens. However, you requested "
+                f"{prompt_tokens + (max_tokens or 0)} tokens ({prompt_tokens} in the messages, {max_tokens or 0} in "
+                "the completion). Please reduce the length of the messages or completion.")
+        max_tokens = max_tokens or min(DEFAULT_MAX_TOKENS, max_model_len - prompt_tokens)
     max_tokens = max_tokens or DEFAULT_MAX_TOKENS
     if body.min_tokens > max_tokens:
         raise BadRequest(f"min_tokens ({body.min_tokens}) must not exceed max_tokens ({max_tokens})")

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from assay.client.config import EndpointUrl
+
 # EvalScope's switch words (its thinking-efficiency guide) plus the phrases of the issue that asked for this.
 DEFAULT_MARKERS = (
     "alternatively", "but wait", "let me reconsider", "let me re-examine", "another way", "another approach",
@@ -22,7 +24,7 @@ class JudgeConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    api_url: str = Field(description="OpenAI-compatible URL of the judge, with or without /chat/completions.")
+    api_url: EndpointUrl = Field(description="OpenAI-compatible URL of the judge, with or without /chat/completions.")
     model: str = Field(description="The judge model's name.")
     api_key: SecretStr | None = Field(default=None, description="API key of the judge (never written out).")
     max_concurrency: int = Field(default=8, ge=1, description="Judge requests in flight at once.")

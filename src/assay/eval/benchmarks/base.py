@@ -50,6 +50,24 @@ def get_benchmark(name: str) -> type[Benchmark]:
     raise ConfigError(f"unknown benchmark {name!r}{hint}")
 
 
+def _missing_columns(sample: Callable[..., Sample], row: dict[str, Any], subset: str, index: int) -> list[str]:
+    """Every column ``sample`` reads that ``row`` lacks: fill each missing one in turn and ask again."""
+    probe, missing = dict(row), []
+    while len(missing) < 20:
+        try:
+            sample(probe, subset, index)
+            break
+        except KeyError as exc:
+            column = exc.args[0] if exc.args else "?"
+            if column in probe:  # a KeyError from within the benchmark, not a missing column
+                break
+            missing.append(str(column))
+            probe[column] = ""
+        except Exception:  # noqa: BLE001 - a placeholder value may not parse; the columns so far are enough
+            break
+    return missing
+
+
 def _import_all() -> None:
     import assay.eval.benchmarks  # noqa: F401 - importing the package imports every module
 
@@ -126,7 +144,7 @@ class Benchmark:
             rows = rows[: _limit_count(limit, len(rows))]
             shots_pool = self.shot_pool(loader, root, subset) if self.few_shot_num else []
             for index, row in enumerate(rows):
-                sample = self.sample(row, subset, index)
+                sample = self.row_sample(row, subset, index, root)
                 shots = self.draw_shots(shots_pool, sample)
                 sample.messages = self.render(sample, shots)
                 sample.prompt = self.raw_prompt(sample)
@@ -189,7 +207,19 @@ class Benchmark:
         """Few-shot candidates of ``subset`` from the few-shot split."""
         assert self.few_shot_split
         rows = self.subset_rows(loader, root, subset, self.few_shot_split)
-        return [self.sample(row, subset, index) for index, row in enumerate(rows)]
+        return [self.row_sample(row, subset, index, root) for index, row in enumerate(rows)]
+
+    def row_sample(self, row: dict[str, Any], subset: str, index: int, root: Path) -> Sample:
+        """``sample``, with a row lacking a column the benchmark reads (a local copy in another schema) as a
+        one-line ``DatasetError`` naming the missing columns and those found, rather than a ``KeyError``."""
+        try:
+            return self.sample(row, subset, index)
+        except KeyError:
+            missing = _missing_columns(self.sample, row, subset, index)
+        raise DatasetError(
+            f"{self.name}: {root} (subset {subset!r}) row {index} lacks column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(map(repr, missing))}; columns found: {', '.join(map(str, row)) or 'none'} (a local copy "
+            f"needs the hub's schema; see `assay data layout --datasets {self.name}`)")
 
     def draw_shots(self, pool: list[Sample], sample: Sample) -> list[Sample]:
         """The first ``few_shot_num`` examples (the published protocols), or a seeded draw per sample."""

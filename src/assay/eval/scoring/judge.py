@@ -26,6 +26,7 @@ from typing import Any, BinaryIO, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from assay.client.config import EndpointUrl
 from assay.errors import ConfigError
 from assay.types import GenerationConfig, Message, Score
 
@@ -134,7 +135,7 @@ class JudgeModelConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     model_id: str = Field(alias="model", description="The judge's model name on its server.")
-    api_url: str = Field(description="OpenAI-compatible URL, with or without /chat/completions.")
+    api_url: EndpointUrl = Field(description="OpenAI-compatible URL, with or without /chat/completions.")
     api_key: SecretStr | None = Field(default=None, description="The judge's API key (never written anywhere).")
     generation_config: GenerationConfig = Field(
         default_factory=lambda: GenerationConfig(temperature=0.0, max_tokens=2048))
