@@ -135,8 +135,8 @@ def restrict(policy: FsPolicy, abi: int) -> None:
             _allow(ruleset, path, _READ & fs)
         for path in policy.read_write:
             _allow(ruleset, path, fs)
-        if os.geteuid() != 0:  # root may restrict itself with CAP_SYS_ADMIN; others need no_new_privs
-            _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+        # Always, root too: without no_new_privs a setuid-root helper run from the sandbox gets euid 0.
+        _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
         _check(_libc.syscall(_SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)))
     finally:
         os.close(ruleset)
