@@ -203,3 +203,40 @@ def test_kill_9_of_assay_ends_every_sandboxed_process_and_the_next_start_removes
     subprocess.run([sys.executable, "-c", "from assay.eval.scoring.sandbox import Sandbox; Sandbox()"], env=env,
                    check=True, timeout=60)
     assert not any(p.exists() for p in run_dirs)
+
+
+def test_memory_is_bounded_for_the_whole_run_not_per_process():
+    """Four processes of 150 MB each fit a 256 MB per-process limit; together they must not."""
+    if not isolation().cgroup:
+        pytest.skip("no writable cgroup with memory and pids controllers here: memory is bounded per process only")
+    result = _run("""
+        import os, time
+        children = []
+        for _ in range(4):
+            pid = os.fork()
+            if pid == 0:
+                data = b"x" * (150 << 20)  # written, so resident
+                time.sleep(2)
+                os._exit(0)
+            children.append(pid)
+        print(sum(os.waitpid(pid, 0)[1] == 0 for pid in children), "held")
+    """, limits=SandboxLimits(cpu_s=10, wall_s=30.0, memory_mb=256, processes=8))
+    assert not (result.ok and result.stdout.startswith(b"4 held")), (result.describe(), result.stdout)
+
+
+def test_the_runs_directory_is_bounded_in_all_not_only_per_file():
+    """Files of 0.9 MB pass a 1 MB file-size limit one by one; twenty of them must not fit."""
+    if not isolation().mounts:
+        pytest.skip("no mount namespace here: the run's directory is on the host's disk, bounded per file only")
+    result = _run("""
+        written = 0
+        try:
+            for index in range(20):
+                with open(f"part{index}", "wb") as handle:
+                    handle.write(b"x" * 900_000)
+                written += 1
+        except OSError as exc:
+            print("stopped", type(exc).__name__)
+        print(written, "written")
+    """)
+    assert b"stopped" in result.stdout and not result.stdout.rstrip().endswith(b"20 written"), result.stdout

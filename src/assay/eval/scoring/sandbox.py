@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from assay.eval.scoring import landlock, sandbox_init, seccomp
+from assay.eval.scoring import cgroup, landlock, sandbox_init, seccomp
 
 log = logging.getLogger("assay.eval.sandbox")
 
@@ -65,6 +65,7 @@ _INIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_init.p
 _HIDDEN_DIRS = ("/tmp", "/var/tmp", "/run", "/var/run", "/dev/shm")
 _DISK_FILES = 4  # the run's own directory holds this many maximal files (file_size_mb each) in all
 _DIR_PREFIX = "assay-sandbox-"
+_INIT_MEMORY_MB = 32  # the sandbox's own two processes (this module's init), on top of the run's memory_mb
 _FLOOD_EXIT = "output over the cap"
 
 
@@ -91,6 +92,7 @@ class Isolation:
     pids: bool = False  # own PID namespace and /proc: the run's processes end with it, host processes unseen
     mounts: bool = False  # own mounts: private /tmp and /run, a size-bounded tmpfs as the working directory
     seccomp: bool = False  # no unix sockets (seccomp filter)
+    cgroup: bool = False  # memory and tasks bounded for the whole run (a cgroup per run)
 
 
 @dataclass
@@ -164,13 +166,16 @@ def isolation() -> Isolation:
                                            _CLONE_NEWPID | _CLONE_NEWNS)
     separate_user = os.geteuid() == 0 and _setpriv() is not None
     files = _landlock_works()
+    cgroups, no_cgroup = cgroup.available()
     unix = seccomp.supported() and _probe([sys.executable, "-I", "-S", _INIT, "--probe", "seccomp"], 0)
     how = ", ".join([("own network namespace" if network else "host network (unshare not permitted)"),
                      ("own PID namespace, /proc and /tmp" if pids else "host PID namespace and /proc"),
                      ("own uid per run" if separate_user else "the calling user's uid"),
                      (f"file allow-list (Landlock ABI {landlock.abi_version()})" if files
                       else "no file allow-list (Landlock unavailable)"),
-                     ("no unix sockets (seccomp)" if unix else "unix sockets allowed (no seccomp)")])
+                     ("no unix sockets (seccomp)" if unix else "unix sockets allowed (no seccomp)"),
+                     (f"whole-run memory and task caps (cgroup v{cgroups.version})" if cgroups
+                      else "per-process limits only (no cgroup)")])
     if not network:
         log.warning("sandbox: network isolation is unavailable here (unshare refused); code runs with network")
     if not pids:
@@ -183,8 +188,11 @@ def isolation() -> Isolation:
                     landlock.abi_version())
     if not unix:
         log.warning("sandbox: seccomp filter unavailable: code may connect to the host's named unix sockets")
+    if cgroups is None:
+        log.warning("sandbox: no writable cgroup (%s): memory and processes are bounded per process only "
+                    "(RLIMIT_AS, RLIMIT_NPROC), not for a run as a whole", no_cgroup)
     return Isolation(network=network, separate_user=separate_user, how=how, files=files, pids=pids, mounts=pids,
-                     seccomp=unix)
+                     seccomp=unix, cgroup=cgroups is not None)
 
 
 def _landlock_works() -> bool:
@@ -319,6 +327,9 @@ def _remove_stale_dirs() -> None:
         if not name.startswith(_DIR_PREFIX) or not owner.isdigit() or _alive(int(owner)):
             continue
         shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+    parents = cgroup.available()[0]
+    if parents is not None:
+        cgroup.remove_stale(parents, _alive)
 
 
 def _alive(pid: int) -> bool:
@@ -377,6 +388,7 @@ class Sandbox:
         # pipe can stall the run or outlive it in a stray grandchild.
         base = tempfile.mkdtemp(prefix=f"{_DIR_PREFIX}{os.getpid()}-")
         workdir, iodir = os.path.join(base, "work"), os.path.join(base, "io")
+        groups: list[str] = []
         try:
             os.mkdir(workdir)
             os.mkdir(iodir, 0o700)
@@ -388,12 +400,17 @@ class Sandbox:
                     os.chown(path, uid, uid)
                 argv = [_setpriv() or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                         "--inh-caps=-all,+dac_read_search", "--ambient-caps=+dac_read_search", "--", *argv]
-            argv = [sys.executable, "-I", "-S", _INIT, _init_config(argv, workdir, limits, iso, uid, [])]
+            parents = cgroup.available()[0] if iso.cgroup else None
+            if parents is not None:  # the run's memory in all: its limit plus room for the sandbox's init
+                groups = cgroup.create(parents, (limits.memory_mb + _INIT_MEMORY_MB) << 20, limits.processes + 2)
+            procs = [os.path.join(group, "cgroup.procs") for group in groups]
+            argv = [sys.executable, "-I", "-S", _INIT, _init_config(argv, workdir, limits, iso, uid, procs)]
             return await self._spawn(argv, workdir, iodir, limits, uid)
         finally:
             if uid is not None:
                 await asyncio.to_thread(_kill_uid, uid)
                 _give_uid(uid)
+            await asyncio.to_thread(cgroup.remove, groups)
             await asyncio.to_thread(shutil.rmtree, base, True)
 
     async def _spawn(self, argv: list[str], workdir: str, iodir: str, limits: SandboxLimits,
