@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import os
 import signal
 import socket
@@ -240,3 +242,29 @@ def test_the_runs_directory_is_bounded_in_all_not_only_per_file():
         print(written, "written")
     """)
     assert b"stopped" in result.stdout and not result.stdout.rstrip().endswith(b"20 written"), result.stdout
+
+
+def test_without_namespaces_seccomp_or_cgroups_the_sandbox_still_runs_and_cleans_up():
+    """The fallback a host without them gets: the same results, and no process left behind."""
+    bare = Sandbox(FAST, max_parallel=2)
+    bare.isolation = dataclasses.replace(bare.isolation, pids=False, mounts=False, seccomp=False, cgroup=False)
+    marker = f"bare{os.getpid()}"[:15]
+
+    async def runs():
+        return await asyncio.gather(
+            bare.run_python("import sys; print(sys.stdin.read())", b"hi"),
+            bare.run_python("import time; time.sleep(60)", limits=SandboxLimits(wall_s=1.0)),
+            bare.run_python(f"""
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    os.execlp("sleep", {marker!r}, "60")
+print("parent done")
+"""))
+
+    echoed, slept, forked = asyncio.run(runs())
+    assert echoed.ok and echoed.stdout == b"hi\n", echoed.describe()
+    assert slept.timed_out and not slept.ok
+    assert forked.ok or b"Resource temporarily unavailable" in forked.stderr, forked.describe()
+    if isolation().separate_user:  # without its own uid only the process group is swept (as before)
+        assert _killed_leftovers(marker, 10) == []

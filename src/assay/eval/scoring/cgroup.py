@@ -9,10 +9,12 @@ whole. Where none is writable, ``available()`` says why and the sandbox logs it 
 
 from __future__ import annotations
 
+import atexit
 import functools
 import itertools
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 
@@ -110,21 +112,59 @@ def create(parents: Parents, memory_bytes: int, tasks: int) -> list[str]:
     name = f"{_PREFIX}{os.getpid()}-{next(_counter)}"
     made: list[str] = []
     try:
-        if parents.version == 2:
-            made.append(_make(os.path.join(parents.memory, name)))
-            _write(made[0], "memory.max", memory_bytes)
-            _write(made[0], "memory.swap.max", 0, optional=True)
-            _write(made[0], "pids.max", tasks)
-        else:
-            made.append(_make(os.path.join(parents.memory, name)))
-            _write(made[0], "memory.limit_in_bytes", memory_bytes)
-            _write(made[0], "memory.memsw.limit_in_bytes", memory_bytes, optional=True)
-            made.append(_make(os.path.join(parents.pids, name)))
-            _write(made[1], "pids.max", tasks)
+        for parent in dict.fromkeys([parents.memory, parents.pids]):  # v2: one directory for both
+            made.append(_make(os.path.join(parent, name)))
+        _set_caps(made, memory_bytes, tasks)
     except OSError:
         remove(made)
         raise
     return made
+
+
+def _set_caps(groups: list[str], memory_bytes: int, tasks: int) -> None:
+    if len(groups) == 1:  # v2
+        _write(groups[0], "memory.max", memory_bytes)
+        _write(groups[0], "memory.swap.max", 0, optional=True)
+        _write(groups[0], "pids.max", tasks)
+    else:
+        _write(groups[0], "memory.limit_in_bytes", memory_bytes)
+        _write(groups[0], "memory.memsw.limit_in_bytes", memory_bytes, optional=True)
+        _write(groups[1], "pids.max", tasks)
+
+
+# Emptied cgroups kept for the next run: making and removing them (a memory cgroup above all) costs some ms.
+_pool: list[list[str]] = []
+_pool_lock = threading.Lock()
+
+
+def take(parents: Parents, memory_bytes: int, tasks: int) -> list[str]:
+    """A run's cgroup(s) with these caps: one left empty by an earlier run, else new ones."""
+    with _pool_lock:
+        groups = _pool.pop() if _pool else None
+    if groups is not None:
+        try:
+            _set_caps(groups, memory_bytes, tasks)
+            return groups
+        except OSError:
+            remove(groups)
+    return create(parents, memory_bytes, tasks)
+
+
+def give(groups: list[str]) -> None:
+    """Back to the pool after a run if nothing is left in them, else removed (what is left killed)."""
+    if groups and all(_members(group) == [] for group in groups):
+        with _pool_lock:
+            _pool.append(groups)
+    else:
+        remove(groups)
+
+
+@atexit.register
+def _remove_pool() -> None:
+    with _pool_lock:
+        for groups in _pool:
+            remove(groups)
+        _pool.clear()
 
 
 def _make(path: str) -> str:
@@ -155,13 +195,16 @@ def remove(directories: list[str]) -> None:
                 time.sleep(0.01)
 
 
-def _kill_members(directory: str) -> None:
+def _members(directory: str) -> list[int] | None:
     try:
         with open(os.path.join(directory, "cgroup.procs")) as handle:
-            pids = [int(line) for line in handle if line.strip()]
+            return [int(line) for line in handle if line.strip()]
     except (OSError, ValueError):
-        return
-    for pid in pids:
+        return None
+
+
+def _kill_members(directory: str) -> None:
+    for pid in _members(directory) or []:
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:

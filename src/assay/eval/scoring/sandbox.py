@@ -36,8 +36,8 @@ import asyncio
 import ctypes
 import ctypes.util
 import functools
-import json
 import logging
+import marshal
 import os
 import resource
 import shutil
@@ -303,7 +303,7 @@ def _child_setup(iso: Isolation) -> Callable[[], None]:
 
 def _init_config(argv: list[str], workdir: str, limits: SandboxLimits, iso: Isolation, uid: int | None,
                  cgroup_procs: list[str]) -> str:
-    """What ``sandbox_init`` needs for one run, as its one argument (JSON: nothing secret in it)."""
+    """What ``sandbox_init`` needs for one run, as its one argument (marshal, in hex: nothing secret in it)."""
     memory = limits.memory_mb * 1024 * 1024
     file_size = limits.file_size_mb * 1024 * 1024
     rlimits = {"RLIMIT_CPU": (limits.cpu_s, limits.cpu_s + 1), "RLIMIT_AS": (memory, memory),
@@ -313,9 +313,9 @@ def _init_config(argv: list[str], workdir: str, limits: SandboxLimits, iso: Isol
     if iso.files:
         allowed = landlock.policy_for(workdir)
         policy = {"read": allowed.read, "read_write": allowed.read_write, "abi": landlock.abi_version()}
-    return json.dumps({"argv": argv, "workdir": workdir, "uid": uid, "rlimits": rlimits, "mounts": iso.mounts,
+    return marshal.dumps({"argv": argv, "workdir": workdir, "uid": uid, "rlimits": rlimits, "mounts": iso.mounts,
                        "hide": _HIDDEN_DIRS, "disk_kb": _DISK_FILES * limits.file_size_mb * 1024,
-                       "seccomp": iso.seccomp, "landlock": policy, "cgroups": cgroup_procs})
+                       "seccomp": iso.seccomp, "landlock": policy, "cgroups": cgroup_procs}).hex()
 
 
 @functools.lru_cache(maxsize=1)
@@ -402,7 +402,7 @@ class Sandbox:
                         "--inh-caps=-all,+dac_read_search", "--ambient-caps=+dac_read_search", "--", *argv]
             parents = cgroup.available()[0] if iso.cgroup else None
             if parents is not None:  # the run's memory in all: its limit plus room for the sandbox's init
-                groups = cgroup.create(parents, (limits.memory_mb + _INIT_MEMORY_MB) << 20, limits.processes + 2)
+                groups = cgroup.take(parents, (limits.memory_mb + _INIT_MEMORY_MB) << 20, limits.processes + 2)
             procs = [os.path.join(group, "cgroup.procs") for group in groups]
             argv = [sys.executable, "-I", "-S", _INIT, _init_config(argv, workdir, limits, iso, uid, procs)]
             return await self._spawn(argv, workdir, iodir, limits, uid)
@@ -410,7 +410,7 @@ class Sandbox:
             if uid is not None:
                 await asyncio.to_thread(_kill_uid, uid)
                 _give_uid(uid)
-            await asyncio.to_thread(cgroup.remove, groups)
+            cgroup.give(groups)
             await asyncio.to_thread(shutil.rmtree, base, True)
 
     async def _spawn(self, argv: list[str], workdir: str, iodir: str, limits: SandboxLimits,

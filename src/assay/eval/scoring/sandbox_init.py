@@ -1,4 +1,4 @@
-"""The sandbox's first process: run as ``python -I -S sandbox_init.py CONFIG_JSON`` (standard library only).
+"""The sandbox's first process: run as ``python -I -S sandbox_init.py CONFIG`` (standard library only).
 
 The sandbox starts this script after ``unshare`` of a new PID namespace (and mount and network namespaces).
 ``unshare(CLONE_NEWPID)`` moves only the caller's children, so the script forks once: the child is PID 1 of
@@ -13,24 +13,25 @@ only its own processes: no ``/proc/<ppid>/cmdline`` of assay) and then forks the
 seccomp, Landlock, then exec. When the code's first process exits, init kills the rest and reports how it
 ended through a pipe; this script then ends the same way (same exit code, or the same signal).
 
+``CONFIG`` is a dict in ``marshal`` form, hex-encoded (no ``json`` import: this starts for every run).
 ``--probe`` checks that the kernel allows all this (used once by ``sandbox.isolation()``).
 """
 
 from __future__ import annotations
 
+import _signal  # the C module: `signal` would import enum, some ms for every run
 import ctypes
-import importlib.util
-import json
+import marshal
 import os
 import resource
 import select
-import signal
 import sys
 
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
 _PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4
 _PR_SET_NO_NEW_PRIVS = 38
+_SIGKILL = 9
 SETUP_FAILED = 125
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -51,7 +52,7 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 def _die_with_parent(alive_fd: int) -> None:
     """SIGKILL when the parent dies. ``alive_fd`` reads a pipe only the parent writes: hung up means it died
     before the prctl (from a new PID namespace ``getppid()`` is 0, so it cannot tell)."""
-    _check(_libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
+    _check(_libc.prctl(_PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
     poller = select.poll()
     poller.register(alive_fd, select.POLLIN)
     if poller.poll(0):
@@ -84,10 +85,11 @@ def _private_mounts(config: dict) -> None:
 
 def _load_module(name: str):  # noqa: ANN202 - a module beside this one, loaded without the assay package
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"assay_sandbox_{name}", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules[spec.name] = module  # type: ignore[union-attr]  # dataclasses look their module up there
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    module = type(sys)(f"assay_sandbox_{name}")  # a plain module object (importlib.util costs some ms)
+    module.__file__ = path
+    sys.modules[module.__name__] = module
+    with open(path, encoding="utf-8") as handle:
+        exec(compile(handle.read(), path, "exec"), module.__dict__)  # noqa: S102 - our own module's source
     return module
 
 
@@ -133,7 +135,7 @@ def _init(config: dict, report_fd: int, alive_fd: int) -> None:
             status = wait_status
     if os.getpid() == 1:  # only in our own PID namespace: kill(-1) elsewhere would hit the host
         try:
-            os.kill(-1, signal.SIGKILL)
+            os.kill(-1, _SIGKILL)
         except ProcessLookupError:
             pass
         while True:
@@ -152,7 +154,7 @@ def _end_like(report: str) -> None:
         signum = int(number)
         _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)  # no core dump of this script
         try:
-            signal.signal(signum, signal.SIG_DFL)
+            _signal.signal(signum, _signal.SIG_DFL)
         except (OSError, ValueError):
             pass
         os.kill(os.getpid(), signum)
@@ -182,7 +184,7 @@ def _probe(what: str) -> None:
 def main() -> None:
     if sys.argv[1] == "--probe":
         _probe(sys.argv[2])
-    config = json.loads(sys.argv[1])
+    config = marshal.loads(bytes.fromhex(sys.argv[1]))
     try:
         for procs in config["cgroups"]:  # enter the run's cgroups first: init and everything below count
             with open(procs, "w") as handle:

@@ -15,8 +15,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import platform
-import socket
 import struct
 
 _PR_SET_SECCOMP = 22
@@ -26,6 +24,7 @@ _RET_ERRNO = 0x00050000
 _RET_ALLOW = 0x7FFF0000
 _LD_ABS, _JEQ, _JGE, _AND, _RET = 0x20, 0x15, 0x35, 0x54, 0x06
 _X32_BIT = 0x40000000
+_AF_UNIX, _SOCK_DGRAM = 1, 2  # as in <sys/socket.h> (not imported from socket: this loads in every run)
 
 # (audit arch, socket, socketpair, io_uring_setup) per machine.
 _ARCHES = {"x86_64": (0xC000003E, 41, 53, 425), "aarch64": (0xC00000B7, 198, 199, 425),
@@ -34,21 +33,21 @@ _ARCHES = {"x86_64": (0xC000003E, 41, 53, 425), "aarch64": (0xC00000B7, 198, 199
 
 def supported() -> bool:
     """Whether this machine's system call numbers are known here."""
-    return platform.machine() in _ARCHES
+    return os.uname().machine in _ARCHES
 
 
 def _program() -> list[tuple[int, int, int, int]]:
     """The filter as (code, jump if true, jump if false, k), with jumps resolved from labels."""
-    arch, nr_socket, nr_socketpair, nr_io_uring = _ARCHES[platform.machine()]
+    arch, nr_socket, nr_socketpair, nr_io_uring = _ARCHES[os.uname().machine]
     arg0, arg1 = 16, 24  # low 32 bits of seccomp_data.args[0] and args[1] (little endian)
     deny = _RET_ERRNO | errno.EACCES
     lines: list[tuple[str, int, str | int, str | int, int]] = [
         ("", _LD_ABS, 0, 0, 4), ("", _JEQ, 1, 0, arch), ("", _RET, 0, 0, _RET_KILL_PROCESS),
         ("", _LD_ABS, 0, 0, 0), ("", _JGE, "deny", 0, _X32_BIT), ("", _JEQ, "deny", 0, nr_io_uring),
         ("", _JEQ, "socket", 0, nr_socket), ("", _JEQ, "pair", 0, nr_socketpair), ("", _RET, 0, 0, _RET_ALLOW),
-        ("socket", _LD_ABS, 0, 0, arg0), ("", _JEQ, "deny", 0, socket.AF_UNIX), ("", _RET, 0, 0, _RET_ALLOW),
-        ("pair", _LD_ABS, 0, 0, arg0), ("", _JEQ, 0, "allow", socket.AF_UNIX), ("", _LD_ABS, 0, 0, arg1),
-        ("", _AND, 0, 0, 0xF), ("", _JEQ, "deny", 0, socket.SOCK_DGRAM),
+        ("socket", _LD_ABS, 0, 0, arg0), ("", _JEQ, "deny", 0, _AF_UNIX), ("", _RET, 0, 0, _RET_ALLOW),
+        ("pair", _LD_ABS, 0, 0, arg0), ("", _JEQ, 0, "allow", _AF_UNIX), ("", _LD_ABS, 0, 0, arg1),
+        ("", _AND, 0, 0, 0xF), ("", _JEQ, "deny", 0, _SOCK_DGRAM),
         ("allow", _RET, 0, 0, _RET_ALLOW), ("deny", _RET, 0, 0, deny),
     ]
     where = {label: index for index, (label, *_rest) in enumerate(lines) if label}
