@@ -7,27 +7,40 @@ written (``RLIMIT_FSIZE``), processes (``RLIMIT_NPROC``), no core dumps, a wall-
 whole group is killed. Standard streams are files in a directory of the parent's: output past
 ``output_bytes`` fails the run, and no stream can grow past the file-size limit.
 
-What the operating system allows decides the rest; ``isolation()`` says what this host gives:
+The process started is ``sandbox_init`` (see there for the fork structure): it enters the namespaces, and
+its child, PID 1 of a new PID namespace, sets up the mounts and runs the code; ``PR_SET_PDEATHSIG`` ties
+each to its parent, so the whole run dies with assay, even after ``kill -9``. What the operating system
+allows decides the rest; ``isolation()`` says what this host gives, and logs once what it does not:
 
 - network: a new, empty network namespace (only a downed loopback), entered with ``unshare(CLONE_NEWNET)``
   as root, or together with a new user namespace otherwise. Where neither is permitted the code runs with
   the host's network, and every result says ``network_isolated=False``.
+- processes and mounts (root): a new PID namespace with its own ``/proc`` (no host process, so no
+  ``/proc/<ppid>/cmdline`` with an API key in it, no host ``/proc/net/tcp``) that the kernel empties when
+  the code's first process ends; the host's ``/tmp``, ``/var/tmp``, ``/run``, ``/dev/shm`` hidden under
+  empty tmpfs; the working directory a tmpfs of ``4 * file_size_mb`` (disk bounded for the whole run).
+- unix sockets: a seccomp filter (``seccomp``) denies creating them, as Landlock up to ABI 7 does not
+  check ``connect()`` to a named one. ``PR_SET_NO_NEW_PRIVS`` is always set: setuid helpers stay unprivileged.
 - another user: the kernel does not enforce ``RLIMIT_NPROC`` for root, so as root each run is started (via
   util-linux ``setpriv``) under an unused uid of its own, with no groups; the process limit then counts only
-  that run's processes, and after the run every process of that uid is killed, including ones that left the
-  process group with ``setsid``. The uid keeps one capability, ``CAP_DAC_READ_SEARCH``, because the
-  interpreter may live under a directory only root can enter (``/root/.pyenv``); the file allow-list
-  below is what keeps it from reading the rest. It cannot signal or trace host processes (so
-  ``/proc/<pid>/environ`` of the host stays closed).
+  that run's processes, and after the run every process whose real uid is that uid is killed, including
+  ones that left the process group with ``setsid`` (a second line behind the PID namespace). The uid keeps
+  one capability, ``CAP_DAC_READ_SEARCH``, because the interpreter may live under a directory only root can
+  enter (``/root/.pyenv``); the file allow-list below is what keeps it from reading the rest. It cannot
+  signal or trace host processes (so ``/proc/<pid>/environ`` of the host stays closed).
   Without root the code runs as the calling user: ``RLIMIT_NPROC`` then caps all of that user's processes
-  (so a sandboxed fork usually fails outright), and only the process group is killed afterwards.
+  (so a sandboxed fork usually fails), only the process group is killed afterwards, and there are no PID
+  or mount namespaces.
+- whole-run caps: a cgroup per run (``cgroup``) bounds memory and tasks of all its processes together,
+  where this process may make one; else only the per-process limits hold.
 - files: with Linux Landlock (``assay.eval.scoring.landlock``) the code may read only the system's library
   directories, this Python and its packages, and a few files of ``/etc`` and ``/dev``, and write only its
   own directory: not the user's home, the repository, ``/tmp`` or ``/etc/shadow``. Landlock also denies
   TCP connect/bind (kernel ABI 4+), whatever the network namespace. Without Landlock the code can read what
   its uid can (everything, as the separate uid above) and write only where that uid may.
 
-Not done here: seccomp filters, cgroup memory accounting (``RLIMIT_AS`` bounds memory per process).
+Run directories are ``/tmp/assay-sandbox-<pid>-*``; the first ``Sandbox`` of a process removes those (and
+cgroups) of processes that are gone.
 """
 
 from __future__ import annotations
@@ -249,8 +262,8 @@ def _give_uid(uid: int) -> None:
 
 
 def _pids_of(uid: int, include_zombies: bool = False) -> list[int]:
-    """Processes whose *real* uid is ``uid``: a setuid program it ran (euid 0) or one that made itself
-    non-dumpable (its /proc directory then belongs to root) is still found."""
+    """Processes whose *real* uid is ``uid``: a setuid program it ran (euid 0, its /proc directory root's) is
+    still found."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -402,7 +415,10 @@ class Sandbox:
                         "--inh-caps=-all,+dac_read_search", "--ambient-caps=+dac_read_search", "--", *argv]
             parents = cgroup.available()[0] if iso.cgroup else None
             if parents is not None:  # the run's memory in all: its limit plus room for the sandbox's init
-                groups = cgroup.take(parents, (limits.memory_mb + _INIT_MEMORY_MB) << 20, limits.processes + 2)
+                try:
+                    groups = cgroup.take(parents, (limits.memory_mb + _INIT_MEMORY_MB) << 20, limits.processes + 2)
+                except OSError as exc:
+                    log.warning("sandbox: no cgroup for this run (%s): per-process limits only", exc)
             procs = [os.path.join(group, "cgroup.procs") for group in groups]
             argv = [sys.executable, "-I", "-S", _INIT, _init_config(argv, workdir, limits, iso, uid, procs)]
             return await self._spawn(argv, workdir, iodir, limits, uid)
