@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from assay.eval.scoring import sandbox
+from assay.eval.scoring import cgroup, sandbox
 from assay.eval.scoring.sandbox import Sandbox, SandboxLimits, isolation
 
 pytestmark = pytest.mark.timeout(90)
@@ -197,6 +197,9 @@ def test_kill_9_of_assay_ends_every_sandboxed_process_and_the_next_start_removes
             time.sleep(0.1)
         assert len(_marked(marker)) == 4, "the sandboxed processes never started"
         run_dirs = [p for p in Path(tempfile.gettempdir()).glob(f"assay-sandbox-{assay.pid}-*")]
+        parents = cgroup.available()[0]
+        groups = [p for parent in ({parents.memory, parents.pids} if parents else ())
+                  for p in Path(parent).glob(f"assay-sandbox-{assay.pid}-*")]
     finally:
         os.kill(assay.pid, signal.SIGKILL)
         assay.wait()
@@ -204,7 +207,8 @@ def test_kill_9_of_assay_ends_every_sandboxed_process_and_the_next_start_removes
     assert left == [] and run_dirs
     subprocess.run([sys.executable, "-c", "from assay.eval.scoring.sandbox import Sandbox; Sandbox()"], env=env,
                    check=True, timeout=60)
-    assert not any(p.exists() for p in run_dirs)
+    assert not any(p.exists() for p in run_dirs + groups)
+    assert groups or not isolation().cgroup
 
 
 def test_memory_is_bounded_for_the_whole_run_not_per_process():
