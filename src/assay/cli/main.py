@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from assay import __version__
+from assay.utils.cmdline import scrub_own_cmdline
 from assay.utils.config_file import load_config_file
 from assay.cli.collection import collection_group
 from assay.cli.options import add_options, build_model, cli_values, expand_list_args, model_options
@@ -244,6 +245,8 @@ def build_cli() -> click.Group:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one clear line and exit code 2 for any user error, never a traceback."""
+    if argv is None:
+        scrub_own_cmdline()  # the `assay` script: --api-key and keys in URLs out of /proc/<pid>/cmdline
     args = list(sys.argv[1:] if argv is None else argv)
     cli = build_cli()
     try:

@@ -22,12 +22,8 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
-import platform
-import site
 import struct
 import sys
-import sysconfig
-from dataclasses import dataclass
 
 # System call numbers (the same on every architecture that has these calls through the generic table,
 # except where noted; x86_64 and aarch64 agree).
@@ -75,21 +71,29 @@ def _fs_rights(abi: int) -> int:
 @functools.lru_cache(maxsize=1)
 def abi_version() -> int:
     """The kernel's Landlock ABI version, or 0 where Landlock is missing or disabled."""
-    if sys.platform != "linux" or platform.machine() not in ("x86_64", "aarch64", "arm64"):
+    if sys.platform != "linux" or os.uname().machine not in ("x86_64", "aarch64", "arm64"):
         return 0
     version = _libc.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
     return max(0, int(version))
 
 
-@dataclass(frozen=True)
 class FsPolicy:
-    """The paths a sandboxed run may read and the ones it may also write."""
+    """The paths a sandboxed run may read and the ones it may also write.
 
-    read: tuple[str, ...]
-    read_write: tuple[str, ...]
+    A plain class, and the imports of this module kept light: the sandbox's init loads it for every run, where
+    ``dataclasses`` alone would cost some 10 ms.
+    """
+
+    __slots__ = ("read", "read_write")
+
+    def __init__(self, read: tuple[str, ...], read_write: tuple[str, ...]) -> None:
+        self.read, self.read_write = read, read_write
 
 
 def _python_dirs() -> tuple[str, ...]:
+    import site
+    import sysconfig
+
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
              os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))}
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
@@ -135,8 +139,8 @@ def restrict(policy: FsPolicy, abi: int) -> None:
             _allow(ruleset, path, _READ & fs)
         for path in policy.read_write:
             _allow(ruleset, path, fs)
-        if os.geteuid() != 0:  # root may restrict itself with CAP_SYS_ADMIN; others need no_new_privs
-            _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+        # Always, root too: without no_new_privs a setuid-root helper run from the sandbox gets euid 0.
+        _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
         _check(_libc.syscall(_SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)))
     finally:
         os.close(ruleset)
