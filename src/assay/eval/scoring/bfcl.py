@@ -1,0 +1,301 @@
+"""BFCL's AST checker: is a model's function call one the possible answers allow?
+
+The rules are those of the official checker (gorilla ``bfcl_eval/eval_checker/ast_eval/ast_checker.py`` and the
+decoding steps of ``eval_runner.py``), written again here for Python functions only; every verdict and error
+type agrees with it on the conformance set under ``tests/eval/fixtures/bfcl``. The rules, briefly:
+
+* a call is ``{name: {param: value}}``; the possible answer gives, per parameter, the accepted values, ``""``
+  among them meaning "may be left out";
+* the function name must be the expected one (with ``.`` written ``_`` where the tools were sent that way);
+  every required parameter must be given, no parameter outside the schema and the possible answer may be;
+* types are compared exactly (``type(v) is int``: ``True`` is not an integer) except that an integer is
+  accepted for a ``float``; a value of the type the possible answers have is a "variable" and compared as is;
+  arrays are type-checked one level deep;
+* strings compare after dropping spaces and ``,./-_*^`` and lowering the case (``'`` reads as ``"``); lists
+  compare element by element with the same rule for their strings; dicts key by key, one level deep;
+* other values compare with Python's ``==`` (so ``1 == 1.0``);
+* parallel categories accept the calls in any order (each expected call matched greedily to the first
+  unused call that passes); ``multiple`` and ``simple`` expect exactly one call;
+* irrelevance: correct when no call decodes; relevance: correct when at least one does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+# The checker's Python reading of the schema's types ("tuple" arrives as a JSON list; "any" is checked as text).
+PYTHON_TYPES: dict[str, type] = {"string": str, "integer": int, "float": float, "boolean": bool, "array": list,
+                                 "tuple": list, "dict": dict, "any": str}
+_NESTED = ("array", "tuple")
+_STRIPPED = re.compile(r"[ ,./\-_*^]")
+
+Call = dict[str, Any]  # {function name: {parameter: value}}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The checker's answer: ``valid``, and when not, the official ``error_type`` and a readable reason."""
+
+    valid: bool
+    error_type: str = ""
+    error: str = ""
+    is_variable: bool = False
+
+
+OK = Verdict(True)
+
+
+def _fail(error_type: str, error: str) -> Verdict:
+    return Verdict(False, error_type, error)
+
+
+# ---- decoding what the model sent -------------------------------------------------------------------------
+
+
+class DecodeError(ValueError):
+    """The model's output is not a list of function calls."""
+
+
+def decode_tool_calls(calls: Sequence[tuple[str, str]] | None, text: str | None) -> list[Any]:
+    """The calls as the official function-calling decoder reads them: ``[{name: json.loads(arguments)}]``.
+
+    ``calls`` are ``(name, arguments JSON text)``; with none, the answer is its text, which decodes only when
+    empty (to no call). Arguments that are not JSON raise ``DecodeError``; JSON that is not an object decodes
+    but fails ``is_call_list``. Python's ``json`` is used as the official code does (it reads ``NaN``).
+    """
+    if not calls:
+        if text:
+            raise DecodeError("the answer is text, not function calls")
+        return []
+    decoded = []
+    for name, arguments in calls:
+        try:
+            decoded.append({name: json.loads(arguments)})
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise DecodeError(f"arguments of {name!r} are not JSON ({exc})") from None
+    return decoded
+
+
+def is_call_list(decoded: Any) -> bool:
+    """``[{name: {param: value}}, ...]``: a list of one-key dicts whose value is a dict (``[]`` included)."""
+    return isinstance(decoded, list) and all(
+        type(item) is dict and len(item) == 1 and type(next(iter(item.values()))) is dict for item in decoded)
+
+
+def has_call(decoded: Any) -> bool:
+    """The relevance reading: a call list with at least one call in it."""
+    if not is_call_list(decoded) or len(decoded) == 0:
+        return False
+    return not (len(decoded) == 1 and len(decoded[0]) == 0)
+
+
+# ---- grading one answer -----------------------------------------------------------------------------------
+
+
+def grade_calls(category: str, functions: list[dict[str, Any]], ground_truth: list[Call] | None,
+                calls: Sequence[tuple[str, str]] | None, text: str | None, *,
+                dots_to_underscores: bool = True) -> Verdict:
+    """The verdict on one answer of ``category`` (decode, then relevance or the AST check)."""
+    try:
+        decoded = decode_tool_calls(calls, text)
+    except DecodeError as exc:
+        decoded, failure = None, str(exc)
+    if "relevance" in category:  # irrelevance, live_irrelevance, live_relevance
+        contains = decoded is not None and has_call(decoded)
+        if "irrelevance" in category:
+            return OK if not contains else _fail("irrelevance_error:decoder_success",
+                                                 "a function was called where none applies")
+        return OK if contains else _fail("relevance_error:decoder_failed", "no function call decoded")
+    if decoded is None:
+        return _fail("ast_decoder:decoder_failed", failure)
+    if not is_call_list(decoded):
+        return _fail("ast_decoder:decoder_wrong_output_format", "the calls' arguments are not JSON objects")
+    return check_ast(category, functions, decoded, ground_truth or [], dots_to_underscores=dots_to_underscores)
+
+
+def check_ast(category: str, functions: list[dict[str, Any]], calls: list[Call], ground_truth: list[Call], *,
+              dots_to_underscores: bool = True) -> Verdict:
+    """The AST check of decoded ``calls`` against ``ground_truth`` (the official ``ast_checker``)."""
+    if "parallel" in category:
+        return _parallel(functions, calls, ground_truth, dots_to_underscores)
+    if "multiple" in category:
+        if len(calls) != len(ground_truth):
+            return _fail("multiple_function_checker:wrong_count", "wrong number of functions")
+        expected = next(iter(ground_truth[0]))
+        return check_call(_describe(functions, expected), calls[0], ground_truth[0], dots_to_underscores)
+    if len(calls) != 1:
+        return _fail("simple_function_checker:wrong_count", "wrong number of functions")
+    return check_call(functions[0], calls[0], ground_truth[0], dots_to_underscores)
+
+
+def _describe(functions: list[dict[str, Any]] | dict[str, Any], name: str) -> Any:
+    if isinstance(functions, dict):
+        return functions
+    return next((function for function in functions if function["name"] == name), None)
+
+
+def _parallel(functions: list[dict[str, Any]], calls: list[Call], ground_truth: list[Call],
+              dots_to_underscores: bool) -> Verdict:
+    if len(calls) != len(ground_truth):
+        return _fail("parallel_function_checker_no_order:wrong_count", "wrong number of functions")
+    used: set[int] = set()
+    for position, expected in enumerate(ground_truth):
+        description = _describe(functions, next(iter(expected)))
+        verdict = OK
+        for index, call in enumerate(calls):
+            if index in used:
+                continue
+            verdict = check_call(description, call, expected, dots_to_underscores)
+            if verdict.valid:
+                used.add(index)
+                break
+        if not verdict.valid:
+            return _fail("parallel_function_checker_no_order:cannot_find_match",
+                         f"no call matches expected call {position} ({verdict.error})")
+    return OK
+
+
+def expected_name(name: str, dots_to_underscores: bool) -> str:
+    """The name a call must have: function-calling APIs allow no ``.`` in names, so tools go out with ``_``."""
+    return name.replace(".", "_") if dots_to_underscores else name
+
+
+def check_call(description: dict[str, Any], call: Call, expected: Call, dots_to_underscores: bool = True) -> Verdict:
+    """One call against one expected call (the official ``simple_function_checker``, Python types)."""
+    possible = next(iter(expected.values()))
+    name = expected_name(description["name"], dots_to_underscores)
+    schema = description["parameters"]["properties"]
+    if name not in call:
+        return _fail("simple_function_checker:wrong_func_name", f"function {name!r} not called")
+    given = call[name]
+    for param in description["parameters"]["required"]:
+        if param not in given:
+            return _fail("simple_function_checker:missing_required", f"missing required parameter {param!r}")
+    for param, value in given.items():
+        if param not in schema or param not in possible:
+            return _fail("simple_function_checker:unexpected_param", f"unexpected parameter {param!r}")
+        verdict = _check_param(param, value, schema[param], possible[param])
+        if not verdict.valid:
+            return verdict
+    for param, accepted in possible.items():
+        if param not in given and "" not in accepted:
+            return _fail("simple_function_checker:missing_optional", f"parameter {param!r} not given, and not optional")
+    return OK
+
+
+def _check_param(param: str, value: Any, schema: dict[str, Any], accepted: list[Any]) -> Verdict:
+    kind = schema["type"]
+    expected = PYTHON_TYPES[kind]
+    nested = PYTHON_TYPES[schema["items"]["type"]] if kind in _NESTED else None
+    if kind == "float" and type(value) is int:
+        value = float(value)  # Python's own int → float promotion
+    typed = check_type(param, value, accepted, expected, nested)
+    if not typed.valid:
+        return typed
+    if not typed.is_variable:
+        if expected is dict:
+            return check_dict(param, value, accepted)
+        if expected is list and nested is dict:
+            return check_list_of_dicts(param, value, accepted)
+        if expected is str:
+            return check_string(param, value, accepted)
+        if expected is list:
+            return check_list(param, value, accepted)
+    if value not in accepted:
+        return _fail("value_error:others", f"{param!r}: {value!r} is not one of {accepted!r}")
+    return OK
+
+
+def _answer_type(accepted: list[Any]) -> type | None:
+    return next((type(answer) for answer in accepted if answer != ""), None)
+
+
+def check_type(param: str, value: Any, accepted: list[Any], expected: type, nested: type | None) -> Verdict:
+    """The value's type: the schema's, or that of the possible answers (a "variable", compared as is).
+
+    Arrays are checked one level deep: every element against one of the accepted lists' element type.
+    """
+    answer_type = _answer_type(accepted)
+    is_variable = answer_type is not None and answer_type is not expected
+    failed: Verdict | None = None
+    if type(value) is expected:
+        if nested is None:
+            return Verdict(True, is_variable=is_variable)
+        for answer in accepted:
+            fits = True
+            if type(answer) is list:
+                fits = all(check_type(param, item, answer, nested, None).valid for item in value)
+            if fits:
+                return Verdict(True, is_variable=is_variable)
+        failed = _fail("type_error:nested", f"{param!r}: an element is not {nested.__name__}")
+    if answer_type is not None and type(value) is answer_type:
+        return failed or Verdict(True, is_variable=True)
+    return _fail("type_error:simple", f"{param!r}: expected {expected.__name__}, got {type(value).__name__}")
+
+
+def standardize(text: str) -> str:
+    """The official string normalisation: no spaces or ``,./-_*^``, lower case, ``'`` as ``"``."""
+    return _STRIPPED.sub("", text).lower().replace("'", '"')
+
+
+def _standard(value: Any) -> Any:
+    return standardize(value) if type(value) is str else value
+
+
+def check_string(param: str, value: str, accepted: list[Any]) -> Verdict:
+    if standardize(value) not in [standardize(a) for a in accepted if type(a) is str]:
+        return _fail("value_error:string", f"{param!r}: {value!r} is not one of {accepted!r}")
+    return OK
+
+
+def check_list(param: str, value: list[Any], accepted: list[Any]) -> Verdict:
+    # Each accepted answer is iterated as a sequence: the optional marker "" reads as the empty list.
+    if [_standard(item) for item in value] not in [[_standard(item) for item in answer] for answer in accepted]:
+        return _fail("value_error:list/tuple", f"{param!r}: {value!r} is not one of {accepted!r}")
+    return OK
+
+
+def check_dict(param: str, value: dict[str, Any], accepted: list[Any]) -> Verdict:
+    """A dict against each accepted dict (one level deep): no unknown key, every value accepted, every
+    non-optional key present."""
+    verdict = _fail("dict_checker:unclear", f"{param!r}: no accepted dict")
+    for answer in accepted:
+        if answer == "":
+            continue
+        verdict = _dict_matches(value, answer)
+        if verdict.valid:
+            return OK
+    return verdict
+
+
+def _dict_matches(value: dict[str, Any], answer: dict[str, Any]) -> Verdict:
+    # As the official checker: the missing-key scan runs even after a bad key or value, and its error wins.
+    verdict = OK
+    for key, item in value.items():
+        if key not in answer:
+            verdict = _fail("value_error:dict_key", f"unexpected dict key {key!r}")
+            break
+        if _standard(item) not in [_standard(a) for a in answer[key]]:
+            verdict = _fail("value_error:dict_value", f"dict key {key!r}: {item!r} is not one of {answer[key]!r}")
+            break
+    missing = [key for key, options in answer.items() if key not in value and "" not in options]
+    return _fail("value_error:dict_key", f"missing dict key {missing[0]!r}") if missing else verdict
+
+
+def check_list_of_dicts(param: str, value: list[Any], accepted: list[Any]) -> Verdict:
+    """A list of dicts against each accepted list, dict by dict in order."""
+    verdict = _fail("list_dict_checker:unclear", f"{param!r}: no accepted list")
+    for answer in accepted:
+        if len(value) != len(answer):
+            verdict = _fail("value_error:list_dict_count", f"{param!r}: wrong number of dicts")
+            continue
+        for item, expected in zip(value, answer):
+            verdict = check_dict(param, item, [expected])
+            if not verdict.valid:
+                break
+        else:
+            return OK
+    return verdict
