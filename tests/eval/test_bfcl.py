@@ -56,3 +56,100 @@ def test_string_normalisation():
     assert standardize("April 1, 2024") == standardize("april 1 2024") == "april12024"
     assert standardize("New-York_City./*^") == "newyorkcity"
     assert standardize("it's") == 'it"s'
+
+
+# ---- the benchmark on the simulator -------------------------------------------------------------------------
+
+DATA = FIXTURES / "bfcl" / "data"  # real rows of the gorilla repository's BFCL_v4 files (see the README)
+
+
+def _call(name: str, **arguments: Any) -> dict[str, Any]:
+    return {"name": name, "arguments": arguments}
+
+
+# sample id → the replayed answer (tool calls, or text) and whether the official checker accepts it.
+ANSWERS: dict[str, tuple[list[dict[str, Any]] | str, bool]] = {
+    "simple_python_18": ([_call("number_analysis_prime_factors", number=123456)], True),
+    "simple_python_97": ([_call("math_factorial", number="5")], False),  # a string for an integer
+    "multiple_73": ([_call("religion_get_origin", religion="buddhism")], True),  # case is ignored
+    # The two calls in the other order, and the int 6 for the float height: accepted.
+    "parallel_4": ([_call("calculate_bmi", height=5.6, weight=60), _call("calculate_bmi", height=6, weight=80)], True),
+    "parallel_75": ([_call("number_analysis_prime_factors", number=45),
+                     _call("number_analysis_prime_factors", number=100)], False),  # a call missing
+    "parallel_multiple_35": ([_call("text_analysis_sentiment_analysis", text="my_journal_entry_text"),
+                              _call("image_processing_object_identification", image_url="my_backyard_image_url")],
+                             True),
+    "irrelevance_8": ("None of these functions computes integrals.", True),
+    "irrelevance_49": ([_call("get_co_ordinate", location="Berlin")], False),
+    "live_simple_116-72-0": ([_call("sum_numbers", numbers_list=[133, 34])], False),  # ints in a float array
+    "live_simple_247-129-0": ([_call("version_api_VersionApi_get_version")], True),
+    "live_multiple_36-12-0": ([_call("todo_add", content="go for shopping at 9 pm")], True),
+    "live_parallel_14-10-0": ([_call("get_current_weather", location="Boston, MA"),
+                               _call("get_current_weather", location="San Francisco, CA", unit="celsius")], False),
+    "live_parallel_multiple_16-14-0": ([_call("get_area_of_square", size=5),
+                                        _call("get_current_weather", location="Queenstown, Singapore")], True),
+    "live_irrelevance_123-9-3": ("Use temp.split('=', 1).", True),
+    "live_relevance_3-3-0": ([_call("open_meteo_api_fetch_weather_data", latitude=40.71, longitude=-74.0)], True),
+}
+
+
+def _bfcl_replay(path, samples) -> Any:
+    with path.open("wb") as handle:
+        for sample in samples:
+            answer, _ = ANSWERS[sample.id]
+            entry: dict[str, Any] = {"prompt": sample.metadata["question"]}
+            entry["tool_calls" if isinstance(answer, list) else "response"] = answer
+            handle.write(orjson.dumps(entry) + b"\n")
+    return path
+
+
+def _bfcl_task(tmp_path, replay, **extra: Any) -> Any:
+    from assay.eval import TaskConfig
+
+    from .conftest import sim_args
+
+    return TaskConfig(eval_type="sim", model="replay-model", model_args=sim_args(replay), datasets=["bfcl_v3"],
+                      dataset_args={"bfcl_v3": {"dataset_id": str(DATA)}}, work_dir=str(tmp_path / "out"),
+                      eval_batch_size=4, **extra)
+
+
+def test_a_run_on_the_simulator_gives_the_hand_computed_scores(tmp_path):
+    from assay.eval import run_task
+
+    from .conftest import load_samples
+
+    samples = load_samples("bfcl_v3", dataset_id=str(DATA))
+    assert sorted(s.id for s in samples) == sorted(ANSWERS)
+    result = run_task(_bfcl_task(tmp_path, _bfcl_replay(tmp_path / "replay.jsonl", samples)), show=False)
+    report = result.reports["bfcl_v3"]
+    by_subset = {s.name: (s.metrics["acc"].score, s.num) for s in report.subsets}
+    assert by_subset == {"simple": (0.5, 2), "multiple": (1.0, 1), "parallel": (0.5, 2), "parallel_multiple": (1.0, 1),
+                         "irrelevance": (0.5, 2), "live_simple": (0.5, 2), "live_multiple": (1.0, 1),
+                         "live_parallel": (0.0, 1), "live_parallel_multiple": (1.0, 1),
+                         "live_irrelevance": (1.0, 1), "live_relevance": (1.0, 1)}
+    metrics = {name: score.score for name, score in report.metrics.items()}
+    expected = {
+        "non_live_ast_acc": (0.5 + 1 + 0.5 + 1) / 4,  # unweighted over the four AST categories
+        "non_live_acc": (0.5 + 1 + 0.5 + 1 + 0.5) / 5,  # ... and irrelevance
+        "live_ast_acc": (0.5 * 2 + 1 + 0 + 1) / 5,  # weighted by samples: 0.6, not the plain mean 0.625
+        "live_acc": (0.5 * 2 + 1 + 0 + 1 + 1 + 1) / 7,
+        "irrelevance_acc": (0.5 + 1.0) / 2,
+        "relevance_acc": 1.0,
+        "single_turn_acc": ((0.5 + 1 + 0.5 + 1 + 0.5) / 5 + 5 / 7) / 2,
+        "acc": 10 / 15,  # pooled over the 15 samples
+    }
+    assert metrics == pytest.approx(expected)
+    assert report.main_metric == "single_turn_acc" and report.score == pytest.approx(expected["single_turn_acc"])
+    assert sum(1 for _, ok in ANSWERS.values() if ok) == 10
+    # The recorded predictions keep the tool calls, and each sample's verdict is the one planned.
+    stored = [orjson.loads(line) for line in (result.run_dir / "predictions" / "bfcl_v3.jsonl").read_bytes()
+              .splitlines()]
+    for line in stored:
+        answer, accepted = ANSWERS[line["sample"]["id"]]
+        assert line["scores"][0]["values"]["acc"] == float(accepted), line["sample"]["id"]
+        calls = line["completions"][0]["tool_calls"]
+        assert [c["name"] for c in calls] == ([c["name"] for c in answer] if isinstance(answer, list) else [])
+    rejected = {line["sample"]["id"]: line["scores"][0]["metadata"].get("error_type") for line in stored}
+    assert rejected["simple_python_97"] == "type_error:simple"
+    assert rejected["live_simple_116-72-0"] == "type_error:nested"
+    assert rejected["parallel_75"] == "parallel_function_checker_no_order:wrong_count"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import inspect
 import logging
 import sys
 import time
@@ -345,7 +346,7 @@ class _Pool:
                          explanation=f"request failed ({completion.error.kind}); not graded")
         filtered = apply_filters(completion.text, benchmark.args.filters)
         try:
-            score = await benchmark.ascore(sample, filtered.text, self.judge)
+            score = await benchmark.ascore_completion(sample, completion, filtered.text, self.judge)
         except Exception as exc:  # noqa: BLE001 - a scorer crash is "could not grade", never a 0
             log.exception("%s: scoring %s failed", benchmark.name, sample.id)
             score = Score(values={m: None for m in benchmark.metrics}, explanation=f"scorer failed: {exc}")
@@ -367,6 +368,11 @@ class _Pool:
         complete = getattr(self.model, "complete", None)
         if sample.prompt is not None and complete is not None:
             request = complete(sample.prompt, generation)
+        elif sample.tools is not None:
+            if "tools" not in inspect.signature(self.model.generate).parameters:
+                raise ConfigError(f"sample {sample.id} offers tools, which the {self.task.eval_type} backend cannot "
+                                  "send; evaluate it through an OpenAI-compatible server (eval_type service)")
+            request = self.model.generate(sample.messages, generation, tools=sample.tools)  # type: ignore[call-arg]
         else:
             request = self.model.generate(sample.messages, generation)
         try:

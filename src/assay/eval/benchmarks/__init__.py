@@ -3,6 +3,7 @@
 from assay.eval.benchmarks import (  # noqa: F401 - imported to register
     aime,
     arc,
+    bfcl,
     ceval,
     competition_math,
     data_collection,

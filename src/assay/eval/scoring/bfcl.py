@@ -299,3 +299,54 @@ def check_list_of_dicts(param: str, value: list[Any], accepted: list[Any]) -> Ve
         else:
             return OK
     return verdict
+
+
+# ---- the leaderboard's aggregates -------------------------------------------------------------------------
+
+NON_LIVE_AST = ("simple", "multiple", "parallel", "parallel_multiple")
+LIVE_AST = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple")
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One leaderboard column: the categories it averages and how (``weighted`` by their sample counts, or the
+    plain mean of their accuracies)."""
+
+    name: str
+    categories: tuple[str, ...]
+    weighted: bool
+
+
+# The BFCL v3 leaderboard's columns (eval_runner_helper.py before the v4 release), Python categories only.
+AGGREGATES = (
+    Aggregate("non_live_ast_acc", NON_LIVE_AST, weighted=False),  # "Non-Live AST Summary"
+    Aggregate("non_live_acc", (*NON_LIVE_AST, "irrelevance"), weighted=False),  # "Non_Live Overall Acc"
+    Aggregate("live_ast_acc", LIVE_AST, weighted=True),  # "Live AST Summary"
+    Aggregate("live_acc", (*LIVE_AST, "live_irrelevance", "live_relevance"), weighted=True),  # "Live Overall Acc"
+    Aggregate("irrelevance_acc", ("irrelevance", "live_irrelevance"), weighted=False),  # "Irrelevance Detection"
+    Aggregate("relevance_acc", ("live_relevance",), weighted=False),  # "Relevance Detection"
+)
+SINGLE_TURN = "single_turn_acc"  # the mean of non_live_acc and live_acc (v3's single_turn_ast)
+
+
+def aggregate_scores(categories: dict[str, tuple[float, int]]) -> dict[str, tuple[float, int]]:
+    """Each leaderboard column whose categories all have a score: ``{name: (accuracy, samples)}``.
+
+    ``categories`` maps a category to ``(accuracy, samples graded)``. A column missing a category is left out
+    (the leaderboard would count the missing one as 0).
+    """
+    out: dict[str, tuple[float, int]] = {}
+    for aggregate in AGGREGATES:
+        if not all(category in categories for category in aggregate.categories):
+            continue
+        parts = [categories[category] for category in aggregate.categories]
+        count = sum(n for _, n in parts)
+        if aggregate.weighted:
+            value = sum(acc * n for acc, n in parts) / count if count else 0.0
+        else:
+            value = sum(acc for acc, _ in parts) / len(parts)
+        out[aggregate.name] = (value, count)
+    if "non_live_acc" in out and "live_acc" in out:
+        (non_live, a), (live, b) = out["non_live_acc"], out["live_acc"]
+        out[SINGLE_TURN] = ((non_live + live) / 2, a + b)
+    return out
