@@ -153,3 +153,126 @@ def test_a_run_on_the_simulator_gives_the_hand_computed_scores(tmp_path):
     assert rejected["simple_python_97"] == "type_error:simple"
     assert rejected["live_simple_116-72-0"] == "type_error:nested"
     assert rejected["parallel_75"] == "parallel_function_checker_no_order:wrong_count"
+
+
+def test_a_resumed_run_regrades_the_stored_tool_calls_without_asking_again(tmp_path):
+    from assay.eval import run_task
+
+    from .conftest import load_samples
+
+    samples = load_samples("bfcl_v3", dataset_id=str(DATA))
+    replay = _bfcl_replay(tmp_path / "replay.jsonl", samples)
+    first = run_task(_bfcl_task(tmp_path, replay), show=False)
+    predictions = first.run_dir / "predictions" / "bfcl_v3.jsonl"
+    lines = [orjson.loads(line) for line in predictions.read_bytes().splitlines()]
+    for line in lines:  # as if graded by a version that lacked acc: the runner must grade them again
+        line["scores"] = [{"values": {}} for _ in line["scores"]]
+    predictions.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    replay.write_bytes(b"".join(orjson.dumps({"prompt": s.metadata["question"], "response": "changed"}) + b"\n"
+                                for s in samples))  # a request now would get text, and score otherwise
+    again = run_task(_bfcl_task(tmp_path, replay, use_cache=str(first.run_dir)), show=False)
+    assert again.run_dir == first.run_dir
+    assert again.reports["bfcl_v3"].metrics == first.reports["bfcl_v3"].metrics
+    regraded = {orjson.loads(line)["sample"]["id"]: orjson.loads(line) for line in predictions.read_bytes().splitlines()}
+    assert all(r["scores"][0]["values"]["acc"] == float(ANSWERS[i][1]) for i, r in regraded.items())
+    assert all(r["completions"][0]["text"] != "changed" for r in regraded.values())
+
+
+def test_the_hub_file_names_and_evalscopes_one_table_copy_load_the_same_samples(tmp_path):
+    import shutil
+
+    from .conftest import load_samples
+
+    v4 = load_samples("bfcl_v3", dataset_id=str(DATA))
+    # The Hugging Face copy's names: BFCL_v3_<category>.json, simple rather than simple_python.
+    v3_dir = tmp_path / "hf"
+    (v3_dir / "possible_answer").mkdir(parents=True)
+    for path in DATA.rglob("BFCL_v4_*.json"):
+        name = path.name.replace("BFCL_v4_", "BFCL_v3_").replace("simple_python", "simple")
+        shutil.copy(path, v3_dir / path.relative_to(DATA).parent / name)
+    v3 = load_samples("bfcl_v3", dataset_id=str(v3_dir))
+    # EvalScope's table: one row per sample, nested fields as JSON text, the category in "subset".
+    table = tmp_path / "table" / "train.jsonl"
+    table.parent.mkdir()
+    with table.open("wb") as handle:
+        for sample in v4:
+            handle.write(orjson.dumps({
+                "id": sample.id, "subset": sample.subset, "turns": orjson.dumps([sample.metadata["messages"]]).decode(),
+                "functions": orjson.dumps(sample.metadata["functions"]).decode(),
+                "ground_truth": orjson.dumps(sample.metadata["ground_truth"]).decode()}) + b"\n")
+    one_table = load_samples("bfcl_v3", dataset_id=str(table.parent))
+
+    def view(samples: list) -> list:
+        return sorted((s.id, s.subset, s.messages, s.tools, s.metadata["ground_truth"]) for s in samples)
+
+    assert len(v4) == 15 and view(v3) == view(v4) == view(one_table)
+    assert {s.metadata["data_file"] for s in v3 if s.subset == "simple"} == {"BFCL_v3_simple.json"}
+    subset = load_samples("bfcl_v3", dataset_id=str(DATA), subset_list=["simple_python", "live_relevance"])
+    assert [s.subset for s in subset] == ["simple", "simple", "live_relevance"]
+
+
+@pytest.mark.parametrize("subsets,message", [(["java"], "not supported"), (["multi_turn_base"], "not supported"),
+                                             (["simplex"], "unknown subset")])
+def test_categories_outside_the_python_ast_set_are_refused_in_one_line(subsets, message):
+    from assay.errors import ConfigError
+
+    from .conftest import load_samples
+
+    with pytest.raises(ConfigError, match=message):
+        load_samples("bfcl_v3", dataset_id=str(DATA), subset_list=subsets)
+
+
+def test_functions_go_out_as_bfcl_converts_them_for_function_calling_models():
+    from assay.eval.benchmarks.bfcl import openai_tools
+
+    function = {"name": "geo.distance", "description": "Distance.", "parameters": {"type": "dict", "required": ["a"],
+                "properties": {"a": {"type": "tuple", "items": {"type": "float"}, "description": "From."},
+                               "b": {"type": "float", "description": "Scale."},
+                               "c": {"type": "dict", "properties": {"x": {"type": "any", "description": "X."}}},
+                               "d": {"description": "No type."}}}}
+    [tool] = openai_tools([function])
+    assert tool["type"] == "function"
+    sent = tool["function"]
+    assert sent["name"] == "geo_distance" and sent["description"].endswith("in Python 3 syntax.")
+    props = sent["parameters"]["properties"]
+    assert sent["parameters"]["type"] == "object" and sent["parameters"]["required"] == ["a"]
+    assert props["a"] == {"type": "array", "items": {"type": "number"}, "description": "From."}
+    assert props["b"] == {"type": "number", "format": "float", "description": "Scale. This is a float type value."}
+    assert props["c"]["type"] == "object" and props["c"]["properties"]["x"]["type"] == "string"
+    assert props["d"]["type"] == "string"
+    assert function["name"] == "geo.distance"  # the checker keeps the original schema
+
+
+def test_aggregates_follow_the_leaderboard_formulas():
+    from assay.eval.scoring.bfcl import aggregate_scores
+
+    accuracies = {"simple": (0.9, 400), "multiple": (0.8, 200), "parallel": (0.7, 200), "parallel_multiple": (0.6, 200),
+                  "irrelevance": (0.5, 240), "live_simple": (0.8, 258), "live_multiple": (0.7, 1053),
+                  "live_parallel": (0.5, 16), "live_parallel_multiple": (0.5, 24), "live_irrelevance": (0.9, 882),
+                  "live_relevance": (1.0, 18)}
+    columns = {name: value for name, (value, _) in aggregate_scores(accuracies).items()}
+    live = (0.8 * 258 + 0.7 * 1053 + 0.5 * 16 + 0.5 * 24 + 0.9 * 882 + 1.0 * 18) / (258 + 1053 + 16 + 24 + 882 + 18)
+    assert columns == pytest.approx({
+        "non_live_ast_acc": 0.75, "non_live_acc": 0.7, "live_acc": live,
+        "live_ast_acc": (0.8 * 258 + 0.7 * 1053 + 0.5 * 16 + 0.5 * 24) / (258 + 1053 + 16 + 24),
+        "irrelevance_acc": 0.7, "relevance_acc": 1.0, "single_turn_acc": (0.7 + live) / 2})
+    partial = aggregate_scores({"simple": (1.0, 2), "multiple": (0.0, 2)})
+    assert partial == {}  # a column missing a category is left out, not averaged over what ran
+
+
+GOLDEN = FIXTURES.parent / "golden" / "bfcl_v3_prompts.json"
+
+
+def test_the_messages_and_tools_sent_match_the_golden_snapshot():
+    import json
+    import os
+
+    from .conftest import load_samples
+
+    samples = load_samples("bfcl_v3", dataset_id=str(DATA), subset_list=["simple", "parallel_multiple"], limit=1)
+    rendered = {s.id: {"messages": [m.model_dump(exclude_none=True) for m in s.messages or []], "tools": s.tools}
+                for s in samples}
+    if os.environ.get("ASSAY_UPDATE_GOLDEN") or not GOLDEN.exists():
+        GOLDEN.write_text(json.dumps(rendered, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert rendered == json.loads(GOLDEN.read_text(encoding="utf-8")), \
+        "a prompt or tool changed: bump bfcl_v3's version and rerun with ASSAY_UPDATE_GOLDEN=1"
