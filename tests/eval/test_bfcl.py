@@ -173,7 +173,8 @@ def test_a_resumed_run_regrades_the_stored_tool_calls_without_asking_again(tmp_p
     again = run_task(_bfcl_task(tmp_path, replay, use_cache=str(first.run_dir)), show=False)
     assert again.run_dir == first.run_dir
     assert again.reports["bfcl_v3"].metrics == first.reports["bfcl_v3"].metrics
-    regraded = {orjson.loads(line)["sample"]["id"]: orjson.loads(line) for line in predictions.read_bytes().splitlines()}
+    stored = [orjson.loads(line) for line in predictions.read_bytes().splitlines()]
+    regraded = {line["sample"]["id"]: line for line in stored}
     assert all(r["scores"][0]["values"]["acc"] == float(ANSWERS[i][1]) for i, r in regraded.items())
     assert all(r["completions"][0]["text"] != "changed" for r in regraded.values())
 

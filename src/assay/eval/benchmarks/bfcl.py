@@ -155,6 +155,9 @@ class BFCL(Benchmark):
         path = category_file(root, subset) if root.is_dir() else None
         if path is None:
             rows = loader.rows(root, split, None)[0]
+            if rows and not any("subset" in row or "test_category" in row for row in rows[:1]):
+                raise DatasetError(f"bfcl_v3: {root} has neither BFCL_v3_<category>.json files nor a table with a "
+                                   f"'subset' column; got keys {sorted(rows[0])}")
             return [row for row in rows if row.get("subset", row.get("test_category")) == subset]
         rows = read_json_lines(path)
         for row in rows:
