@@ -38,6 +38,30 @@ def test_every_verdict_and_error_type_equals_the_official_checkers():
         "live_parallel", "live_parallel_multiple", "irrelevance", "live_irrelevance", "live_relevance"}
 
 
+def test_prompting_mode_verdicts_equal_the_official_checkers_too():
+    rows = _rows()
+    disagreements, verdicts = [], Counter()
+    for row in rows:
+        for case in row["prompt_cases"]:
+            mine = grade_calls(row["category"], row["function"], row["ground_truth"], [], case["text"],
+                               dots_to_underscores=False, prompting=True)
+            verdicts[case["valid"]] += 1
+            if (mine.valid, "" if mine.valid else mine.error_type) != (case["valid"], case["error_type"]):
+                disagreements.append((row["id"], case["variant"], mine, case["valid"], case["error_type"]))
+    assert disagreements == []
+    assert (verdicts[True], verdicts[False]) == (238, 672)
+
+
+def test_prompting_mode_computes_arithmetic_but_never_runs_code():
+    from assay.eval.scoring.bfcl import DecodeError, decode_python_calls
+
+    assert decode_python_calls("```\n[f(a=2*3, b=-1.5, c='x' + 'y', d=[1, 2][0])]\n```") == \
+        [{"f": {"a": 6, "b": -1.5, "c": "xy", "d": "[1, 2][0]"}}]
+    for text in ("[f(a=len('abc') + 1)]", "[f(a=__import__('os').getpid() + 0)]", "[f(a=9 ** 99999)]"):
+        with pytest.raises(DecodeError):  # the official decoder evals these; assay refuses to decode them
+            decode_python_calls(text)
+
+
 def test_the_set_exercises_each_rule():
     by_variant: dict[str, set[bool]] = {}
     for row in _rows():

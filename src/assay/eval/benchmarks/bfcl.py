@@ -28,6 +28,7 @@ truths fixed), or EvalScope's one-table copy (``AI-ModelScope/bfcl_v3``: ``id``,
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,35 @@ def _schema_types(properties: dict[str, Any]) -> dict[str, Any]:
     return properties
 
 
+# BFCL's default system prompt for prompting mode (default_prompts.py: ret_fmt=python, func_doc_fmt=json,
+# prompt_fmt=plaintext, style=classic), spacing included: persona and task are joined with no space.
+PROMPT_MODE_SYSTEM = (
+    "You are an expert in composing functions.You are given a question and a set of possible functions. Based on "
+    "the question, you will need to make one or more function/tool calls to achieve the purpose. If none of the "
+    "functions can be used, point it out. If the given question lacks the parameters required by the function, also "
+    "point it out.\n\nYou should only return the function calls in your response.\n\nIf you decide to invoke any "
+    "of the function(s), you MUST put it in the format of [func_name1(params_name1=params_value1, "
+    "params_name2=params_value2...), func_name2(params)].  You SHOULD NOT include any other text in the response."
+    "\n\nAt each turn, you should try your best to complete the tasks requested by the user within the current "
+    "turn. Continue to output functions to call until you have fulfilled the user's request to the best of your "
+    "ability. Once you have no more functions to call, the system will consider the current turn complete and "
+    "proceed to the next turn or task.\n\nHere is a list of functions in json format that you can invoke.\n"
+    "{functions}\n"
+)
+
+
+def prompt_mode_messages(messages: list[dict[str, Any]], functions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The row's messages headed by BFCL's system prompt listing the functions (merged into the row's own
+    system message, which then follows it), as BFCL asks models without native tool calls."""
+    documented = copy.deepcopy(functions)
+    for function in documented:
+        function["description"] = function.get("description", "") + PYTHON_NOTE
+    system = PROMPT_MODE_SYSTEM.format(functions=json.dumps(documented, indent=4))
+    if messages and messages[0]["role"] == "system":
+        return [{"role": "system", "content": system + "\n\n" + messages[0]["content"]}, *messages[1:]]
+    return [{"role": "system", "content": system}, *messages]
+
+
 def read_json_lines(path: Path) -> list[dict[str, Any]]:
     """BFCL's ``.json`` files hold one JSON object per line; a JSON array is read too."""
     data = path.read_bytes()
@@ -134,8 +164,6 @@ class BFCL(Benchmark):
                         aliases=("bfcl",))
     subsets = CATEGORIES
     metrics = ("acc",)
-    protocol_note = ("function-calling mode: the row's messages, its functions as tools (BFCL's conversion); "
-                     "the tool calls graded by the official AST checker's rules")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -144,6 +172,20 @@ class BFCL(Benchmark):
             raise ConfigError(f"dataset_args.bfcl_v3.subset_list: {', '.join(unsupported)} not supported (only the "
                               f"Python AST categories: {', '.join(CATEGORIES)})")
         self.subset_list = ["simple" if s == "simple_python" else s for s in self.subset_list]
+        self.mode = self.args.extra_params.get("mode", "fc")
+        if self.mode not in ("fc", "prompt"):
+            raise ConfigError(f"dataset_args.bfcl_v3.extra_params.mode: {self.mode!r} (use fc or prompt)")
+
+    @property
+    def protocol_note(self) -> str:  # type: ignore[override]
+        if self.mode == "prompt":
+            return ("prompting mode: BFCL's system prompt listing the functions, the answer's [func(a=1)] calls "
+                    "graded by the official AST checker's rules")
+        return ("function-calling mode: the row's messages, its functions as tools (BFCL's conversion); the tool "
+                "calls graded by the official AST checker's rules")
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {**super().fingerprint(), "mode": self.mode}
 
     def _runs_as_one_subset(self, loader: DatasetLoader, root: Path) -> bool:
         return False  # every copy names its categories (a file each, or the subset column)
@@ -189,26 +231,33 @@ class BFCL(Benchmark):
                                "single-turn categories are supported")
         messages = [{"role": m["role"], "content": m["content"]} for m in turns[0]]
         question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-        return Sample(id=str(row.get("id", f"{subset}_{index}")), subset=subset, tools=openai_tools(functions),
+        tools = openai_tools(functions) if self.mode == "fc" else None
+        return Sample(id=str(row.get("id", f"{subset}_{index}")), subset=subset, tools=tools,
                       target=truth if "relevance" not in subset else None,
                       metadata={"question": question, "messages": messages, "functions": functions,
                                 "ground_truth": truth if "relevance" not in subset else None,
                                 **({"data_file": row["data_file"]} if "data_file" in row else {})})
 
     def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
-        return [Message(role=m["role"], content=m["content"]) for m in sample.metadata["messages"]]
+        messages = sample.metadata["messages"]
+        if self.mode == "prompt":
+            messages = prompt_mode_messages(messages, sample.metadata["functions"])
+        return [Message(role=m["role"], content=m["content"]) for m in messages]
 
     def score(self, sample: Sample, answer: str) -> Score:
         """An answer with no tool calls (text only)."""
         return self.grade(sample, [], answer)
 
     async def ascore_completion(self, sample: Sample, completion: Completion, answer: str, judge: Any) -> Score:
-        return self.grade(sample, [(call.name, call.arguments) for call in completion.tool_calls], answer)
+        calls = [(call.name, call.arguments) for call in completion.tool_calls] if self.mode == "fc" else []
+        return self.grade(sample, calls, answer)
 
     def grade(self, sample: Sample, calls: list[tuple[str, str]], text: str) -> Score:
-        """The checker's verdict on ``calls`` (or, with none, on the answer ``text``)."""
-        meta = sample.metadata
-        verdict = grade_calls(sample.subset, meta["functions"], meta["ground_truth"], calls, text)
+        """The checker's verdict on ``calls`` (or, with none, on the answer ``text``; in prompting mode, on the
+        calls the text writes out, with the functions' own names)."""
+        meta, prompting = sample.metadata, self.mode == "prompt"
+        verdict = grade_calls(sample.subset, meta["functions"], meta["ground_truth"], calls, text,
+                              dots_to_underscores=not prompting, prompting=prompting)
         extracted = [{name: arguments} for name, arguments in calls] if calls else (text or None)
         return Score(values={"acc": float(verdict.valid)}, extracted=extracted,
                      explanation=None if verdict.valid else f"{verdict.error_type}: {verdict.error}",

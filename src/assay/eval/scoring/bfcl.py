@@ -21,7 +21,9 @@ type agrees with it on the conformance set under ``tests/eval/fixtures/bfcl``. T
 
 from __future__ import annotations
 
+import ast
 import json
+import operator
 import re
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -79,6 +81,93 @@ def decode_tool_calls(calls: Sequence[tuple[str, str]] | None, text: str | None)
     return decoded
 
 
+def decode_python_calls(text: str) -> list[Any]:
+    """The calls of a prompting-mode answer, ``[func(a=1), mod.g(b='x')]``, as the official decoder reads them.
+
+    Surrounding backticks, newlines and spaces are dropped and brackets added where missing; the text is then
+    parsed as a Python expression (never run). Keyword arguments only (positional ones are ignored, as
+    officially); a name reads as its text, a call without keywords as its source, ``-x`` as the negative of a
+    constant. One difference on purpose: the official decoder ``eval``s arithmetic (``a=2*3``); here only
+    arithmetic on constants is computed, anything else (a name, a call) fails to decode.
+    """
+    body = text.strip("`\n ")
+    if not body.startswith("["):
+        body = "[" + body
+    if not body.endswith("]"):
+        body = body + "]"
+    try:
+        tree = ast.parse(body.strip().strip("'"), mode="eval").body
+        if isinstance(tree, ast.Call):
+            return [_python_call(tree)]
+        elements = tree.elts  # type: ignore[attr-defined]
+        if not all(isinstance(element, ast.Call) for element in elements):
+            raise DecodeError("an element is not a function call")
+        return [_python_call(element) for element in elements]
+    except DecodeError:
+        raise
+    except (SyntaxError, ValueError, TypeError, AttributeError, RecursionError, ArithmeticError) as exc:
+        raise DecodeError(f"not a list of Python calls ({exc.__class__.__name__})") from None
+
+
+def _python_call(call: ast.Call) -> Call:
+    parts, func = [], call.func
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if isinstance(func, ast.Name):
+        parts.append(func.id)
+    return {".".join(reversed(parts)): {keyword.arg: _python_value(keyword.value) for keyword in call.keywords}}
+
+
+def _python_value(node: Any) -> Any:
+    if isinstance(node, ast.Constant):
+        return "..." if node.value is Ellipsis else node.value
+    if isinstance(node, ast.UnaryOp):
+        return -node.operand.value  # type: ignore[attr-defined]  # the official reading: any unary op negates
+    if isinstance(node, ast.List):
+        return [_python_value(item) for item in node.elts]
+    if isinstance(node, ast.Dict):
+        return {_python_value(key): _python_value(value) for key, value in zip(node.keys, node.values)}
+    if isinstance(node, ast.BinOp):
+        return _arithmetic(node)
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Call):
+        return ast.unparse(node) if not node.keywords else _python_call(node)
+    if isinstance(node, ast.Tuple):
+        return tuple(_python_value(item) for item in node.elts)
+    if isinstance(node, ast.Subscript):
+        return ast.unparse(node.value) + "[" + ast.unparse(node.slice) + "]"
+    raise DecodeError(f"unsupported value {node.__class__.__name__}")
+
+
+_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+              ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+              ast.BitOr: operator.or_, ast.BitAnd: operator.and_, ast.BitXor: operator.xor,
+              ast.LShift: operator.lshift, ast.RShift: operator.rshift}
+
+
+def _arithmetic(node: Any) -> Any:
+    """``2*3``, ``-1 + 0.5``, ``'a' + 'b'``: what ``eval`` gives for constants, without running anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, complex, str)):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [_arithmetic(item) for item in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Invert)):
+        value = _arithmetic(node.operand)
+        return -value if isinstance(node.op, ast.USub) else +value if isinstance(node.op, ast.UAdd) else ~value
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        left, right = _arithmetic(node.left), _arithmetic(node.right)
+        if isinstance(node.op, (ast.Pow, ast.LShift)) and isinstance(right, (int, float)) and abs(right) > 1000:
+            raise DecodeError("exponent too large to compute")
+        if isinstance(node.op, ast.Mult) and any(isinstance(v, (str, list, tuple)) for v in (left, right)) \
+                and any(isinstance(v, int) and v > 100_000 for v in (left, right)):
+            raise DecodeError("repetition too large to compute")
+        return _OPERATORS[type(node.op)](left, right)
+    raise DecodeError(f"arithmetic on {node.__class__.__name__} is not computed (the official decoder evals it)")
+
+
 def is_call_list(decoded: Any) -> bool:
     """``[{name: {param: value}}, ...]``: a list of one-key dicts whose value is a dict (``[]`` included)."""
     return isinstance(decoded, list) and all(
@@ -97,10 +186,13 @@ def has_call(decoded: Any) -> bool:
 
 def grade_calls(category: str, functions: list[dict[str, Any]], ground_truth: list[Call] | None,
                 calls: Sequence[tuple[str, str]] | None, text: str | None, *,
-                dots_to_underscores: bool = True) -> Verdict:
-    """The verdict on one answer of ``category`` (decode, then relevance or the AST check)."""
+                dots_to_underscores: bool = True, prompting: bool = False) -> Verdict:
+    """The verdict on one answer of ``category`` (decode, then relevance or the AST check).
+
+    Function-calling mode reads ``calls``; ``prompting`` mode reads the calls the ``text`` writes out.
+    """
     try:
-        decoded = decode_tool_calls(calls, text)
+        decoded = decode_python_calls(text or "") if prompting else decode_tool_calls(calls, text)
     except DecodeError as exc:
         decoded, failure = None, str(exc)
     if "relevance" in category:  # irrelevance, live_irrelevance, live_relevance
@@ -190,6 +282,8 @@ def _check_param(param: str, value: Any, schema: dict[str, Any], accepted: list[
     kind = schema["type"]
     expected = PYTHON_TYPES[kind]
     nested = PYTHON_TYPES[schema["items"]["type"]] if kind in _NESTED else None
+    if kind == "tuple" and type(value) is tuple:
+        value = list(value)  # possible answers hold tuples as JSON lists (a list is accepted too)
     if kind == "float" and type(value) is int:
         value = float(value)  # Python's own int → float promotion
     typed = check_type(param, value, accepted, expected, nested)
