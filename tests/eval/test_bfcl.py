@@ -127,13 +127,13 @@ def _bfcl_replay(path, samples) -> Any:
     return path
 
 
-def _bfcl_task(tmp_path, replay, **extra: Any) -> Any:
+def _bfcl_task(tmp_path, replay, args: dict[str, Any] | None = None, **extra: Any) -> Any:
     from assay.eval import TaskConfig
 
     from .conftest import sim_args
 
     return TaskConfig(eval_type="sim", model="replay-model", model_args=sim_args(replay), datasets=["bfcl_v3"],
-                      dataset_args={"bfcl_v3": {"dataset_id": str(DATA)}}, work_dir=str(tmp_path / "out"),
+                      dataset_args={"bfcl_v3": args or {"dataset_id": str(DATA)}}, work_dir=str(tmp_path / "out"),
                       eval_batch_size=4, **extra)
 
 
@@ -301,3 +301,34 @@ def test_the_messages_and_tools_sent_match_the_golden_snapshot():
         GOLDEN.write_text(json.dumps(rendered, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     assert rendered == json.loads(GOLDEN.read_text(encoding="utf-8")), \
         "a prompt or tool changed: bump bfcl_v3's version and rerun with ASSAY_UPDATE_GOLDEN=1"
+
+
+PROMPT_ANSWERS = {
+    "simple_python_18": ("[number_analysis.prime_factors(number=123456)]", True),
+    "simple_python_97": ("[math_factorial(number=5)]", False),  # prompting mode keeps the dotted names
+    "parallel_4": ("```\n[calculate_bmi(height=5.6, weight=60), calculate_bmi(height=6, weight=80)]\n```", True),
+    "parallel_75": ("[number_analysis.prime_factors(number=45), number_analysis.prime_factors(number=100), "
+                    "number_analysis.prime_factors(number='150')]", False),
+    "irrelevance_8": ("None of these functions computes integrals.", True),
+    "irrelevance_49": ("[get_co_ordinate(location='Berlin')]", False),
+}
+
+
+def test_prompting_mode_on_the_simulator(tmp_path):
+    from assay.eval import run_task
+
+    from .conftest import load_samples
+
+    args = {"dataset_id": str(DATA), "subset_list": ["simple", "parallel", "irrelevance"],
+            "extra_params": {"mode": "prompt"}}
+    samples = load_samples("bfcl_v3", **args)
+    assert all(s.tools is None and s.messages[0].role == "system" for s in samples)
+    assert samples[0].messages[0].text().startswith("You are an expert in composing functions.You are given")
+    replay = tmp_path / "replay.jsonl"
+    replay.write_bytes(b"".join(orjson.dumps({"prompt": s.metadata["question"], "response": PROMPT_ANSWERS[s.id][0]})
+                                + b"\n" for s in samples))
+    report = run_task(_bfcl_task(tmp_path, replay, args), show=False).reports["bfcl_v3"]
+    assert {s.name: s.metrics["acc"].score for s in report.subsets} == {"simple": 0.5, "parallel": 0.5,
+                                                                         "irrelevance": 0.5}
+    assert report.main_metric == "acc" and report.score == 0.5  # no leaderboard column has all its categories
+    assert "prompting mode" in (report.protocol or "")
