@@ -332,3 +332,30 @@ def test_prompting_mode_on_the_simulator(tmp_path):
                                                                          "irrelevance": 0.5}
     assert report.main_metric == "acc" and report.score == 0.5  # no leaderboard column has all its categories
     assert "prompting mode" in (report.protocol or "")
+
+
+@pytest.mark.parametrize("extra,message", [
+    ({"eval_type": "checkpoint"}, "bfcl_v3 offers the model tools, which the checkpoint backend cannot send"),
+    ({"mode": "xml"}, "extra_params.mode: 'xml' (use fc or prompt)"),
+    ({"subset_list": ["javascript"]}, "javascript not supported"),
+])
+def test_the_cli_refuses_what_cannot_run_in_one_line_before_any_run_folder(tmp_path, extra, message):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    args: dict[str, Any] = {"dataset_id": str(DATA)}
+    if "mode" in extra:
+        args["extra_params"] = {"mode": extra["mode"]}
+    if "subset_list" in extra:
+        args["subset_list"] = extra["subset_list"]
+    backend = ["--eval-type", "checkpoint", "--model", str(tmp_path / "no-weights")] if "eval_type" in extra \
+        else ["--api-url", "http://127.0.0.1:9/v1", "--model", "m"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-m", "assay", "eval", *backend, "--datasets", "bfcl_v3",
+                             "--dataset-args", json.dumps({"bfcl_v3": args}), "--work-dir", str(tmp_path / "out")],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

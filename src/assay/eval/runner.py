@@ -112,6 +112,7 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
     loader = DatasetLoader(task.dataset_hub, task.dataset_dir)
     selections = {b.name: await asyncio.to_thread(b.load, loader, task.limit) for b in benchmarks}
     model = make_model(task)
+    _check_tools(model, task, selections)
     fingerprint = _fingerprint(task, model, benchmarks)
 
     resuming = task.use_cache is not None and not task.fresh
@@ -255,6 +256,16 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
     return reports
 
 
+def _check_tools(model: ModelBackend, task: TaskConfig, selections: dict[str, list[Sample]]) -> None:
+    """Refuse at start (no run folder yet) a benchmark whose samples offer tools to a backend that cannot send them."""
+    if "tools" in inspect.signature(model.generate).parameters:
+        return
+    for name, samples in selections.items():
+        if any(sample.tools is not None for sample in samples):
+            raise ConfigError(f"{name} offers the model tools, which the {task.eval_type} backend cannot send; "
+                              "evaluate it through an OpenAI-compatible server (eval_type openai_api)")
+
+
 def _complete(result: SampleResult, repeats: int) -> bool:
     return len(result.completions) >= repeats and all(c.error is None for c in result.completions)
 
@@ -369,9 +380,6 @@ class _Pool:
         if sample.prompt is not None and complete is not None:
             request = complete(sample.prompt, generation)
         elif sample.tools is not None:
-            if "tools" not in inspect.signature(self.model.generate).parameters:
-                raise ConfigError(f"sample {sample.id} offers tools, which the {self.task.eval_type} backend cannot "
-                                  "send; evaluate it through an OpenAI-compatible server (eval_type service)")
             request = self.model.generate(sample.messages, generation, tools=sample.tools)  # type: ignore[call-arg]
         else:
             request = self.model.generate(sample.messages, generation)
