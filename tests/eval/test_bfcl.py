@@ -359,3 +359,26 @@ def test_the_cli_refuses_what_cannot_run_in_one_line_before_any_run_folder(tmp_p
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_bfcl_rows_in_a_collection_offer_their_tools_and_are_graded_on_the_tool_calls(tmp_path):
+    from assay.collections import CollectionSchema, DatasetInfo, WeightedSampler
+    from assay.eval import run_task
+    from assay.utils.io import dump_jsonl_data
+
+    schema = CollectionSchema(name="Tools", datasets=[
+        DatasetInfo(name="bfcl_v3", weight=1, task_type="function_calling", args={"dataset_id": str(DATA)})])
+    items = WeightedSampler(schema, dataset_hub="local").sample(10**8)  # every fixture row
+    assert len(items) == 15 and all(item.sample.tools or "relevance" in item.sample.subset for item in items)
+    collection = dump_jsonl_data(items, tmp_path / "set.jsonl")
+    replay = _bfcl_replay(tmp_path / "replay.jsonl", [item.sample for item in items])
+    task = _bfcl_task(tmp_path, replay).model_dump()
+    task.update(datasets=["data_collection"], dataset_args={"data_collection": {"dataset_id": str(collection)}})
+    from assay.eval import TaskConfig
+
+    result = run_task(TaskConfig(**task), show=False)
+    lines = [orjson.loads(line) for line in (result.run_dir / "predictions" / "data_collection.jsonl").read_bytes()
+             .splitlines()]
+    graded = {line["sample"]["metadata"]["collection"]["sample_id"]: line["scores"][0]["values"]["acc"]
+              for line in lines}
+    assert graded == {sample_id: float(accepted) for sample_id, (_, accepted) in ANSWERS.items()}
