@@ -382,3 +382,23 @@ def test_bfcl_rows_in_a_collection_offer_their_tools_and_are_graded_on_the_tool_
     graded = {line["sample"]["metadata"]["collection"]["sample_id"]: line["scores"][0]["values"]["acc"]
               for line in lines}
     assert graded == {sample_id: float(accepted) for sample_id, (_, accepted) in ANSWERS.items()}
+
+
+def test_evalscopes_extra_params_choose_the_mode_and_the_names():
+    from assay.errors import ConfigError
+    from assay.eval.benchmarks.bfcl import BFCL, bfcl_mode
+    from assay.eval.config import DatasetArgs
+
+    from .conftest import load_samples
+
+    assert bfcl_mode({}) == ("fc", True)
+    assert bfcl_mode({"is_fc_model": False}) == ("prompt", False)
+    assert bfcl_mode({"is_fc_model": True, "underscore_to_dot": False}) == ("fc", False)
+    with pytest.raises(ConfigError, match="false in prompt mode"):
+        bfcl_mode({"mode": "prompt", "underscore_to_dot": True})
+    dotted = load_samples("bfcl_v3", dataset_id=str(DATA), subset_list=["simple"],
+                          extra_params={"underscore_to_dot": False})
+    assert dotted[0].tools[0]["function"]["name"] == "number_analysis.prime_factors"
+    call = [("number_analysis.prime_factors", '{"number": 123456}')]
+    assert BFCL(DatasetArgs(extra_params={"underscore_to_dot": False})).grade(dotted[0], call, "").values["acc"] == 1.0
+    assert BFCL(DatasetArgs()).grade(dotted[0], call, "").values["acc"] == 0.0  # "_" names expected

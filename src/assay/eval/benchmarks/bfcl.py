@@ -55,11 +55,11 @@ OPENAPI_TYPES = {"integer": "integer", "number": "number", "float": "number", "s
                  "object": "object", "tuple": "array", "any": "string"}
 
 
-def openai_tools(functions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def openai_tools(functions: list[dict[str, Any]], dots_to_underscores: bool = True) -> list[dict[str, Any]]:
     """The functions as OpenAI ``tools``, converted as BFCL converts them for function-calling models."""
     tools = []
     for function in copy.deepcopy(functions):
-        function["name"] = expected_name(function["name"], True)
+        function["name"] = expected_name(function["name"], dots_to_underscores)
         function["description"] = function.get("description", "") + PYTHON_NOTE
         parameters = function.setdefault("parameters", {})
         parameters["type"] = "object"
@@ -154,6 +154,22 @@ def _json_field(value: Any) -> Any:
     return value
 
 
+def bfcl_mode(extra_params: dict[str, Any]) -> tuple[str, bool]:
+    """``(mode, dots_to_underscores)`` from ``extra_params``: ``mode`` (fc, prompt) or EvalScope's ``is_fc_model``,
+    and ``underscore_to_dot`` (function-calling mode only: send names with their dots when false)."""
+    mode = extra_params.get("mode")
+    if mode is None and "is_fc_model" in extra_params:
+        mode = "fc" if extra_params["is_fc_model"] else "prompt"
+    mode = mode or "fc"
+    if mode not in ("fc", "prompt"):
+        raise ConfigError(f"dataset_args.bfcl_v3.extra_params.mode: {mode!r} (use fc or prompt)")
+    dots = extra_params.get("underscore_to_dot", mode == "fc")
+    if not isinstance(dots, bool) or (mode == "prompt" and dots):
+        raise ConfigError("dataset_args.bfcl_v3.extra_params.underscore_to_dot: true or false, and false in prompt "
+                          "mode (the prompt lists the functions' own names)")
+    return mode, dots
+
+
 @register_benchmark("bfcl_v3", task_type="function_calling", tags=("en", "function_calling", "agent"))
 class BFCL(Benchmark):
     """BFCL v3 (Patil et al., ICML 2025): single-turn Python function calling, graded by the AST checker."""
@@ -172,9 +188,7 @@ class BFCL(Benchmark):
             raise ConfigError(f"dataset_args.bfcl_v3.subset_list: {', '.join(unsupported)} not supported (only the "
                               f"Python AST categories: {', '.join(CATEGORIES)})")
         self.subset_list = ["simple" if s == "simple_python" else s for s in self.subset_list]
-        self.mode = self.args.extra_params.get("mode", "fc")
-        if self.mode not in ("fc", "prompt"):
-            raise ConfigError(f"dataset_args.bfcl_v3.extra_params.mode: {self.mode!r} (use fc or prompt)")
+        self.mode, self.dots_to_underscores = bfcl_mode(self.args.extra_params)
 
     @property
     def protocol_note(self) -> str:  # type: ignore[override]
@@ -185,7 +199,7 @@ class BFCL(Benchmark):
                 "calls graded by the official AST checker's rules")
 
     def fingerprint(self) -> dict[str, Any]:
-        return {**super().fingerprint(), "mode": self.mode}
+        return {**super().fingerprint(), "mode": self.mode, "underscore_to_dot": self.dots_to_underscores}
 
     def _runs_as_one_subset(self, loader: DatasetLoader, root: Path) -> bool:
         return False  # every copy names its categories (a file each, or the subset column)
@@ -231,7 +245,7 @@ class BFCL(Benchmark):
                                "single-turn categories are supported")
         messages = [{"role": m["role"], "content": m["content"]} for m in turns[0]]
         question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-        tools = openai_tools(functions) if self.mode == "fc" else None
+        tools = openai_tools(functions, self.dots_to_underscores) if self.mode == "fc" else None
         return Sample(id=str(row.get("id", f"{subset}_{index}")), subset=subset, tools=tools,
                       target=truth if "relevance" not in subset else None,
                       metadata={"question": question, "messages": messages, "functions": functions,
@@ -257,7 +271,7 @@ class BFCL(Benchmark):
         calls the text writes out, with the functions' own names)."""
         meta, prompting = sample.metadata, self.mode == "prompt"
         verdict = grade_calls(sample.subset, meta["functions"], meta["ground_truth"], calls, text,
-                              dots_to_underscores=not prompting, prompting=prompting)
+                              dots_to_underscores=self.dots_to_underscores, prompting=prompting)
         extracted = [{name: arguments} for name, arguments in calls] if calls else (text or None)
         return Score(values={"acc": float(verdict.valid)}, extracted=extracted,
                      explanation=None if verdict.valid else f"{verdict.error_type}: {verdict.error}",
