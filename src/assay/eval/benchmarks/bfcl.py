@@ -22,7 +22,8 @@ averages in multi-turn, which this benchmark does not run.
 Data: the gorilla repository's files (``BFCL_v3_<category>.json`` and ``possible_answer/``, as on the Hugging
 Face hub, or ``BFCL_v4_<category>.json`` as in the repository today, whose AST rows are v3's with a few ground
 truths fixed), or EvalScope's one-table copy (``AI-ModelScope/bfcl_v3``: ``id``, ``subset``, ``functions``,
-``turns``, ``ground_truth``). Each sample records the file it came from.
+``turns``, ``ground_truth``, nested fields as JSON text: the schema its dataset card gives, read by the tests from
+a table built that way, not from a download). Each sample records the file it came from.
 """
 
 from __future__ import annotations
