@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import inspect
 import logging
 import sys
 import time
@@ -114,6 +115,7 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
     loader = DatasetLoader(task.dataset_hub, task.dataset_dir)
     selections = {b.name: await asyncio.to_thread(b.load, loader, task.limit) for b in benchmarks}
     model = make_model(task)
+    _check_tools(model, task, selections)
     fingerprint = _fingerprint(task, model, benchmarks)
 
     resuming = task.use_cache is not None and not task.fresh
@@ -269,6 +271,16 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
     return reports
 
 
+def _check_tools(model: ModelBackend, task: TaskConfig, selections: dict[str, list[Sample]]) -> None:
+    """Refuse at start (no run folder yet) a benchmark whose samples offer tools to a backend that cannot send them."""
+    if "tools" in inspect.signature(model.generate).parameters:
+        return
+    for name, samples in selections.items():
+        if any(sample.tools is not None for sample in samples):
+            raise ConfigError(f"{name} offers the model tools, which the {task.eval_type} backend cannot send; "
+                              "evaluate it through an OpenAI-compatible server (eval_type openai_api)")
+
+
 def _complete(result: SampleResult, repeats: int) -> bool:
     return len(result.completions) >= repeats and all(c.error is None for c in result.completions)
 
@@ -367,7 +379,7 @@ class _Pool:
                          explanation=f"request failed ({completion.error.kind}); not graded")
         filtered = apply_filters(completion.text, benchmark.args.filters)
         try:
-            score = await benchmark.ascore(sample, filtered.text, self.judge)
+            score = await benchmark.ascore_completion(sample, completion, filtered.text, self.judge)
         except Exception as exc:  # noqa: BLE001 - a scorer crash is "could not grade", never a 0
             log.exception("%s: scoring %s failed", benchmark.name, sample.id)
             score = Score(values={m: None for m in benchmark.metrics}, explanation=f"scorer failed: {exc}")
@@ -389,6 +401,8 @@ class _Pool:
         complete = getattr(self.model, "complete", None)
         if sample.prompt is not None and complete is not None:
             request = complete(sample.prompt, generation)
+        elif sample.tools is not None:
+            request = self.model.generate(sample.messages, generation, tools=sample.tools)  # type: ignore[call-arg]
         else:
             request = self.model.generate(sample.messages, generation)
         try:

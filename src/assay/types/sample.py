@@ -14,7 +14,8 @@ class Sample(BaseModel):
     """One benchmark item: the input (chat messages or a raw prompt), the target and metadata.
 
     ``metadata`` carries what reports group by (``subset``, ``level``, ``tags``) and anything a scorer
-    needs (test cases, instruction kwargs).
+    needs (test cases, instruction kwargs). ``tools`` (OpenAI ``tools`` entries) are offered to the model with
+    the messages, for tool-calling benchmarks.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -22,6 +23,7 @@ class Sample(BaseModel):
     id: str
     messages: list[Message] | None = None
     prompt: str | None = None
+    tools: list[dict[str, Any]] | None = None
     target: Any = None
     choices: list[str] | None = None
     subset: str = "default"

@@ -12,7 +12,7 @@ from assay.data import DatasetLoader, HubDataset
 from assay.data.source import split_names_subsets
 from assay.errors import ConfigError, DatasetError
 from assay.eval.config import DatasetArgs, TaskConfig
-from assay.types import Message, Sample, SampleResult, Score
+from assay.types import Completion, Message, Sample, SampleResult, Score
 from assay.types.report import BenchmarkReport
 
 log = logging.getLogger("assay.eval")
@@ -124,6 +124,11 @@ class Benchmark:
     async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
         """``score`` for the runner; benchmarks with slow checks send them to ``judge``'s worker processes."""
         return self.score(sample, answer)
+
+    async def ascore_completion(self, sample: Sample, completion: Completion, answer: str, judge: Any) -> Score:
+        """What the runner calls: ``ascore`` on the filtered ``answer`` text; benchmarks that grade more of the
+        completion than its text (the tool calls) read ``completion`` too."""
+        return await self.ascore(sample, answer, judge)
 
     def subset_of(self, row: dict[str, Any]) -> str | None:
         """The subset a row belongs to, where subsets are a column rather than separate files."""

@@ -31,7 +31,7 @@ from assay.errors import ConfigError, DatasetError
 from assay.eval.benchmarks.base import Benchmark, _limit_count, get_benchmark, register_benchmark
 from assay.eval.config import DatasetArgs, TaskConfig
 from assay.eval.filters import apply_filters
-from assay.types import Message, Sample, SampleResult, Score
+from assay.types import Completion, Message, Sample, SampleResult, Score
 from assay.types.report import BenchmarkReport, MetricScore
 
 log = logging.getLogger("assay.eval")
@@ -158,6 +158,11 @@ class DataCollection(Benchmark):
     async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
         scorer, original, answer = self._unwrap(sample, answer)
         return await scorer.ascore(original, answer, judge)
+
+    async def ascore_completion(self, sample: Sample, completion: Completion, answer: str, judge: Any) -> Score:
+        # The row's own benchmark may grade more than the text (bfcl_v3 grades the tool calls).
+        scorer, original, answer = self._unwrap(sample, answer)
+        return await scorer.ascore_completion(original, completion, answer, judge)
 
     def fingerprint(self) -> dict[str, Any]:
         # A different file at the same path must not be resumed into: its row indices mean other samples.
