@@ -92,3 +92,41 @@ def sweep_charts(summaries: Sequence[PlanSummary], path: Path) -> Path | None:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def server_timeline(series: Sequence[tuple[float, str, float]], columns: RequestColumns, title: str,
+                    path: Path) -> Path | None:
+    """The server's requests running and waiting and its KV-cache usage over the plan, above the client's
+    completed requests per second (one-second bins of the finish times)."""
+    plt = _pyplot()
+    if plt is None or not series:
+        return None
+    by_quantity: dict[str, tuple[list[float], list[float]]] = {}
+    for t_s, quantity, value in series:
+        times, values = by_quantity.setdefault(quantity, ([], []))
+        times.append(t_s)
+        values.append(value)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
+    for quantity, label in (("running", "running"), ("waiting", "waiting")):
+        if quantity in by_quantity:
+            top.step(*by_quantity[quantity], where="post", label=f"server: requests {label}")
+    top.set_ylabel("requests")
+    if "kv_cache" in by_quantity:
+        kv = top.twinx()
+        kv.plot(*by_quantity["kv_cache"], color="grey", linestyle="--", label="server: KV cache usage")
+        kv.set_ylabel("KV cache usage (fraction)")
+        kv.set_ylim(0, 1.05)
+    top.legend(loc="upper left")
+    done = columns.done_s[columns.ok.astype(bool) & np.isfinite(columns.done_s)]
+    if done.size:
+        edges = np.arange(0.0, float(done.max()) + 1.0, 1.0)
+        counts, _ = np.histogram(done, bins=edges)
+        bottom.step(edges[:-1], counts, where="post", label="client: completed requests / s")
+    bottom.set_xlabel("seconds from the plan's start")
+    bottom.set_ylabel("requests / s")
+    bottom.legend(loc="upper left")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -83,6 +83,12 @@ class PerfConfig(BaseModel):
         description="Seconds a whole request may take (an hour leaves room for long reasoning; none: no limit).")
     test_connection: bool = Field(
         default=True, description="Send one preflight request first; a wrong URL or path stops before the run.")
+    server_metrics: str = Field(
+        default="auto",
+        description="The server's Prometheus metrics to scrape during each plan (running/waiting requests, KV "
+                    "cache, the server's own TTFT and latency): auto (<server root>/metrics, silently skipped "
+                    "when absent), a URL, or off.")
+    server_metrics_interval: float = Field(default=1.0, gt=0, description="Seconds between /metrics reads.")
 
     # ---- load plans --------------------------------------------------------------------------------
     parallel: list[int] | None = Field(

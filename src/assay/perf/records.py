@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE TABLE IF NOT EXISTS health (worker INTEGER, t_s REAL, loop_lag_s REAL, cpu_fraction REAL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS server_metrics (t_s REAL, quantity TEXT, value REAL);
 INSERT OR REPLACE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');
 """
 _INSERT = f"INSERT INTO requests ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
@@ -180,6 +181,30 @@ def write_meta(path: str | Path, items: dict[str, str]) -> None:
     try:
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(items.items()))
         db.commit()
+    finally:
+        db.close()
+
+
+def write_server_metrics(path: str | Path, rows: list[tuple[float, str, float]], view_json: str) -> None:
+    """The server's gauges over time (``server_metrics``) and its view of the plan (``meta.server_view``)."""
+    db = connect(path)
+    try:
+        db.executescript(_CREATE)
+        db.executemany("INSERT INTO server_metrics VALUES (?, ?, ?)", rows)
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('server_view', ?)", (view_json,))
+        db.commit()
+    finally:
+        db.close()
+
+
+def read_server_metrics(path: str | Path) -> list[tuple[float, str, float]]:
+    """The server's gauges over time, ``(t_s, quantity, value)``; empty for runs without a scrape."""
+    db = connect(path)
+    try:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "server_metrics" not in tables:
+            return []
+        return [tuple(row) for row in db.execute("SELECT t_s, quantity, value FROM server_metrics ORDER BY rowid")]
     finally:
         db.close()
 

@@ -142,9 +142,44 @@ def warnings_text(summary: PlanSummary) -> Text | None:
     return text
 
 
+def server_text(summary: PlanSummary) -> Text | None:
+    """The server's own view in a few lines: its latencies beside the client's, its queue and cache."""
+    view = summary.server
+    if view is None:
+        return None
+    lines = [f"Server's own metrics ({view.kind}, {view.scrapes} reads of {view.url}):"]
+    for key, label in (("ttft", "TTFT"), ("e2e", "end-to-end"), ("tpot", "TPOT"), ("queue", "queue time")):
+        latency = view.latency.get(key)
+        if latency is None or latency.mean_s is None:
+            continue
+        line = f"  {label}: mean {latency.mean_s * 1000:.1f} ms over {latency.count} requests"
+        if latency.p99_s is not None:
+            line += f", p99 ~{latency.p99_s * 1000:.1f} ms"
+        if key in view.client_minus_server_ms:
+            line += f"; client minus server {view.client_minus_server_ms[key]:+.1f} ms"
+        lines.append(line)
+    gauges = []
+    if view.mean_running is not None:
+        gauges.append(f"running mean {view.mean_running:.1f} max {view.max_running:g}")
+    if view.mean_waiting is not None:
+        gauges.append(f"waiting mean {view.mean_waiting:.1f} max {view.max_waiting:g}")
+    if view.mean_kv_cache_usage is not None:
+        gauges.append(f"KV cache mean {view.mean_kv_cache_usage:.0%} max {view.max_kv_cache_usage:.0%}")
+    if view.prefix_cache_hit_rate is not None:
+        gauges.append(f"prefix-cache hits {view.prefix_cache_hit_rate:.0%}")
+    if view.preemptions is not None:
+        gauges.append(f"preemptions {view.preemptions:g}")
+    if gauges:
+        lines.append("  " + "; ".join(gauges))
+    return Text("\n".join(lines))
+
+
 def plan_report(summary: PlanSummary) -> RenderableType:
     """Everything printed after one plan."""
     parts: list[RenderableType] = [summary_table(summary), percentile_table(summary)]
+    server = server_text(summary)
+    if server is not None:
+        parts.append(server)
     warning = warnings_text(summary)
     if warning is not None:
         parts.append(warning)

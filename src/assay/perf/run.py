@@ -28,7 +28,17 @@ from assay.perf.config import PerfConfig
 from assay.perf.datasets import PromptSet, load_prompt_set
 from assay.perf.health import HealthMonitor
 from assay.perf.plans import LoadPlan, build_plans
-from assay.perf.records import RecordWriter, read_columns, read_failures, read_health, write_meta
+from assay.perf.records import (
+    RecordWriter,
+    read_columns,
+    read_failures,
+    read_health,
+    read_meta,
+    read_server_metrics,
+    write_meta,
+    write_server_metrics,
+)
+from assay.perf.server_metrics import ServerView, scraper_for
 from assay.perf.runner import NS_PER_S, Counters, PlanRun, RequestBuilder
 from assay.perf.summary import PlanSummary, summarize
 from assay.utils.tokenizer import Tokenizer, load_tokenizer
@@ -238,18 +248,18 @@ async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan
     records = plan_dir / RECORDS_FILE
     for stale in plan_dir.glob(RECORDS_FILE + "*"):
         stale.unlink()
-    if setup.config.ray_address:
-        from assay.perf.ray_workers import run_plan_on_ray
-
-        finished = await run_plan_on_ray(setup.config, plan, records, stop, _progress_bar(console, plan))
-    elif setup.config.num_workers > 1:
-        from assay.perf.workers import run_plan_in_workers
-
-        finished = await run_plan_in_workers(setup.config, plan, records, stop, _progress_bar(console, plan))
-    else:
-        finished = await _run_plan_inline(setup, client, plan, records, stop, console)
+    scraper = scraper_for(setup.config.server_metrics, setup.config.endpoint[0],
+                          setup.config.server_metrics_interval) if not setup.config.pooling else None
+    if scraper is not None and not await scraper.start():
+        scraper = None
+    try:
+        finished = await _run_plan(setup, client, plan, records, stop, console)
+    finally:
+        view = await scraper.stop() if scraper is not None else None
     write_meta(records, {"plan": plan.name, "parallel": str(plan.parallel), "rate": str(plan.rate),
                          "number": str(plan.number), "model": setup.config.model})
+    if view is not None and scraper is not None:
+        write_server_metrics(records, scraper.series(), view.model_dump_json())
     summary = _summarize(setup, plan, records, interrupted=not finished)
     report.write_plan_files(plan_dir, summary)
     if console is not None:
@@ -257,13 +267,34 @@ async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan
     return summary
 
 
+async def _run_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, records: Path, stop: asyncio.Event,
+                    console: Console | None) -> bool:
+    """Run one plan in this loop, in worker processes or on Ray; whether it ran to the end."""
+    if setup.config.ray_address:
+        from assay.perf.ray_workers import run_plan_on_ray
+
+        return await run_plan_on_ray(setup.config, plan, records, stop, _progress_bar(console, plan))
+    if setup.config.num_workers > 1:
+        from assay.perf.workers import run_plan_in_workers
+
+        return await run_plan_in_workers(setup.config, plan, records, stop, _progress_bar(console, plan))
+    return await _run_plan_inline(setup, client, plan, records, stop, console)
+
+
 def _summarize(setup: Setup, plan: LoadPlan, records: Path, *, interrupted: bool) -> PlanSummary:
     columns, itl = read_columns(records)
     summary = summarize(plan, columns, itl, slo_ms=dict(setup.config.slo), health_samples=read_health(records),
                         workers=setup.config.num_workers, interrupted=interrupted, api=setup.api)
+    server = read_meta(records).get("server_view")
+    if server is not None:
+        summary.server = ServerView.model_validate_json(server)
+        summary.server.compare(summary.mean_ttft_s, summary.mean_latency_s)
     if setup.config.charts:
         charts.latency_distributions(columns, f"{plan.name}: latency distributions",
                                      records.parent / "latency_distribution.png")
+        if server is not None:
+            charts.server_timeline(read_server_metrics(records), columns, f"{plan.name}: server and client",
+                                   records.parent / "server_metrics.png")
     return summary
 
 

@@ -21,6 +21,7 @@ from assay.perf.metrics import (
 )
 from assay.perf.plans import LoadPlan
 from assay.perf.records import read_columns, read_health
+from assay.perf.server_metrics import ServerView
 
 # The metrics with a percentile row, in the order the table shows them.
 PERCENTILE_METRICS = (
@@ -81,6 +82,8 @@ class PlanSummary(BaseModel):
     itl_samples: int
     itl_exact: bool = True
     health: ClientHealth = Field(default_factory=ClientHealth)
+    server: ServerView | None = Field(
+        default=None, description="The server's own metrics over the plan (--server-metrics), and client minus server.")
     percentiles: dict[str, dict[str, float | None]] = Field(default_factory=dict)
 
 

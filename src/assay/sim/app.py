@@ -37,6 +37,7 @@ from assay.sim.render import (
     malformed_body,
     malformed_event,
 )
+from assay.sim.metrics import Observation, SimMetrics
 from assay.sim.replay import ReplayBook
 
 logger = logging.getLogger("assay.sim")
@@ -61,6 +62,7 @@ class SimState:
     active_streams: int = 0
     peak_active_streams: int = 0
     handler_tasks: set[asyncio.Task] = field(default_factory=set)
+    metrics: SimMetrics = field(default_factory=lambda: SimMetrics("assay-sim"))
 
     @classmethod
     def from_config(cls, config: SimConfig) -> SimState:
@@ -73,6 +75,7 @@ class SimState:
             pacer=make_pacer(config, rng),
             faults=FaultPicker(config, rng),
             auth=f"Bearer {config.api_key}" if config.api_key else None,
+            metrics=SimMetrics(config.model),
         )
 
     def stats(self) -> dict:
@@ -130,6 +133,7 @@ def build_server(state: SimState) -> web.Server:
         "/rerank": ("POST", functools.partial(_pooling, state, pooling.rerank)),
         "/health": ("GET", health),
         "/sim/stats": ("GET", functools.partial(stats, state)),
+        "/metrics": ("GET", functools.partial(prometheus, state)),
     }
 
     async def dispatch(request: web.BaseRequest) -> web.StreamResponse:
@@ -173,6 +177,13 @@ async def health(request: web.BaseRequest) -> web.Response:
 
 async def stats(state: SimState, request: web.BaseRequest) -> web.Response:
     return _json(state.stats())
+
+
+async def prometheus(state: SimState, request: web.BaseRequest) -> web.Response:
+    """``/metrics`` in vLLM's names (``assay.sim.metrics``)."""
+    text = state.metrics.render(state.pacer.running, state.pacer.waiting, state.config.max_batch_size)
+    return web.Response(text=text, content_type="text/plain", charset="utf-8",
+                        headers={"X-Prometheus-Format": "0.0.4"})
 
 
 async def models(state: SimState, request: web.BaseRequest) -> web.Response:
@@ -220,10 +231,16 @@ async def _generate(state: SimState, endpoint: Endpoint, request: web.BaseReques
     state.handler_tasks.add(task)  # type: ignore[arg-type]
     state.active_streams += 1
     state.peak_active_streams = max(state.peak_active_streams, state.active_streams)
+    obs = state.metrics.begin(arrival, gen.prompt_tokens)
     try:
         if gen.stream:
-            return await _stream(request, state, Renderer(gen), answers, ticket, fault)
-        return await _respond(request, state, Renderer(gen), answers, ticket, fault)
+            response = await _stream(request, state, Renderer(gen), answers, ticket, fault, obs)
+        else:
+            response = await _respond(request, state, Renderer(gen), answers, ticket, fault)
+        if fault is None:
+            state.metrics.finish(obs, time.monotonic(), sum(a.completion_tokens for a in answers),
+                                 answers[0].finish_reason)
+        return response
     finally:
         ticket.close()
         state.active_streams -= 1
@@ -289,7 +306,7 @@ async def _respond(
 
 async def _stream(
     request: web.BaseRequest, state: SimState, renderer: Renderer, answers: list[Answer], ticket: Ticket,
-    fault: str | None,
+    fault: str | None, obs: Observation | None = None,
 ) -> web.StreamResponse:
     """A streamed answer: each token step written when the latency model has it ready."""
     if fault is None and state.pacer.instant:
@@ -325,6 +342,8 @@ async def _stream(
             ready = min(await ticket.wait(sent), cut if stall_at is None else stall_at)
             data = head + b"".join(steps[sent:ready])
             head = b""
+            if obs is not None and obs.first_token is None and ready > 0:
+                obs.first_token = time.monotonic()
             if ready == total:
                 await response.write_eof(data + plan.tail)
                 return response
