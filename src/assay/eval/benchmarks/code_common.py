@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import json
+from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.errors import ConfigError
 from assay.eval.benchmarks.base import Benchmark
+from assay.eval.scoring import code_harness
 from assay.eval.scoring.sandbox import Sandbox, SandboxLimits
 from assay.types import Sample, Score
 
@@ -42,6 +46,21 @@ class CodeBenchmark(Benchmark):
             self._sandbox = Sandbox(self.limits, self.workers)
         return self._sandbox
 
+    async def run_harness(self, job: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
+        """Run ``job`` through :mod:`assay.eval.scoring.code_harness` in the sandbox: passed, why not, and the
+        score's metadata. Passed needs both the judge's exit status 0 and its verdict saying so; no verdict, or
+        one that is not a verdict (``[]``), is a failure."""
+        result = await self.sandbox().run_python(_harness_source(), json.dumps(job).encode())
+        metadata: dict[str, Any] = {"network_isolated": result.network_isolated}
+        verdict = code_harness.parse_verdict(result.stdout)
+        if verdict is None:
+            return False, f"harness gave no verdict: {result.describe()}", metadata
+        if isinstance(verdict.get("tests"), int) and job.get("kind") == "tests":
+            metadata.update(tests_passed=verdict.get("tests_passed"), tests=verdict["tests"])
+        passed = verdict["passed"] and result.ok
+        why = "" if passed else str(verdict.get("failure") or result.describe())
+        return passed, why, metadata
+
     def score(self, sample: Sample, answer: str) -> Score:
         """The synchronous form of ``ascore`` (for use without an event loop)."""
         import asyncio
@@ -50,6 +69,11 @@ class CodeBenchmark(Benchmark):
 
     def scoring_fingerprint(self) -> dict[str, Any]:
         return {**super().scoring_fingerprint(), "limits": dict(self.limits.__dict__)}
+
+
+@functools.lru_cache(maxsize=1)
+def _harness_source() -> str:
+    return Path(code_harness.__file__).read_text(encoding="utf-8")
 
 
 def pass_score(passed: bool, program: str | None, explanation: str, **metadata: Any) -> Score:

@@ -22,7 +22,7 @@ from assay.data import DatasetLoader, HubDataset
 from assay.errors import ConfigError, DatasetError
 from assay.eval.benchmarks.base import register_benchmark
 from assay.eval.benchmarks.code_common import CodeBenchmark, pass_score
-from assay.eval.scoring.code import humaneval_program, humaneval_test_program
+from assay.eval.scoring.code import humaneval_program
 from assay.types import Message, Sample, Score
 
 CHAT_TEMPLATE = (
@@ -73,7 +73,8 @@ class HumanEval(CodeBenchmark):
     async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
         meta = sample.metadata
         program, style = humaneval_program(meta["question"], answer, meta["entry_point"])
-        result = await self.sandbox().run_python(humaneval_test_program(program, meta["test"], meta["entry_point"]))
-        return pass_score(result.ok, program, result.describe(), style=style,
-                          network_isolated=result.network_isolated)
+        job = {"kind": "check", "program": program, "prompt": meta["question"], "test": meta["test"],
+               "entry_point": meta["entry_point"]}
+        passed, why, metadata = await self.run_harness(job)
+        return pass_score(passed, program, why, style=style, **metadata)
 

@@ -32,7 +32,6 @@ from assay.data.readers import read_rows
 from assay.errors import ConfigError, DatasetError
 from assay.eval.benchmarks.base import register_benchmark
 from assay.eval.benchmarks.code_common import CodeBenchmark, pass_score
-from assay.eval.scoring import code_harness
 from assay.eval.scoring.code import extract_code
 from assay.eval.scoring.sandbox import SandboxLimits
 from assay.types import Message, Sample, Score
@@ -176,15 +175,10 @@ class LiveCodeBench(CodeBenchmark):
         tests = await asyncio.to_thread(self.tests_of, sample)
         functional = bool(sample.metadata.get("func_name")) and all(
             t.get("testtype", "functional") == "functional" for t in tests)
-        job = {"code": code, "mode": "functional" if functional else "stdio", "func_name": sample.metadata.get(
-            "func_name"), "tests": [{"input": t["input"], "output": t["output"]} for t in tests],
-            "test_timeout_s": self.test_timeout_s}
-        harness = Path(code_harness.__file__).read_text(encoding="utf-8")
-        result = await self.sandbox().run_python(harness, json.dumps(job).encode())
-        verdict = code_harness.parse_verdict(result.stdout)
-        if verdict is None:
-            return pass_score(False, code, f"harness gave no verdict: {result.describe()}",
-                              network_isolated=result.network_isolated)
-        return pass_score(bool(verdict["passed"]), code, verdict.get("failure") or "",
-                          tests_passed=verdict["tests_passed"], tests=verdict["tests"],
-                          network_isolated=result.network_isolated)
+        job = {"kind": "tests", "code": code, "mode": "functional" if functional else "stdio",
+               "func_name": sample.metadata.get("func_name"), "test_timeout_s": self.test_timeout_s,
+               "tests": [{"input": t["input"], "output": t["output"]} for t in tests]}
+        if not tests:
+            return pass_score(False, code, "no test cases", tests_passed=0, tests=0)
+        passed, why, metadata = await self.run_harness(job)
+        return pass_score(passed, code, why, **metadata)
