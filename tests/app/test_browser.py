@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.app.running import running_app
 
 pytestmark = pytest.mark.timeout(120)
 pytest.importorskip("gradio", reason="gradio is not installed (the `app` extra)")
@@ -34,38 +31,10 @@ WAIT_MS = 20_000
 sync_api.expect.set_options(timeout=WAIT_MS)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(app_outputs, tmp_path_factory):
-    port = free_port()
-    log = tmp_path_factory.mktemp("app-log") / "app.log"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(log.parent / "gradio")}
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "assay", "app", "--outputs", str(app_outputs["root"]),
-                                    "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"assay app did not start:\n{log.read_text()[-3000:]}")
-                time.sleep(0.3)
+    with running_app(app_outputs["root"], tmp_path_factory.mktemp("app-log")) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="module")

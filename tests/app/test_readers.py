@@ -166,3 +166,30 @@ def test_listing_skips_symlinks_that_lead_out(fenced):
 def test_outputs_must_exist(tmp_path):
     with pytest.raises(ConfigError):
         Outputs(tmp_path / "missing")
+
+
+def test_damaged_lines_are_skipped_with_a_warning_naming_file_and_line(tmp_path, caplog):
+    run = write_large_run(tmp_path, 6)
+    path = run / "predictions" / "gsm8k.jsonl"
+    lines = path.read_bytes().splitlines()
+    (run / "reports" / "gsm8k.json").unlink()  # the main metric then comes from the first line
+    not_a_sample = orjson.dumps({"sample": {"id": "4", "subset": "s1", "messages": "not a list"},
+                                 "completions": [], "scores": []})
+    path.write_bytes(b"\n".join([lines[0][:50] + b"\x00", *lines[1:4], not_a_sample, lines[5]]) + b"\n" +
+                     lines[5][:20])  # damaged first line, a line that is JSON but not a sample, a torn last line
+    outputs = Outputs(tmp_path)
+    with caplog.at_level("WARNING", logger="assay.app"):
+        page = sample_page(outputs, run.name, "gsm8k", page_size=50)
+    assert [v.sample_id for v in page.samples] == ["1", "2", "3", "5"]
+    assert any(f"{path} line 1" in r.getMessage() for r in caplog.records)
+    assert sample_page(outputs, run.name, "gsm8k", SampleFilter(text="question")).matching == 4
+    with pytest.raises(ConfigError, match="cannot be read"):
+        samples.read_sample(outputs, run.name, "gsm8k", 3)  # the row of the line that is not a sample
+    assert [r.run_id for r in readers.list_eval_runs(outputs)] == [run.name]
+
+
+def test_a_damaged_percentiles_file_is_an_empty_table(tmp_path):
+    plan = tmp_path / "perf" / "20260101_000000_x" / "parallel_1_number_2"
+    plan.mkdir(parents=True)
+    (plan / "percentiles.json").write_bytes(b'[{"percentile": "p50", "ttft')
+    assert percentile_rows(Outputs(tmp_path), "perf/20260101_000000_x", "parallel_1_number_2") == []

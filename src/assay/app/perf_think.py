@@ -8,7 +8,7 @@ from pathlib import Path
 
 import orjson
 
-from assay.app.readers import Outputs, _inside, _walk_dirs
+from assay.app.readers import Outputs, _inside, _walk_dirs, read_json
 from assay.errors import ConfigError
 from assay.perf.summary import PlanSummary
 from assay.think.report import ThinkReport
@@ -64,7 +64,7 @@ def percentile_rows(outputs: Outputs, run_id: str, plan: str) -> list[dict[str, 
     path = outputs.child(run_id, plan) / "percentiles.json"
     if not _inside(outputs.root, path) or not path.is_file():
         return []
-    rows = orjson.loads(path.read_bytes())
+    rows = read_json(path)  # None for a damaged file: an empty table, not a traceback
     return rows if isinstance(rows, list) else []
 
 

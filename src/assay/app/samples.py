@@ -8,6 +8,7 @@ nothing outside the outputs folder can be reached.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from array import array
@@ -25,6 +26,8 @@ from assay.types import SampleResult
 Status = Literal["correct", "wrong", "error", "ungraded"]
 STATUSES: tuple[Status, ...] = ("correct", "wrong", "error", "ungraded")
 _INDEX_CACHE_SIZE = 8
+
+log = logging.getLogger("assay.app")
 
 
 # ---- samples ----------------------------------------------------------------------------------------------
@@ -76,8 +79,11 @@ def _main_metric(outputs: Outputs, run_id: str, benchmark: str, first_line: byte
     if isinstance(report, dict) and report.get("main_metric"):
         return str(report["main_metric"])
     if first_line:
-        scores = orjson.loads(first_line).get("scores") or [{}]
-        return next(iter(scores[0].get("values") or {"acc": None}))
+        try:
+            scores = orjson.loads(first_line).get("scores") or [{}]
+            return str(next(iter(scores[0].get("values") or {"acc": None})))
+        except (ValueError, TypeError, AttributeError, IndexError):
+            pass  # a damaged first line: the index skips it, with a warning
     return "acc"
 
 
@@ -109,13 +115,15 @@ def _build_index(outputs: Outputs, run_id: str, benchmark: str, path: Path, stam
     subset_ids: dict[str, int] = {}
     offset = 0
     with path.open("rb") as handle:
-        for line in handle:
+        for number, line in enumerate(handle, start=1):
             start, offset = offset, offset + len(line)
             if not line.endswith(b"\n") or not line.strip():
                 continue  # a torn last line (a run still writing) or a blank one
             try:
                 status, value, subset = _raw_status(orjson.loads(line), index.metric)
-            except (ValueError, TypeError, KeyError, AttributeError):
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                log.warning("%s line %d: not a readable sample record, skipped (%s)", path, number,
+                            str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
                 continue
             index.offsets.append(start)
             index.lengths.append(len(line))
@@ -140,6 +148,16 @@ class SampleFilter:
 def _read_line(index: PredictionIndex, row: int, handle: Any) -> bytes:
     handle.seek(index.offsets[row])
     return handle.read(index.lengths[row])
+
+
+def _read_result(index: PredictionIndex, row: int, handle: Any, line: bytes | None = None) -> SampleResult | None:
+    """The sample at ``row``, or None when its line is JSON but not a sample record (the index checks less)."""
+    try:
+        return SampleResult.model_validate(orjson.loads(_read_line(index, row, handle) if line is None else line))
+    except ValueError as exc:
+        log.warning("%s row %d: not a readable sample record, skipped (%s)", index.path, row,
+                    str(exc).splitlines()[0])
+        return None
 
 
 def filter_rows(index: PredictionIndex, flt: SampleFilter) -> list[int]:
@@ -175,7 +193,10 @@ def _search(index: PredictionIndex, rows: list[int], needle: str) -> list[int]:
             line = _read_line(index, row, handle)
             if raw not in line.lower() and needle.encode() not in line.lower():
                 continue
-            view = sample_view(SampleResult.model_validate(orjson.loads(line)), row, index.metric)
+            result = _read_result(index, row, handle, line)
+            if result is None:
+                continue
+            view = sample_view(result, row, index.metric)
             haystack = "\n".join([view.sample_id, view.prompt, str(view.target)] +
                                  [f"{a.answer}\n{a.reasoning or ''}\n{a.extracted}" for a in view.answers])
             if needle in haystack.lower():
@@ -282,8 +303,9 @@ def sample_page(outputs: Outputs, run_id: str, benchmark: str, flt: SampleFilter
     views = []
     with index.path.open("rb") as handle:
         for row in chosen:
-            result = SampleResult.model_validate(orjson.loads(_read_line(index, row, handle)))
-            views.append(sample_view(result, row, index.metric))
+            result = _read_result(index, row, handle)
+            if result is not None:
+                views.append(sample_view(result, row, index.metric))
     return SamplePage(views, page, pages, len(rows), len(index))
 
 
@@ -384,5 +406,7 @@ def read_sample(outputs: Outputs, run_id: str, benchmark: str, row: int) -> Samp
     if not 0 <= row < len(index):
         raise ConfigError(f"{benchmark}: no sample at row {row}")
     with index.path.open("rb") as handle:
-        result = SampleResult.model_validate(orjson.loads(_read_line(index, row, handle)))
+        result = _read_result(index, row, handle)
+    if result is None:
+        raise ConfigError(f"{benchmark}: the sample at row {row} cannot be read (a damaged line)")
     return sample_view(result, row, index.metric)

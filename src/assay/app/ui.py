@@ -392,8 +392,34 @@ def _think_tab(app: gr.Blocks, outputs: Outputs, think_ids: list[str]) -> None:
     app.load(show, inputs=result, outputs=[about, table, figure])
 
 
+class _RefuseUploads:
+    """ASGI middleware: a POST to any ``.../upload`` path gets 403 before its body is read.
+
+    No component of the viewer takes a file, but Gradio serves ``POST /gradio_api/upload`` for every app and
+    stores whatever it is sent, of any size, in its cache folder; a read-only viewer refuses it.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/").endswith("/upload"):
+            body = b"assay app is read only: uploads are refused"
+            await send({"type": "http.response.start", "status": 403,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                    (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
 def serve(outputs_dir: str, host: str = "127.0.0.1", port: int = 7860, *, block: bool = True) -> Any:
-    """Start the app on ``host:port``; ``block=False`` returns once it listens (for tests and benches)."""
+    """Start the app on ``host:port``; ``block=False`` returns once it listens (for tests and benches).
+
+    Read only: uploads are refused (403) and Gradio's own file-size cap is zero besides.
+    """
+    from starlette.middleware import Middleware
+
     outputs = Outputs(outputs_dir)
     app = build_app(outputs)
     theme = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
@@ -401,5 +427,6 @@ def serve(outputs_dir: str, host: str = "127.0.0.1", port: int = 7860, *, block:
     app.queue(default_concurrency_limit=4)
     app.launch(server_name=host, server_port=port, share=False, inbrowser=False, prevent_thread_lock=not block,
                quiet=True, ssr_mode=False, mcp_server=False, theme=theme, footer_links=[],
-               blocked_paths=[str(outputs.root)], show_error=True)
+               blocked_paths=[str(outputs.root)], show_error=True, max_file_size=0,
+               app_kwargs={"middleware": [Middleware(_RefuseUploads)]})
     return app

@@ -216,7 +216,8 @@ def _app_command() -> click.Command:
 
     return click.Command(
         "app", callback=run,
-        help="Web viewer (read only) for the eval runs, perf sweeps and think results under an outputs folder.",
+        help="Web viewer (read only: uploads are refused) for the eval runs, perf sweeps and think results "
+             "under an outputs folder.",
         params=[
             click.Option(["--outputs"], default="./outputs", show_default=True, help="The folder to read."),
             click.Option(["--host"], default="127.0.0.1", show_default=True,

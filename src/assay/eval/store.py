@@ -1,7 +1,8 @@
 """A run's folder: config.yaml, manifest.json, predictions/<benchmark>.jsonl, reports/, logs/run.log.
 
 Every finished sample is appended to its predictions file and flushed at once, so a crash (even kill -9)
-loses at most the line being written; reading back drops a torn last line before new lines are appended.
+loses at most the line being written; reading back drops a torn last line before new lines are appended,
+and skips (with a warning) any other line that does not parse, so its sample is asked again.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from assay.types import SampleResult
 log = logging.getLogger("assay.eval")
 
 MANIFEST = "manifest.json"
+_WARNED: set[tuple[Path, int, int]] = set()  # damaged lines already reported
 
 
 class RunStore:
@@ -91,7 +93,9 @@ class RunStore:
         """The results recorded for ``benchmark`` by sample id (a later line wins).
 
         A torn last line (the run was killed while writing it) is skipped; with ``repair`` (a run about to
-        append) it is also cut from the file. Readers such as ``think`` and ``compare`` never write.
+        append) it is also cut from the file. A damaged line elsewhere is skipped with a warning naming the
+        file and line, and left in place: its sample counts as not answered, so a resumed run asks it again.
+        Readers such as ``think`` and ``compare`` never write.
         """
         path = self.predictions_path(benchmark)
         if not path.is_file():
@@ -100,15 +104,25 @@ class RunStore:
         if data and not data.endswith(b"\n"):
             keep = data.rfind(b"\n") + 1
             if repair:
-                log.warning("%s: dropping a torn last line (the run was killed while writing it)", path.name)
+                log.warning("%s line %d: dropping a torn last line (the run was killed while writing it)", path,
+                            data.count(b"\n") + 1)
                 with path.open("r+b") as handle:
                     handle.truncate(keep)
             data = data[:keep]
         results: dict[str, SampleResult] = {}
-        for line in data.splitlines():
-            if line.strip():
+        for number, line in enumerate(data.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
                 result = SampleResult.model_validate(orjson.loads(line))
-                results[result.sample.id] = result
+            except ValueError as exc:  # orjson's and pydantic's errors both are
+                # One damaged line costs one sample, asked again on resume, never the whole run.
+                if (path, number, hash(line)) not in _WARNED:  # once per process, though a run reads twice
+                    _WARNED.add((path, number, hash(line)))
+                    log.warning("%s line %d: not a readable sample record, skipped (%s)", path, number,
+                                str(exc).splitlines()[0])
+                continue
+            results[result.sample.id] = result
         return results
 
     def append(self, benchmark: str, result: SampleResult) -> None:
