@@ -27,6 +27,7 @@ CASES = {
     "general_qa": {"dataset_id": str(FIXTURES / "general_qa")},
     "arena_hard": {"dataset_id": str(FIXTURES / "arena_hard")},
     "alpaca_eval": {"dataset_id": str(FIXTURES / "alpaca_eval")},
+    "truthful_qa": {"dataset_id": str(FIXTURES / "truthful_qa")},
 }
 
 
@@ -141,3 +142,28 @@ def test_every_module_of_the_package_is_imported_so_its_benchmarks_register():
     modules = {m.name for m in pkgutil.iter_modules(package.__path__)}
     assert {"gsm8k", "pairwise", "ifeval"} <= modules
     assert all(f"assay.eval.benchmarks.{name}" in sys.modules for name in modules)
+
+
+def test_truthful_qa_mc1_has_one_truth_and_mc2_accepts_any_true_option():
+    from assay.eval.benchmarks.common import score_choice
+
+    samples = load_samples("truthful_qa", **CASES["truthful_qa"])
+    mc1 = [s for s in samples if s.subset == "mc1"]
+    mc2 = [s for s in samples if s.subset == "mc2"]
+    assert len(mc1) == len(mc2) == 3 and all(isinstance(s.target, str) for s in mc1)
+    for sample in mc1:  # shuffled, the target follows the true option (listed first in the source)
+        assert sample.choices[ord(sample.target) - 65].startswith(("Nauru", "People in the US have the shortest",
+                                                                   "Artists take inspiration"))
+    many = next(s for s in mc2 if isinstance(s.target, list) and len(s.target) > 1)
+    for letter in many.target:
+        assert score_choice(f"Answer: {letter}", many.target, len(many.choices)).values["acc"] == 1.0
+    false = next(chr(65 + i) for i in range(len(many.choices)) if chr(65 + i) not in many.target)
+    assert score_choice(f"Answer: {false}", many.target, len(many.choices)).values["acc"] == 0.0
+
+
+def test_truthful_qa_reads_evalscopes_subset_and_multiple_correct():
+    args = {**CASES["truthful_qa"], "subset_list": ["multiple_choice"]}
+    assert {s.subset for s in load_samples("truthful_qa", **args)} == {"mc1"}
+    assert {s.subset for s in load_samples("truthful_qa", extra_params={"multiple_correct": True}, **args)} == {"mc2"}
+    with pytest.raises(Exception, match="unknown subset 'mc3'"):
+        load_samples("truthful_qa", **{**args, "subset_list": ["mc3"]})

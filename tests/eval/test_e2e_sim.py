@@ -23,6 +23,7 @@ FIXTURE_ARGS = {
     "arc": {"dataset_id": str(FIXTURES / "arc")},
     "general_mcq": {"dataset_id": str(FIXTURES / "general_mcq")},
     "general_qa": {"dataset_id": str(FIXTURES / "general_qa")},
+    "truthful_qa": {"dataset_id": str(FIXTURES / "truthful_qa")},
 }
 
 
