@@ -28,6 +28,8 @@ CASES = {
     "arena_hard": {"dataset_id": str(FIXTURES / "arena_hard")},
     "alpaca_eval": {"dataset_id": str(FIXTURES / "alpaca_eval")},
     "truthful_qa": {"dataset_id": str(FIXTURES / "truthful_qa")},
+    "hellaswag": {"dataset_id": str(FIXTURES / "hellaswag")},
+    "winogrande": {"dataset_id": str(FIXTURES / "winogrande")},
 }
 
 
@@ -167,3 +169,10 @@ def test_truthful_qa_reads_evalscopes_subset_and_multiple_correct():
     assert {s.subset for s in load_samples("truthful_qa", extra_params={"multiple_correct": True}, **args)} == {"mc2"}
     with pytest.raises(Exception, match="unknown subset 'mc3'"):
         load_samples("truthful_qa", **{**args, "subset_list": ["mc3"]})
+
+
+def test_hellaswag_cleans_wikihow_markup_and_winogrande_answers_1_2_become_a_b():
+    wiki = load_samples("hellaswag", **CASES["hellaswag"])[1]
+    assert wiki.metadata["question"] == "How to water a cactus. Check the soil first. Push a finger into the soil."
+    assert wiki.choices[0] == "Pour a bucket of sand over the leaves every hour." and wiki.target == "B"
+    assert [s.target for s in load_samples("winogrande", **CASES["winogrande"])] == ["B", "B", "A"]

@@ -24,6 +24,8 @@ FIXTURE_ARGS = {
     "general_mcq": {"dataset_id": str(FIXTURES / "general_mcq")},
     "general_qa": {"dataset_id": str(FIXTURES / "general_qa")},
     "truthful_qa": {"dataset_id": str(FIXTURES / "truthful_qa")},
+    "hellaswag": {"dataset_id": str(FIXTURES / "hellaswag")},
+    "winogrande": {"dataset_id": str(FIXTURES / "winogrande")},
 }
 
 
