@@ -30,6 +30,8 @@ CASES = {
     "truthful_qa": {"dataset_id": str(FIXTURES / "truthful_qa")},
     "hellaswag": {"dataset_id": str(FIXTURES / "hellaswag")},
     "winogrande": {"dataset_id": str(FIXTURES / "winogrande")},
+    "cmmlu": {"dataset_id": str(FIXTURES / "cmmlu"), "subset_list": ["agronomy"]},
+    "cmmlu_5shot": {"dataset_id": str(FIXTURES / "cmmlu"), "subset_list": ["agronomy"], "few_shot_num": 1},
 }
 
 
@@ -176,3 +178,13 @@ def test_hellaswag_cleans_wikihow_markup_and_winogrande_answers_1_2_become_a_b()
     assert wiki.metadata["question"] == "How to water a cactus. Check the soil first. Push a finger into the soil."
     assert wiki.choices[0] == "Pour a bucket of sand over the leaves every hour." and wiki.target == "B"
     assert [s.target for s in load_samples("winogrande", **CASES["winogrande"])] == ["B", "B", "A"]
+
+
+def test_cmmlu_reads_both_schemas_and_its_dev_shots_are_never_the_question():
+    from assay.eval.benchmarks.cmmlu import options_and_answer
+
+    evalscope_row = {"question": "q", "choices": ["(A) 甲", "(B) 乙", "(C) 丙", "(D) 丁"], "answer": "(C)",
+                     "category": "agronomy"}
+    assert options_and_answer(evalscope_row) == (["甲", "乙", "丙", "丁"], 2)
+    first = load_samples("cmmlu", **CASES["cmmlu_5shot"])[0]  # test row 0 and dev row 0 share an index
+    assert first.messages[0].content.startswith("小麦属于哪一类作物？") and "答案：C\n\n" in first.messages[0].content
