@@ -30,6 +30,7 @@ CASES = {
     "truthful_qa": {"dataset_id": str(FIXTURES / "truthful_qa")},
     "hellaswag": {"dataset_id": str(FIXTURES / "hellaswag")},
     "winogrande": {"dataset_id": str(FIXTURES / "winogrande")},
+    "mmmlu": {"dataset_id": str(FIXTURES / "mmmlu"), "subset_list": ["ZH_CN", "FR_FR"]},
     "cmmlu": {"dataset_id": str(FIXTURES / "cmmlu"), "subset_list": ["agronomy"]},
     "cmmlu_5shot": {"dataset_id": str(FIXTURES / "cmmlu"), "subset_list": ["agronomy"], "few_shot_num": 1},
 }
@@ -188,3 +189,11 @@ def test_cmmlu_reads_both_schemas_and_its_dev_shots_are_never_the_question():
     assert options_and_answer(evalscope_row) == (["甲", "乙", "丙", "丁"], 2)
     first = load_samples("cmmlu", **CASES["cmmlu_5shot"])[0]  # test row 0 and dev row 0 share an index
     assert first.messages[0].content.startswith("小麦属于哪一类作物？") and "答案：C\n\n" in first.messages[0].content
+
+
+def test_mmmlu_finds_each_language_in_the_hubs_file_layout():
+    samples = load_samples("mmmlu", **CASES["mmmlu"])
+    assert [(s.subset, s.target, s.metadata["language"]) for s in samples] == [
+        ("ZH_CN", "B", "Chinese"), ("ZH_CN", "C", "Chinese"), ("FR_FR", "A", "French")]
+    with pytest.raises(Exception, match="subset 'JA_JP'"):
+        load_samples("mmmlu", **{**CASES["mmmlu"], "subset_list": ["JA_JP"]})

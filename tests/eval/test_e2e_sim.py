@@ -26,6 +26,7 @@ FIXTURE_ARGS = {
     "truthful_qa": {"dataset_id": str(FIXTURES / "truthful_qa")},
     "hellaswag": {"dataset_id": str(FIXTURES / "hellaswag")},
     "winogrande": {"dataset_id": str(FIXTURES / "winogrande")},
+    "mmmlu": {"dataset_id": str(FIXTURES / "mmmlu"), "subset_list": ["ZH_CN", "FR_FR"]},
     "cmmlu": {"dataset_id": str(FIXTURES / "cmmlu"), "subset_list": ["agronomy", "anatomy"], "few_shot_num": 1},
 }
 
