@@ -31,6 +31,7 @@ CASES = {
     "hellaswag": {"dataset_id": str(FIXTURES / "hellaswag")},
     "winogrande": {"dataset_id": str(FIXTURES / "winogrande")},
     "mmmlu": {"dataset_id": str(FIXTURES / "mmmlu"), "subset_list": ["ZH_CN", "FR_FR"]},
+    "super_gpqa": {"dataset_id": str(FIXTURES / "super_gpqa"), "subset_list": ["Physics", "Law"]},
     "cmmlu": {"dataset_id": str(FIXTURES / "cmmlu"), "subset_list": ["agronomy"]},
     "cmmlu_5shot": {"dataset_id": str(FIXTURES / "cmmlu"), "subset_list": ["agronomy"], "few_shot_num": 1},
 }
@@ -197,3 +198,12 @@ def test_mmmlu_finds_each_language_in_the_hubs_file_layout():
         ("ZH_CN", "B", "Chinese"), ("ZH_CN", "C", "Chinese"), ("FR_FR", "A", "French")]
     with pytest.raises(Exception, match="subset 'JA_JP'"):
         load_samples("mmmlu", **{**CASES["mmmlu"], "subset_list": ["JA_JP"]})
+
+
+def test_super_gpqa_selects_fields_from_one_file_and_letters_up_to_j():
+    samples = load_samples("super_gpqa", **CASES["super_gpqa"])
+    assert [(s.subset, s.target, len(s.choices)) for s in samples] == [("Physics", "C", 10), ("Physics", "C", 10),
+                                                                        ("Law", "A", 4)]
+    assert "one of ABCDEFGHIJ" in samples[0].messages[0].content
+    bench = get_benchmark("super_gpqa")()
+    assert bench.score(samples[0], "The answer is (J)").values["acc"] == 0.0
