@@ -27,6 +27,13 @@ CASES = {
     "general_qa": {"dataset_id": str(FIXTURES / "general_qa")},
     "arena_hard": {"dataset_id": str(FIXTURES / "arena_hard")},
     "alpaca_eval": {"dataset_id": str(FIXTURES / "alpaca_eval")},
+    "truthful_qa": {"dataset_id": str(FIXTURES / "truthful_qa")},
+    "hellaswag": {"dataset_id": str(FIXTURES / "hellaswag")},
+    "winogrande": {"dataset_id": str(FIXTURES / "winogrande")},
+    "mmmlu": {"dataset_id": str(FIXTURES / "mmmlu"), "subset_list": ["ZH_CN", "FR_FR"]},
+    "super_gpqa": {"dataset_id": str(FIXTURES / "super_gpqa"), "subset_list": ["Physics", "Law"]},
+    "cmmlu": {"dataset_id": str(FIXTURES / "cmmlu"), "subset_list": ["agronomy"]},
+    "cmmlu_5shot": {"dataset_id": str(FIXTURES / "cmmlu"), "subset_list": ["agronomy"], "few_shot_num": 1},
 }
 
 
@@ -141,3 +148,62 @@ def test_every_module_of_the_package_is_imported_so_its_benchmarks_register():
     modules = {m.name for m in pkgutil.iter_modules(package.__path__)}
     assert {"gsm8k", "pairwise", "ifeval"} <= modules
     assert all(f"assay.eval.benchmarks.{name}" in sys.modules for name in modules)
+
+
+def test_truthful_qa_mc1_has_one_truth_and_mc2_accepts_any_true_option():
+    from assay.eval.benchmarks.common import score_choice
+
+    samples = load_samples("truthful_qa", **CASES["truthful_qa"])
+    mc1 = [s for s in samples if s.subset == "mc1"]
+    mc2 = [s for s in samples if s.subset == "mc2"]
+    assert len(mc1) == len(mc2) == 3 and all(isinstance(s.target, str) for s in mc1)
+    for sample in mc1:  # shuffled, the target follows the true option (listed first in the source)
+        assert sample.choices[ord(sample.target) - 65].startswith(("Nauru", "People in the US have the shortest",
+                                                                   "Artists take inspiration"))
+    many = next(s for s in mc2 if isinstance(s.target, list) and len(s.target) > 1)
+    for letter in many.target:
+        assert score_choice(f"Answer: {letter}", many.target, len(many.choices)).values["acc"] == 1.0
+    false = next(chr(65 + i) for i in range(len(many.choices)) if chr(65 + i) not in many.target)
+    assert score_choice(f"Answer: {false}", many.target, len(many.choices)).values["acc"] == 0.0
+
+
+def test_truthful_qa_reads_evalscopes_subset_and_multiple_correct():
+    args = {**CASES["truthful_qa"], "subset_list": ["multiple_choice"]}
+    assert {s.subset for s in load_samples("truthful_qa", **args)} == {"mc1"}
+    assert {s.subset for s in load_samples("truthful_qa", extra_params={"multiple_correct": True}, **args)} == {"mc2"}
+    with pytest.raises(Exception, match="unknown subset 'mc3'"):
+        load_samples("truthful_qa", **{**args, "subset_list": ["mc3"]})
+
+
+def test_hellaswag_cleans_wikihow_markup_and_winogrande_answers_1_2_become_a_b():
+    wiki = load_samples("hellaswag", **CASES["hellaswag"])[1]
+    assert wiki.metadata["question"] == "How to water a cactus. Check the soil first. Push a finger into the soil."
+    assert wiki.choices[0] == "Pour a bucket of sand over the leaves every hour." and wiki.target == "B"
+    assert [s.target for s in load_samples("winogrande", **CASES["winogrande"])] == ["B", "B", "A"]
+
+
+def test_cmmlu_reads_both_schemas_and_its_dev_shots_are_never_the_question():
+    from assay.eval.benchmarks.cmmlu import options_and_answer
+
+    evalscope_row = {"question": "q", "choices": ["(A) 甲", "(B) 乙", "(C) 丙", "(D) 丁"], "answer": "(C)",
+                     "category": "agronomy"}
+    assert options_and_answer(evalscope_row) == (["甲", "乙", "丙", "丁"], 2)
+    first = load_samples("cmmlu", **CASES["cmmlu_5shot"])[0]  # test row 0 and dev row 0 share an index
+    assert first.messages[0].content.startswith("小麦属于哪一类作物？") and "答案：C\n\n" in first.messages[0].content
+
+
+def test_mmmlu_finds_each_language_in_the_hubs_file_layout():
+    samples = load_samples("mmmlu", **CASES["mmmlu"])
+    assert [(s.subset, s.target, s.metadata["language"]) for s in samples] == [
+        ("ZH_CN", "B", "Chinese"), ("ZH_CN", "C", "Chinese"), ("FR_FR", "A", "French")]
+    with pytest.raises(Exception, match="subset 'JA_JP'"):
+        load_samples("mmmlu", **{**CASES["mmmlu"], "subset_list": ["JA_JP"]})
+
+
+def test_super_gpqa_selects_fields_from_one_file_and_letters_up_to_j():
+    samples = load_samples("super_gpqa", **CASES["super_gpqa"])
+    assert [(s.subset, s.target, len(s.choices)) for s in samples] == [("Physics", "C", 10), ("Physics", "C", 10),
+                                                                        ("Law", "A", 4)]
+    assert "one of ABCDEFGHIJ" in samples[0].messages[0].content
+    bench = get_benchmark("super_gpqa")()
+    assert bench.score(samples[0], "The answer is (J)").values["acc"] == 0.0

@@ -23,6 +23,12 @@ FIXTURE_ARGS = {
     "arc": {"dataset_id": str(FIXTURES / "arc")},
     "general_mcq": {"dataset_id": str(FIXTURES / "general_mcq")},
     "general_qa": {"dataset_id": str(FIXTURES / "general_qa")},
+    "truthful_qa": {"dataset_id": str(FIXTURES / "truthful_qa")},
+    "hellaswag": {"dataset_id": str(FIXTURES / "hellaswag")},
+    "winogrande": {"dataset_id": str(FIXTURES / "winogrande")},
+    "mmmlu": {"dataset_id": str(FIXTURES / "mmmlu"), "subset_list": ["ZH_CN", "FR_FR"]},
+    "super_gpqa": {"dataset_id": str(FIXTURES / "super_gpqa"), "subset_list": ["Physics", "Law"]},
+    "cmmlu": {"dataset_id": str(FIXTURES / "cmmlu"), "subset_list": ["agronomy", "anatomy"], "few_shot_num": 1},
 }
 
 

@@ -12,6 +12,8 @@ import pytest
 from assay.eval import TaskConfig, run_task
 from assay.eval.benchmarks import get_benchmark
 
+from tests.helpers.shared_data import shared_path
+
 from .conftest import gold_answer, load_samples, sim_args, wrong_answer
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
@@ -56,6 +58,14 @@ def _redux_hub(shared: Path, out: Path, subjects) -> Path:
     return out
 
 
+def _truthful_qa_hub(shared: Path, out: Path) -> Path:
+    """TruthfulQA's v0 mc_task.json ({option: 0/1} per question) in the hub's multiple_choice schema."""
+    rows = json.loads((shared / "truthfulqa" / "v0" / "mc_task.json").read_text(encoding="utf-8"))
+    return _jsonl(out / "validation.jsonl", [
+        {"question": r["question"], **{key: {"choices": list(r[key]), "labels": list(r[key].values())}
+                                       for key in ("mc1_targets", "mc2_targets")}} for r in rows]).parent
+
+
 def _cases(shared: Path, tmp: Path) -> dict[str, dict]:
     pro = tmp / "mmlu_pro"
     pro.mkdir()
@@ -74,6 +84,7 @@ def _cases(shared: Path, tmp: Path) -> dict[str, dict]:
         "gpqa_diamond": {"dataset_id": str(shared / "gpqa_diamond" / "gpqa_diamond.csv")},
         "arc": {"dataset_id": str(_arc_hub(shared, tmp / "arc")), "subset_list": ["ARC-Challenge"]},
         "ceval": {"dataset_id": str(shared / "ceval"), "subset_list": ["law", "logic"], "few_shot_num": 5},
+        "truthful_qa": {"dataset_id": str(_truthful_qa_hub(shared, tmp / "truthful_qa"))},
     }
 
 
@@ -95,3 +106,15 @@ def test_real_files_gold_100_wrong_0(shared_data, tmp_path, make_replay, kind, e
         assert report.score == expected, (name, report.metrics)
         assert report.failed_samples == 0
     assert reports["aime25"].num == 20 and reports["mmlu_pro"].num == 14 * limit
+
+
+def test_truthful_qa_real_file_has_817_questions_one_true_mc1_option_each(shared_data, tmp_path):
+    root = _truthful_qa_hub(shared_path("truthfulqa", "v0", "mc_task.json").parents[2], tmp_path / "tqa")
+    samples = load_samples("truthful_qa", dataset_id=str(root))
+    mc1 = [s for s in samples if s.subset == "mc1"]
+    mc2 = [s for s in samples if s.subset == "mc2"]
+    assert len(mc1) == len(mc2) == 817
+    assert all(isinstance(s.target, str) for s in mc1)
+    assert mc1[0].metadata["question"].startswith("What is the smallest country in the world")
+    # every question has a false option to pick in both views
+    assert all(len(s.choices) > (1 if isinstance(s.target, str) else len(s.target)) for s in mc2)

@@ -17,6 +17,10 @@ MCQ_TEMPLATE = (
     "answering.\n\n{question}\n\n{choices}"
 )
 
+# The same in Chinese (iquiz, cmmlu): think step by step, the last line "答案：X".
+ZH_MCQ_TEMPLATE = ("回答下面的单项选择题，请先逐步思考再作答。你的回答的最后一行应该是这样的格式：“答案：LETTER”（不带引号），"
+                   "其中 LETTER 是 {letters} 中的一个。\n\n{question}\n\n{choices}")
+
 # The Qwen / EvalScope math prompt: reason, then a boxed final answer.
 MATH_TEMPLATE = "{question}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
 

@@ -10,11 +10,8 @@ from typing import Any
 
 from assay.data import HubDataset
 from assay.eval.benchmarks.base import register_benchmark
-from assay.eval.benchmarks.common import LETTERS, MultipleChoice
+from assay.eval.benchmarks.common import LETTERS, ZH_MCQ_TEMPLATE, MultipleChoice
 from assay.types import Message, Sample
-
-TEMPLATE = ("回答下面的单项选择题，请先逐步思考再作答。你的回答的最后一行应该是这样的格式：“答案：LETTER”（不带引号），"
-            "其中 LETTER 是 {letters} 中的一个。\n\n{question}\n\n{choices}")
 
 
 @register_benchmark("iquiz", task_type="mcq", tags=("zh", "reasoning"))
@@ -31,4 +28,4 @@ class IQuiz(MultipleChoice):
                                 [LETTERS.index(str(row["answer"]).strip().upper())], subset)
 
     def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
-        return [Message.user(self.fill_template(TEMPLATE, sample))]
+        return [Message.user(self.fill_template(ZH_MCQ_TEMPLATE, sample))]
