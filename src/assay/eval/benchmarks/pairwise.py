@@ -25,11 +25,11 @@ runner does not do yet) and Arena-Hard's style control.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.data import HubDataset
+from assay.data.readers import read_rows
 from assay.errors import ConfigError, DatasetError
 from assay.eval.benchmarks.base import register_benchmark
 from assay.eval.benchmarks.common import JudgedBenchmark
@@ -93,18 +93,12 @@ def _answer_text(record: dict[str, Any]) -> str | None:
 
 
 def read_baseline_answers(path: str | Path) -> dict[str, str]:
-    """Baseline answers by sample id and by prompt text, from a JSON array or a JSONL file."""
+    """Baseline answers by sample id and by prompt text, from a JSON, JSONL, CSV or parquet file (``read_rows``)."""
     file = Path(path).expanduser()
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"extra_params.baseline_answers: cannot read {file}: {exc.strerror or exc}") from None
-    try:
-        records = json.loads(text) if text.lstrip().startswith("[") else [
-            json.loads(line) for line in text.splitlines() if line.strip()]
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"extra_params.baseline_answers: {file} is not JSON or JSONL ({exc.msg}, line "
-                          f"{exc.lineno})") from None
+        records = read_rows(file)
+    except DatasetError as exc:
+        raise ConfigError(f"extra_params.baseline_answers: {exc}") from None
     answers: dict[str, str] = {}
     for number, record in enumerate(records, 1):
         answer = _answer_text(record) if isinstance(record, dict) else None
