@@ -8,8 +8,10 @@ click's.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import click
 
@@ -40,6 +42,22 @@ def _root_group() -> click.Group:
         ],
     )
     return click.version_option(__version__, "--version", prog_name="assay", message="%(prog)s %(version)s")(group)
+
+
+@contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (``kill``, ``docker stop``, a scheduler's time limit) is handled as Ctrl-C: it is turned into
+    SIGINT, so whatever handles Ctrl-C at that moment (perf's clean stop, the eval runner's interrupted
+    manifest, ``KeyboardInterrupt``) handles it, and the command exits with Ctrl-C's code, 130."""
+    try:
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame: signal.raise_signal(signal.SIGINT))
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _placeholder(name: str, summary: str) -> click.Command:
@@ -80,7 +98,8 @@ def _perf_command() -> click.Command:
         values.update(cli_values(PerfConfig, params))
         # Piped or captured output gets room for the wide tables instead of 80 columns of "…".
         console = Console() if sys.stdout.isatty() else Console(width=200)
-        result = run_perf(build_model(PerfConfig, values), console=console)  # type: ignore[arg-type]
+        with _sigterm_as_ctrl_c():
+            result = run_perf(build_model(PerfConfig, values), console=console)  # type: ignore[arg-type]
         if result.interrupted:
             click.echo(f"interrupted: summaries of what finished are in {result.run_dir}", err=True)
             sys.exit(130)
@@ -88,7 +107,9 @@ def _perf_command() -> click.Command:
     command = click.Command(
         "perf", callback=run,
         help="Load-test an OpenAI-compatible endpoint (TTFT, TPOT, ITL, throughput, goodput); "
-             "lists of --parallel/--number/--rate make a sweep.",
+             "lists of --parallel/--number/--rate make a sweep. Ctrl-C or SIGTERM stops sending, writes the "
+             "summaries of what finished and exits 130; `assay perf rebuild RUN_DIR` writes them for a run "
+             "that was killed (-9).",
         params=[click.Option(["--config"], default=None, help="YAML/JSON file with these options.")],
     )
     return add_options(model_options(PerfConfig, aliases={"number": ["-n"]}))(command)
@@ -102,12 +123,14 @@ def _eval_command() -> click.Command:
 
         values = load_config_file(config) if config else {}
         values.update(cli_values(TaskConfig, params))
-        run_task(build_model(TaskConfig, values))  # type: ignore[arg-type]
+        with _sigterm_as_ctrl_c():
+            run_task(build_model(TaskConfig, values))  # type: ignore[arg-type]
 
     command = click.Command(
         "eval", callback=run,
         help="Run capability benchmarks (gsm8k, math_500, mmlu, ...) against an API model, a local checkpoint "
-             "or the simulator. Flags are TaskConfig's fields; --config reads them from YAML.",
+             "or the simulator. Flags are TaskConfig's fields; --config reads them from YAML. Ctrl-C or SIGTERM "
+             "keeps the finished samples, marks the run interrupted and exits 130; --use-cache resumes it.",
         params=[click.Option(["--config"], default=None, help="YAML/JSON file with these options.")],
     )
     return add_options(model_options(TaskConfig, aliases={"use_cache": ["--resume"]}))(command)
