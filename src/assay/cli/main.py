@@ -88,31 +88,49 @@ def _sim_command() -> click.Command:
     return add_options(model_options(SimConfig))(command)
 
 
-def _perf_command() -> click.Command:
+def _perf_command() -> click.Group:
     from rich.console import Console
 
     from assay.perf import PerfConfig, run_perf
 
+    def console() -> Console:
+        # Piped or captured output gets room for the wide tables instead of 80 columns of "…".
+        return Console() if sys.stdout.isatty() else Console(width=200)
+
     def run(config: str | None, **params: Any) -> None:
+        if click.get_current_context().invoked_subcommand is not None:
+            return  # `assay perf rebuild ...`
         values = load_config_file(config) if config else {}
         values.update(cli_values(PerfConfig, params))
-        # Piped or captured output gets room for the wide tables instead of 80 columns of "…".
-        console = Console() if sys.stdout.isatty() else Console(width=200)
         with _sigterm_as_ctrl_c():
-            result = run_perf(build_model(PerfConfig, values), console=console)  # type: ignore[arg-type]
+            result = run_perf(build_model(PerfConfig, values), console=console())  # type: ignore[arg-type]
         if result.interrupted:
             click.echo(f"interrupted: summaries of what finished are in {result.run_dir}", err=True)
             sys.exit(130)
 
-    command = click.Command(
-        "perf", callback=run,
+    def rebuild(run_dir: str) -> None:
+        from assay.perf.finish import rebuild_run
+
+        summaries, cut_short = rebuild_run(run_dir, console=console())
+        state = "some plans were cut short (marked interrupted)" if cut_short else "every plan had finished"
+        click.echo(f"rebuilt {len(summaries)} plan summaries in {run_dir} ({state})", err=True)
+
+    group = click.Group(
+        "perf", callback=run, invoke_without_command=True, subcommand_metavar="[rebuild RUN_DIR]",
         help="Load-test an OpenAI-compatible endpoint (TTFT, TPOT, ITL, throughput, goodput); "
              "lists of --parallel/--number/--rate make a sweep. Ctrl-C or SIGTERM stops sending, writes the "
              "summaries of what finished and exits 130; `assay perf rebuild RUN_DIR` writes them for a run "
              "that was killed (-9).",
         params=[click.Option(["--config"], default=None, help="YAML/JSON file with these options.")],
     )
-    return add_options(model_options(PerfConfig, aliases={"number": ["-n"]}))(command)
+    group.add_command(click.Command(
+        "rebuild", callback=rebuild,
+        help="Write a perf run's summaries again from its records (summary.json, percentiles.json, sweep.json and "
+             "charts, as a finished run writes them): for a run killed with -9 or lost with its machine. Plans "
+             "the kill cut short are marked interrupted.",
+        params=[click.Argument(["run_dir"])],
+    ))
+    return add_options(model_options(PerfConfig, aliases={"number": ["-n"]}))(group)
 
 
 def _eval_command() -> click.Command:

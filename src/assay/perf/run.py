@@ -21,20 +21,19 @@ from assay.client import OpenAIClient
 from assay.client.pooling import pooling_url
 from assay.client.transport import kernel_timestamps_supported
 from assay.errors import DatasetError, ModelError
-from assay.perf import charts, report, tracking
+from assay.perf import report, tracking
 from assay.perf.autotune import TuningResult
 from assay.perf.config import PerfConfig
 from assay.perf.datasets import PromptSet, load_prompt_set
 from assay.perf.health import HealthMonitor
 from assay.perf.plans import LoadPlan, build_plans
-from assay.perf.records import RecordWriter, read_columns, read_health, write_meta
+from assay.perf.finish import RECORDS_FILE, PlanSettings, finish_plan, finish_run, start_plan
+from assay.perf.records import RecordWriter, write_meta
 from assay.perf.runner import NS_PER_S, Counters, PlanRun, RequestBuilder
-from assay.perf.summary import PlanSummary, summarize
+from assay.perf.summary import PlanSummary
 from assay.utils.tokenizer import Tokenizer, load_tokenizer
 
 log = logging.getLogger("assay.perf")
-
-RECORDS_FILE = "records.sqlite"
 
 
 @dataclass
@@ -136,12 +135,7 @@ def run_perf(config: PerfConfig, *, console: Console | None = None, run_dir: str
     _event_loop_run(_run(setup, plans, result, console), config.event_loop)
     if result.tuning is not None:
         report.write_json(folder / "sla_auto_tune.json", result.tuning.model_dump(mode="json"))
-    if len(result.summaries) > 1:
-        report.write_json(folder / "sweep.json", [s.model_dump(mode="json") for s in result.summaries])
-        if console is not None:
-            console.print(report.sweep_table(result.summaries))
-        if config.charts:
-            charts.sweep_charts(result.summaries, folder / "sweep.png")
+    finish_run(folder, result.summaries, draw_charts=config.charts, console=console)
     if console is not None:
         console.print(f"results: {folder}")
     return result
@@ -230,6 +224,9 @@ async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan
     records = plan_dir / RECORDS_FILE
     for stale in plan_dir.glob(RECORDS_FILE + "*"):
         stale.unlink()
+    settings = PlanSettings(plan, api=setup.api, slo_ms=dict(setup.config.slo), workers=setup.config.num_workers,
+                            model=setup.config.model)
+    start_plan(records, settings)  # so `assay perf rebuild` can summarise the plan even if this process is killed
     if setup.config.ray_address:
         from assay.perf.ray_workers import run_plan_on_ray
 
@@ -240,22 +237,10 @@ async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan
         finished = await run_plan_in_workers(setup.config, plan, records, stop, _progress_bar(console, plan))
     else:
         finished = await _run_plan_inline(setup, client, plan, records, stop, console)
-    write_meta(records, {"plan": plan.name, "parallel": str(plan.parallel), "rate": str(plan.rate),
-                         "number": str(plan.number), "model": setup.config.model})
-    summary = _summarize(setup, plan, records, interrupted=not finished)
-    report.write_plan_files(plan_dir, summary)
+    write_meta(records, {"interrupted": "false" if finished else "true"})
+    summary = finish_plan(records, settings, interrupted=not finished, draw_charts=setup.config.charts)
     if console is not None:
         console.print(report.plan_report(summary))
-    return summary
-
-
-def _summarize(setup: Setup, plan: LoadPlan, records: Path, *, interrupted: bool) -> PlanSummary:
-    columns, itl = read_columns(records)
-    summary = summarize(plan, columns, itl, slo_ms=dict(setup.config.slo), health_samples=read_health(records),
-                        workers=setup.config.num_workers, interrupted=interrupted, api=setup.api)
-    if setup.config.charts:
-        charts.latency_distributions(columns, f"{plan.name}: latency distributions",
-                                     records.parent / "latency_distribution.png")
     return summary
 
 
