@@ -7,22 +7,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import orjson
 import pytest
 
+from .conftest import counting_gsm8k, wait_for_predictions
+
 pytestmark = pytest.mark.timeout(120)
 sim = pytest.importorskip("assay.sim", reason="the simulator (assay.sim) is not available")
-
-
-def _gsm8k(folder: Path, rows: int = 12) -> dict:
-    folder.mkdir()
-    with (folder / "test.jsonl").open("wb") as handle:
-        for i in range(rows):
-            handle.write(orjson.dumps({"question": f"What is {i} + {i}?", "answer": f"{i} + {i}\n#### {2 * i}"}) + b"\n")
-    return {"gsm8k": {"dataset_id": str(folder)}}
 
 
 def _lines(path: Path) -> list[dict]:
@@ -31,7 +24,7 @@ def _lines(path: Path) -> list[dict]:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_keeps_finished_samples_and_marks_the_run_interrupted(tmp_path, signum):
-    args = _gsm8k(tmp_path / "gsm8k")
+    args = counting_gsm8k(tmp_path / "gsm8k")
     work = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     with sim.SimProcess(sim.SimConfig(latency_model="fixed", ttft_ms=250, itl_ms=0, output_len="4")) as server:
@@ -39,14 +32,7 @@ def test_a_signal_keeps_finished_samples_and_marks_the_run_interrupted(tmp_path,
                    "--datasets", "gsm8k", "--dataset-args", orjson.dumps(args).decode(), "--eval-batch-size", "1",
                    "--work-dir", str(work)]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        deadline = time.monotonic() + 60
-        predictions = None
-        while time.monotonic() < deadline and process.poll() is None:
-            found = list(work.glob("*/predictions/gsm8k.jsonl"))
-            if found and len(found[0].read_bytes().splitlines()) >= 2:
-                predictions = found[0]
-                break
-            time.sleep(0.05)
+        predictions = wait_for_predictions(work, process, 2)
         process.send_signal(signum)
         _, err = process.communicate(timeout=60)
         assert predictions is not None, f"the run never wrote two samples: {err}"
