@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -54,6 +56,26 @@ def write_replay(path: Path, samples: list[Sample], responses: list[str]) -> Pat
 def sim_args(replay: Path, **extra: object) -> dict[str, object]:
     """model_args for eval_type sim: replay mode, no latency."""
     return {"replay_path": str(replay), "latency_model": "fixed", "ttft_ms": 0, "itl_ms": 0, "seed": 1, **extra}
+
+
+def counting_gsm8k(folder: Path, rows: int = 12) -> dict:
+    """A local gsm8k of ``rows`` questions "What is i + i?" in ``folder``; returns its dataset_args."""
+    folder.mkdir()
+    with folder.joinpath("test.jsonl").open("wb") as handle:
+        for i in range(rows):
+            handle.write(orjson.dumps({"question": f"What is {i} + {i}?", "answer": f"{i} + {i}\n#### {2 * i}"}) + b"\n")
+    return {"gsm8k": {"dataset_id": str(folder)}}
+
+
+def wait_for_predictions(work: Path, process: subprocess.Popen, lines: int, timeout_s: float = 60) -> Path | None:
+    """The predictions file under ``work`` once it holds ``lines`` lines (None if the run ends or time runs out)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and process.poll() is None:
+        found = list(work.glob("*/predictions/gsm8k.jsonl"))
+        if found and len(found[0].read_bytes().splitlines()) >= lines:
+            return found[0]
+        time.sleep(0.02)
+    return None
 
 
 @pytest.fixture

@@ -85,3 +85,12 @@ def test_report_compare_reads_around_damaged_lines(tmp_path, make_replay):
     assert "gsm8k" in done.stdout and "within the noise" in done.stdout
     row = next(line for line in done.stdout.splitlines() if "gsm8k" in line)
     assert " 3 " in row, "the three readable samples are paired"
+
+
+def test_a_damaged_manifest_is_one_line_and_exit_2(tmp_path, make_replay):
+    run_dir, base = _finished_run(tmp_path, make_replay)
+    (run_dir / "manifest.json").write_bytes(b'{"run_id": "x", "status')
+    done = _assay("eval", "--eval-type", "sim", "--model", "m", "--model-args", orjson.dumps(base["model_args"]).decode(),
+                  "--datasets", "gsm8k", "--dataset-args", orjson.dumps(ARGS).decode(), "--use-cache", str(run_dir))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("error:") and "manifest.json: damaged" in done.stderr

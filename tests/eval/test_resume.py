@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import orjson
@@ -16,7 +15,7 @@ import pytest
 from assay.errors import ConfigError
 from assay.eval import TaskConfig, run_task
 
-from .conftest import FIXTURES, gold_answer, load_samples, sim_args, wrong_answer
+from .conftest import FIXTURES, counting_gsm8k, gold_answer, load_samples, sim_args, wait_for_predictions, wrong_answer
 
 pytestmark = pytest.mark.timeout(90)
 sim = pytest.importorskip("assay.sim", reason="the simulator (assay.sim) is not available")
@@ -45,18 +44,9 @@ def _report_without_model(report):
     return report.model_dump(exclude={"model"})
 
 
-def _big_gsm8k(folder: Path, rows: int = 12) -> dict:
-    folder.mkdir()
-    with (folder / "test.jsonl").open("w") as handle:
-        for i in range(rows):
-            handle.write(orjson.dumps({"question": f"What is {i} + {i}?", "answer": f"{i} + {i}\n#### {2 * i}"})
-                         .decode() + "\n")
-    return {"gsm8k": {"dataset_id": str(folder)}}
-
-
 def test_killed_at_half_then_resumed_with_a_larger_limit_equals_a_fresh_run(tmp_path, make_replay):
     """The acceptance test of issue 9: kill -9 at 50% of --limit 6, resume with --limit 12."""
-    args = _big_gsm8k(tmp_path / "gsm8k")
+    args = counting_gsm8k(tmp_path / "gsm8k")
     replay = _mixed_replay(make_replay, args)
     work = tmp_path / "out"
     model_args = {**sim_args(replay), "ttft_ms": 300}  # slow answers, one at a time: the kill lands mid-run
@@ -65,14 +55,7 @@ def test_killed_at_half_then_resumed_with_a_larger_limit_equals_a_fresh_run(tmp_
                "--dataset-args", orjson.dumps(args).decode(), "--eval-batch-size", "1", "--work-dir", str(work)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
-    deadline = time.monotonic() + 40
-    predictions = None
-    while time.monotonic() < deadline and process.poll() is None:
-        found = list(work.glob("*/predictions/gsm8k.jsonl"))
-        if found and len(found[0].read_bytes().splitlines()) >= 3:
-            predictions = found[0]
-            break
-        time.sleep(0.02)
+    predictions = wait_for_predictions(work, process, 3, timeout_s=40)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert predictions is not None, "the run never wrote three samples"

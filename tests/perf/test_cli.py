@@ -109,3 +109,30 @@ def test_ctrl_c_exits_130_after_writing_the_summary(scripted, tmp_path, prompts_
     (summary_file,) = (tmp_path / "outputs" / "perf").glob("*/*/summary.json")
     summary = json.loads(summary_file.read_text())
     assert summary["interrupted"] and summary["total_requests"] > 0
+
+
+def test_sigterm_stops_like_ctrl_c_against_assay_sim(tmp_path, prompts_file):
+    """``kill PID`` (SIGTERM) as a scheduler or ``docker stop`` sends it: the summary of what ran, exit 130."""
+    from assay.sim import SimConfig, SimProcess
+
+    with SimProcess(SimConfig(latency_model="fixed", ttft_ms=5, itl_ms=1, output_len="4")) as server:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "assay", "perf", "--url", server.base_url, "--model", "m", "--parallel", "2",
+             "--number", "100000", "--max-tokens", "4", "--dataset", "line_by_line", "--dataset-path",
+             str(prompts_file), "--no-charts"],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "COLUMNS": "200"})
+        deadline = time.monotonic() + 60
+        records = None
+        while records is None and time.monotonic() < deadline and proc.poll() is None:
+            records = next(iter((tmp_path / "outputs" / "perf").glob("*/*/records.sqlite")), None)
+            time.sleep(0.1)
+        time.sleep(1.5)  # a batch of records written
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert records is not None, err
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err and "Benchmarking summary" in out
+    summary = json.loads((records.parent / "summary.json").read_text())
+    assert summary["interrupted"] and 0 < summary["total_requests"] < 100000
+    assert summary["succeeded_requests"] == summary["total_requests"]

@@ -10,31 +10,53 @@ import orjson
 
 from assay.app.readers import Outputs, _inside, _walk_dirs, read_json
 from assay.errors import ConfigError
+from assay.perf.finish import plan_folders
 from assay.perf.summary import PlanSummary
 from assay.think.report import ThinkReport
 
 
 @dataclass(frozen=True)
 class PerfRun:
-    """One perf run: its plans' summaries, in the order they ran, and its charts."""
+    """One perf run: its plans' summaries, in the order they ran, and its charts.
+
+    ``unsummarised``: plans with records but no ``summary.json`` (the run was killed, or is still running);
+    ``assay perf rebuild`` writes their summaries.
+    """
 
     run_id: str  # relative to the outputs root, e.g. perf/20260129_153000_qwen
     plans: list[PlanSummary]
     charts: list[Path]
+    unsummarised: tuple[str, ...] = ()
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.unsummarised)
 
 
 def _plan_dirs(folder: Path, root: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and (p / "summary.json").is_file() and _inside(root, p))
 
 
+def _unsummarised(folder: Path, root: Path) -> list[Path]:
+    return [p for p in plan_folders(folder) if not (p / "summary.json").is_file() and _inside(root, p)]
+
+
 def list_perf_runs(outputs: Outputs) -> list[str]:
-    """The perf runs under ``perf/`` (newest first), as ids to pass to :func:`read_perf_run`."""
+    """The perf runs under ``perf/`` (newest first), as ids to pass to :func:`read_perf_run`; runs killed
+    before writing their summaries are listed too (their ``PerfRun`` says ``incomplete``)."""
     perf = outputs.root / "perf"
     if not perf.is_dir() or not _inside(outputs.root, perf):
         return []
     runs = [p for p in perf.iterdir() if p.is_dir() and _inside(outputs.root, p)
-            and ((p / "sweep.json").is_file() or _plan_dirs(p, outputs.root))]
+            and ((p / "sweep.json").is_file() or _plan_dirs(p, outputs.root) or _unsummarised(p, outputs.root))]
     return [p.relative_to(outputs.root).as_posix() for p in sorted(runs, key=lambda p: p.name, reverse=True)]
+
+
+def perf_run_label(outputs: Outputs, run_id: str) -> str:
+    """How a run is named in the viewer's pickers: its id, marked when plans have no summary yet."""
+    folder = outputs.path(run_id)
+    missing = [] if (folder / "sweep.json").is_file() else _unsummarised(folder, outputs.root)
+    return f"{run_id} (incomplete: {len(missing)} plan(s) without a summary)" if missing else run_id
 
 
 def read_perf_run(outputs: Outputs, run_id: str) -> PerfRun:
@@ -51,7 +73,8 @@ def read_perf_run(outputs: Outputs, run_id: str) -> PerfRun:
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{run_id}: cannot read its summaries ({exc})") from None
     charts = [p for p in sorted(folder.rglob("*.png")) if _inside(outputs.root, p)]
-    return PerfRun(run_id, plans, charts)
+    missing = () if sweep.is_file() else tuple(p.name for p in _unsummarised(folder, outputs.root))
+    return PerfRun(run_id, plans, charts, missing)
 
 
 def perf_label(run_id: str) -> str:

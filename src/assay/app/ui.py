@@ -17,7 +17,14 @@ import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from assay.app import charts  # noqa: E402
-from assay.app.perf_think import list_perf_runs, list_think_results, percentile_rows, read_perf_run, read_think  # noqa: E402
+from assay.app.perf_think import (  # noqa: E402
+    list_perf_runs,
+    list_think_results,
+    percentile_rows,
+    perf_run_label,
+    read_perf_run,
+    read_think,
+)
 from assay.app.readers import Outputs, list_eval_runs, read_eval_run, subset_rows, task_type_scores  # noqa: E402
 from assay.app.samples import (  # noqa: E402
     STATUSES,
@@ -304,7 +311,7 @@ def _compare_tab(outputs: Outputs, run_choices: list[tuple[str, str]]) -> None:
 
 
 _SUMMARY_FIELDS = (
-    "parallel", "rate", "number", "total_requests", "succeeded_requests", "failed_requests", "duration_s",
+    "interrupted", "parallel", "rate", "number", "total_requests", "succeeded_requests", "failed_requests", "duration_s",
     "request_throughput_rps", "output_throughput_tps", "total_throughput_tps", "goodput_rps", "mean_ttft_s",
     "median_ttft_s", "mean_tpot_s", "mean_itl_s", "mean_latency_s", "median_latency_s", "mean_input_tokens",
     "mean_output_tokens", "output_token_source",
@@ -312,16 +319,18 @@ _SUMMARY_FIELDS = (
 
 
 def _perf_tab(app: gr.Blocks, outputs: Outputs, perf_ids: list[str]) -> None:
-    chosen = gr.CheckboxGroup(choices=perf_ids, value=perf_ids[:4], label="Perf runs on the charts",
+    labelled = [(perf_run_label(outputs, i), i) for i in perf_ids]  # a killed run is listed, marked incomplete
+    chosen = gr.CheckboxGroup(choices=labelled, value=perf_ids[:4], label="Perf runs on the charts",
                               elem_id="perf-runs")
     with gr.Row():
         throughput = gr.Plot(label="Throughput", elem_id="perf-throughput")
         latency = gr.Plot(label="Latency", elem_id="perf-latency")
     ttft = gr.Plot(label="Time to first token", elem_id="perf-ttft")
     with gr.Row():
-        run = gr.Dropdown(choices=perf_ids, value=perf_ids[0] if perf_ids else None, label="Run",
+        run = gr.Dropdown(choices=labelled, value=perf_ids[0] if perf_ids else None, label="Run",
                           elem_id="perf-run")
         plan = gr.Dropdown(label="Plan", elem_id="perf-plan")
+    note = gr.Markdown(elem_id="perf-note")
     summary = gr.Dataframe(label="Summary (one column per plan)", interactive=False, elem_id="perf-summary")
     table = gr.Dataframe(label="Percentiles of the chosen plan", interactive=False, elem_id="perf-percentiles")
 
@@ -333,14 +342,21 @@ def _perf_tab(app: gr.Blocks, outputs: Outputs, perf_ids: list[str]) -> None:
                 charts.load_curve(runs, "mean_ttft_s", "Mean time to first token vs load", "s"))
 
     @_guard
-    def show_run(run_id: str | None) -> tuple[Any, Any]:
+    def show_run(run_id: str | None) -> tuple[Any, Any, Any]:
         if not run_id:
-            return pd.DataFrame(), gr.update(choices=[], value=None)
-        plans = read_perf_run(outputs, run_id).plans
+            return pd.DataFrame(), gr.update(choices=[], value=None), ""
+        perf_run = read_perf_run(outputs, run_id)
+        plans = perf_run.plans
         frame = pd.DataFrame({"metric": list(_SUMMARY_FIELDS),
                               **{p.plan: [_cell(getattr(p, f)) for f in _SUMMARY_FIELDS] for p in plans}})
         names = [p.plan for p in plans]
-        return frame, gr.update(choices=names, value=names[0] if names else None)
+        text = ""
+        if perf_run.incomplete:
+            missing = ", ".join(f"`{html.escape(name)}`" for name in perf_run.unsummarised)
+            text = (f"**Incomplete run**: {missing} recorded requests but wrote no summary (killed, or still "
+                    f"running). `assay perf rebuild {html.escape(str(outputs.path(run_id)))}` writes the summaries "
+                    "from its records.")
+        return frame, gr.update(choices=names, value=names[0] if names else None), text
 
     @_guard
     def show_plan(run_id: str | None, plan_name: str | None) -> Any:
@@ -350,10 +366,10 @@ def _perf_tab(app: gr.Blocks, outputs: Outputs, perf_ids: list[str]) -> None:
         return pd.DataFrame([{k: _cell(v) for k, v in row.items()} for row in rows])
 
     chosen.change(curves, inputs=chosen, outputs=[throughput, latency, ttft])
-    run.change(show_run, inputs=run, outputs=[summary, plan])
+    run.change(show_run, inputs=run, outputs=[summary, plan, note])
     plan.change(show_plan, inputs=[run, plan], outputs=table)
     app.load(curves, inputs=chosen, outputs=[throughput, latency, ttft])
-    app.load(show_run, inputs=run, outputs=[summary, plan])
+    app.load(show_run, inputs=run, outputs=[summary, plan, note])
 
 
 def _cell(value: Any) -> str:

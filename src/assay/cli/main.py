@@ -8,8 +8,10 @@ click's.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import click
 
@@ -43,6 +45,22 @@ def _root_group() -> click.Group:
     return click.version_option(__version__, "--version", prog_name="assay", message="%(prog)s %(version)s")(group)
 
 
+@contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (``kill``, ``docker stop``, a scheduler's time limit) is handled as Ctrl-C: it is turned into
+    SIGINT, so whatever handles Ctrl-C at that moment (perf's clean stop, the eval runner's interrupted
+    manifest, ``KeyboardInterrupt``) handles it, and the command exits with Ctrl-C's code, 130."""
+    try:
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame: signal.raise_signal(signal.SIGINT))
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _placeholder(name: str, summary: str) -> click.Command:
     def run(args: tuple[str, ...]) -> None:
         raise AssayError(f"`assay {name}` is not built yet in assay {__version__} ({summary})")
@@ -71,30 +89,51 @@ def _sim_command() -> click.Command:
     return add_options(model_options(SimConfig))(command)
 
 
-def _perf_command() -> click.Command:
+def _perf_command() -> click.Group:
     from rich.console import Console
 
     from assay.perf import PerfConfig, run_perf
 
+    def console() -> Console:
+        # Piped or captured output gets room for the wide tables instead of 80 columns of "…".
+        return Console() if sys.stdout.isatty() else Console(width=200)
+
     def run(config: str | None, **params: Any) -> None:
+        if click.get_current_context().invoked_subcommand is not None:
+            return  # `assay perf rebuild ...`
         values = load_config_file(config) if config else {}
         values.update(cli_values(PerfConfig, params))
-        # Piped or captured output gets room for the wide tables instead of 80 columns of "…".
-        console = Console() if sys.stdout.isatty() else Console(width=200)
-        result = run_perf(build_model(PerfConfig, values), console=console)  # type: ignore[arg-type]
+        with _sigterm_as_ctrl_c():
+            result = run_perf(build_model(PerfConfig, values), console=console())  # type: ignore[arg-type]
         if result.interrupted:
             click.echo(f"interrupted: summaries of what finished are in {result.run_dir}", err=True)
             sys.exit(130)
         if result.failures.all_failed:
             raise result.failures.all_failed_error(str(result.run_dir))
 
-    command = click.Command(
-        "perf", callback=run,
+    def rebuild(run_dir: str) -> None:
+        from assay.perf.finish import rebuild_run
+
+        summaries, cut_short = rebuild_run(run_dir, console=console())
+        state = "some plans were cut short (marked interrupted)" if cut_short else "every plan had finished"
+        click.echo(f"rebuilt {len(summaries)} plan summaries in {run_dir} ({state})", err=True)
+
+    group = click.Group(
+        "perf", callback=run, invoke_without_command=True, subcommand_metavar="[rebuild RUN_DIR]",
         help="Load-test an OpenAI-compatible endpoint (TTFT, TPOT, ITL, throughput, goodput); "
-             "lists of --parallel/--number/--rate make a sweep.",
+             "lists of --parallel/--number/--rate make a sweep. Ctrl-C or SIGTERM stops sending, writes the "
+             "summaries of what finished and exits 130; `assay perf rebuild RUN_DIR` writes them for a run "
+             "that was killed (-9).",
         params=[click.Option(["--config"], default=None, help="YAML/JSON file with these options.")],
     )
-    return add_options(model_options(PerfConfig, aliases={"number": ["-n"]}))(command)
+    group.add_command(click.Command(
+        "rebuild", callback=rebuild,
+        help="Write a perf run's summaries again from its records (summary.json, percentiles.json, sweep.json and "
+             "charts, as a finished run writes them): for a run killed with -9 or lost with its machine. Plans "
+             "the kill cut short are marked interrupted.",
+        params=[click.Argument(["run_dir"])],
+    ))
+    return add_options(model_options(PerfConfig, aliases={"number": ["-n"]}))(group)
 
 
 def _eval_command() -> click.Command:
@@ -105,14 +144,16 @@ def _eval_command() -> click.Command:
 
         values = load_config_file(config) if config else {}
         values.update(cli_values(TaskConfig, params))
-        result = run_task(build_model(TaskConfig, values))  # type: ignore[arg-type]
+        with _sigterm_as_ctrl_c():
+            result = run_task(build_model(TaskConfig, values))  # type: ignore[arg-type]
         if result.failures.all_failed:
             raise result.failures.all_failed_error(str(result.run_dir))
 
     command = click.Command(
         "eval", callback=run,
         help="Run capability benchmarks (gsm8k, math_500, mmlu, ...) against an API model, a local checkpoint "
-             "or the simulator. Flags are TaskConfig's fields; --config reads them from YAML.",
+             "or the simulator. Flags are TaskConfig's fields; --config reads them from YAML. Ctrl-C or SIGTERM "
+             "keeps the finished samples, marks the run interrupted and exits 130; --use-cache resumes it.",
         params=[click.Option(["--config"], default=None, help="YAML/JSON file with these options.")],
     )
     return add_options(model_options(TaskConfig, aliases={"use_cache": ["--resume"]}))(command)

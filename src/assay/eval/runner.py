@@ -150,6 +150,9 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
         manifest["status"] = "failed" if isinstance(exc, Exception) else "interrupted"
         manifest["error"] = str(exc)
         store.write_manifest(manifest)
+        if not isinstance(exc, Exception):  # Ctrl-C or SIGTERM
+            log.warning("interrupted: the finished samples are kept in %s; --use-cache %s resumes the run",
+                        store.root, store.root)
         raise
     finally:
         store.close()

@@ -77,7 +77,10 @@ class RunStore:
 
     def read_manifest(self) -> dict[str, Any]:
         path = self.root / MANIFEST
-        return orjson.loads(path.read_bytes()) if path.is_file() else {}
+        try:
+            return orjson.loads(path.read_bytes()) if path.is_file() else {}
+        except orjson.JSONDecodeError as exc:  # written by replace, so only a hand edit or a bad disk does this
+            raise ConfigError(f"{path}: damaged ({exc}); pass --fresh to start a new run folder") from None
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         tmp = self.root / (MANIFEST + ".tmp")

@@ -176,9 +176,10 @@ def merge_records(target: str | Path, parts: list[Path]) -> None:
 
 
 def write_meta(path: str | Path, items: dict[str, str]) -> None:
-    """Set ``meta`` entries (e.g. the plan) of a closed records file."""
+    """Set ``meta`` entries (e.g. the plan) of a records file that no writer has open (made when missing)."""
     db = connect(path)
     try:
+        db.executescript(_CREATE)
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(items.items()))
         db.commit()
     finally:
@@ -213,6 +214,15 @@ def read_meta(path: str | Path) -> dict[str, str]:
     db = connect(path)
     try:
         return dict(db.execute("SELECT key, value FROM meta").fetchall())
+    finally:
+        db.close()
+
+
+def count_requests(path: str | Path) -> int:
+    """How many requests a records file holds."""
+    db = connect(path)
+    try:
+        return int(db.execute("SELECT count(*) FROM requests").fetchone()[0])
     finally:
         db.close()
 

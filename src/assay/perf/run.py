@@ -22,30 +22,20 @@ from assay.client.config import redact_url
 from assay.client.failures import FailureTally
 from assay.client.transport import kernel_timestamps_supported
 from assay.errors import DatasetError, ModelError
-from assay.perf import charts, report, tracking
+from assay.perf import report, tracking
 from assay.perf.autotune import TuningResult
 from assay.perf.config import PerfConfig
 from assay.perf.datasets import PromptSet, load_prompt_set
 from assay.perf.health import HealthMonitor
 from assay.perf.plans import LoadPlan, build_plans
-from assay.perf.records import (
-    RecordWriter,
-    read_columns,
-    read_failures,
-    read_health,
-    read_meta,
-    read_server_metrics,
-    write_meta,
-    write_server_metrics,
-)
-from assay.perf.server_metrics import ServerView, scraper_for
+from assay.perf.finish import RECORDS_FILE, PlanSettings, finish_plan, finish_run, start_plan
+from assay.perf.records import RecordWriter, read_failures, write_meta, write_server_metrics
+from assay.perf.server_metrics import scraper_for
 from assay.perf.runner import NS_PER_S, Counters, PlanRun, RequestBuilder
-from assay.perf.summary import PlanSummary, summarize
+from assay.perf.summary import PlanSummary
 from assay.utils.tokenizer import Tokenizer, load_tokenizer
 
 log = logging.getLogger("assay.perf")
-
-RECORDS_FILE = "records.sqlite"
 
 
 @dataclass
@@ -149,12 +139,7 @@ def run_perf(config: PerfConfig, *, console: Console | None = None, run_dir: str
     _event_loop_run(_run(setup, plans, result, console), config.event_loop)
     if result.tuning is not None:
         report.write_json(folder / "sla_auto_tune.json", result.tuning.model_dump(mode="json"))
-    if len(result.summaries) > 1:
-        report.write_json(folder / "sweep.json", [s.model_dump(mode="json") for s in result.summaries])
-        if console is not None:
-            console.print(report.sweep_table(result.summaries))
-        if config.charts:
-            charts.sweep_charts(result.summaries, folder / "sweep.png")
+    finish_run(folder, result.summaries, draw_charts=config.charts, console=console)
     if console is not None:
         console.print(f"results: {folder}")
     return result
@@ -248,6 +233,9 @@ async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan
     records = plan_dir / RECORDS_FILE
     for stale in plan_dir.glob(RECORDS_FILE + "*"):
         stale.unlink()
+    settings = PlanSettings(plan, api=setup.api, slo_ms=dict(setup.config.slo), workers=setup.config.num_workers,
+                            model=setup.config.model)
+    start_plan(records, settings)  # so `assay perf rebuild` can summarise the plan even if this process is killed
     scraper = scraper_for(setup.config.server_metrics, setup.config.endpoint[0],
                           setup.config.server_metrics_interval) if not setup.config.pooling else None
     if scraper is not None and not await scraper.start():
@@ -256,12 +244,10 @@ async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan
         finished = await _run_plan(setup, client, plan, records, stop, console)
     finally:
         view = await scraper.stop() if scraper is not None else None
-    write_meta(records, {"plan": plan.name, "parallel": str(plan.parallel), "rate": str(plan.rate),
-                         "number": str(plan.number), "model": setup.config.model})
     if view is not None and scraper is not None:
         write_server_metrics(records, scraper.series(), view.model_dump_json())
-    summary = _summarize(setup, plan, records, interrupted=not finished)
-    report.write_plan_files(plan_dir, summary)
+    write_meta(records, {"interrupted": "false" if finished else "true"})
+    summary = finish_plan(records, settings, interrupted=not finished, draw_charts=setup.config.charts)
     if console is not None:
         console.print(report.plan_report(summary))
     return summary
@@ -279,23 +265,6 @@ async def _run_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, records:
 
         return await run_plan_in_workers(setup.config, plan, records, stop, _progress_bar(console, plan))
     return await _run_plan_inline(setup, client, plan, records, stop, console)
-
-
-def _summarize(setup: Setup, plan: LoadPlan, records: Path, *, interrupted: bool) -> PlanSummary:
-    columns, itl = read_columns(records)
-    summary = summarize(plan, columns, itl, slo_ms=dict(setup.config.slo), health_samples=read_health(records),
-                        workers=setup.config.num_workers, interrupted=interrupted, api=setup.api)
-    server = read_meta(records).get("server_view")
-    if server is not None:
-        summary.server = ServerView.model_validate_json(server)
-        summary.server.compare(summary.mean_ttft_s, summary.mean_latency_s)
-    if setup.config.charts:
-        charts.latency_distributions(columns, f"{plan.name}: latency distributions",
-                                     records.parent / "latency_distribution.png")
-        if server is not None:
-            charts.server_timeline(read_server_metrics(records), columns, f"{plan.name}: server and client",
-                                   records.parent / "server_metrics.png")
-    return summary
 
 
 def _progress_bar(console: Console | None, plan: LoadPlan):  # noqa: ANN202

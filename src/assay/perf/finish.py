@@ -1,0 +1,155 @@
+"""A perf run's result files written from its records: what a run does as each plan ends and after the last,
+and what ``assay perf rebuild RUN_DIR`` does for a run that was killed (``kill -9``, a crash, a lost machine).
+
+Both go through :func:`finish_plan` and :func:`finish_run`, so a rebuilt run's ``summary.json``,
+``percentiles.json``, ``sweep.json`` and charts are the ones the run would have written. What summarising
+needs beyond the rows (the plan, the API, the SLOs, the worker count) is stored in the records file's
+``meta`` table when the plan starts; ``interrupted`` is stored when it ends, so a plan without it was killed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from rich.console import Console
+
+from assay.errors import ConfigError
+from assay.perf import charts, report
+from assay.perf.plans import LoadPlan
+from assay.perf.records import (
+    count_requests,
+    merge_records,
+    read_columns,
+    read_health,
+    read_meta,
+    read_server_metrics,
+    write_meta,
+)
+from assay.perf.server_metrics import ServerView
+from assay.perf.summary import PlanSummary, summarize
+
+RECORDS_FILE = "records.sqlite"
+_WORKER_PARTS = "records.worker*.sqlite"
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """What summarising a plan needs beyond its records (kept in their ``meta`` table)."""
+
+    plan: LoadPlan
+    api: str = "chat"
+    slo_ms: dict[str, float] | None = None
+    workers: int = 1
+    model: str = ""
+
+    def meta(self) -> dict[str, str]:
+        plan = self.plan
+        return {"plan": plan.name, "parallel": str(plan.parallel), "rate": str(plan.rate), "number": str(plan.number),
+                "model": self.model, "api": self.api, "workers": str(self.workers),
+                "slo_ms": orjson.dumps(self.slo_ms or {}).decode(),
+                "load_plan": orjson.dumps({"distribution": plan.distribution, "burstiness": plan.burstiness,
+                                           "duration_s": plan.duration_s}).decode()}
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, str]) -> PlanSettings:
+        """The settings a plan started with; ``KeyError`` or ``ValueError`` when the file has none."""
+        optional = (lambda text, kind: None if text in (None, "None") else kind(text))
+        shape = orjson.loads(meta["load_plan"])
+        plan = LoadPlan(number=int(meta["number"]), parallel=optional(meta["parallel"], int),
+                        rate=optional(meta["rate"], float), distribution=shape["distribution"],
+                        burstiness=float(shape["burstiness"]), duration_s=shape["duration_s"])
+        return cls(plan, api=meta["api"], slo_ms=orjson.loads(meta["slo_ms"]) or None, workers=int(meta["workers"]),
+                   model=meta.get("model", ""))
+
+
+def start_plan(records: Path, settings: PlanSettings) -> None:
+    """Note the plan's settings and start time in its (new) records file, before any request."""
+    write_meta(records, {**settings.meta(), "started": datetime.now().isoformat(timespec="microseconds")})
+
+
+def finish_plan(records: Path, settings: PlanSettings, *, interrupted: bool, draw_charts: bool) -> PlanSummary:
+    """Summarise one plan from ``records`` (with the server's view where it was scraped) and write
+    ``summary.json``, ``percentiles.json`` and (with ``draw_charts``) ``latency_distribution.png`` and
+    ``server_metrics.png`` next to it."""
+    columns, itl = read_columns(records)
+    summary = summarize(settings.plan, columns, itl, slo_ms=dict(settings.slo_ms or {}),
+                        health_samples=read_health(records), workers=settings.workers, interrupted=interrupted,
+                        api=settings.api)
+    server = read_meta(records).get("server_view")
+    if server is not None:
+        summary.server = ServerView.model_validate_json(server)
+        summary.server.compare(summary.mean_ttft_s, summary.mean_latency_s)
+    if draw_charts:
+        charts.latency_distributions(columns, f"{settings.plan.name}: latency distributions",
+                                     records.parent / "latency_distribution.png")
+        if server is not None:
+            charts.server_timeline(read_server_metrics(records), columns, f"{settings.plan.name}: server and client",
+                                   records.parent / "server_metrics.png")
+    report.write_plan_files(records.parent, summary)
+    return summary
+
+
+def finish_run(folder: Path, summaries: list[PlanSummary], *, draw_charts: bool, console: Console | None) -> None:
+    """``sweep.json`` (and ``sweep.png``) of a run of several plans; the sweep table on ``console``."""
+    if len(summaries) > 1:
+        report.write_json(folder / "sweep.json", [s.model_dump(mode="json") for s in summaries])
+        if console is not None:
+            console.print(report.sweep_table(summaries))
+        if draw_charts:
+            charts.sweep_charts(summaries, folder / "sweep.png")
+
+
+def plan_folders(folder: Path) -> list[Path]:
+    """The plan folders of a run folder that hold records (merged, or still in the workers' parts)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if p.is_dir() and ((p / RECORDS_FILE).is_file() or any(p.glob(_WORKER_PARTS))))
+
+
+def rebuild_run(folder: str | Path, *, console: Console | None = None) -> tuple[list[PlanSummary], bool]:
+    """Write a run's result files again from its records, as the run itself writes them; returns the
+    summaries in the order the plans ran and whether any plan was cut short (killed or interrupted)."""
+    folder = Path(folder).expanduser()
+    plans = plan_folders(folder)
+    if not plans:
+        raise ConfigError(f"{folder}: no plan folder with {RECORDS_FILE} in it (not an assay perf run folder?)")
+    draw_charts = bool(_run_config(folder).get("charts", True))
+    found = []
+    for plan_dir in plans:
+        records = plan_dir / RECORDS_FILE
+        parts = sorted(plan_dir.glob(_WORKER_PARTS))
+        if parts and not _has_rows(records):  # killed before the workers' records were merged
+            merge_records(records, parts)
+        meta = read_meta(records)
+        try:
+            settings = PlanSettings.from_meta(meta)
+        except (KeyError, ValueError) as exc:
+            raise ConfigError(f"{records}: its plan settings are not recorded (written by an assay older than "
+                              f"`perf rebuild`, missing {exc})") from None
+        found.append((meta.get("started", ""), plan_dir.name, records, settings, meta.get("interrupted", "true")))
+    summaries = []
+    for _, _, records, settings, interrupted in sorted(found, key=lambda item: (item[0], item[1])):
+        summary = finish_plan(records, settings, interrupted=interrupted != "false", draw_charts=draw_charts)
+        summaries.append(summary)
+        if console is not None:
+            console.print(report.plan_report(summary))
+    finish_run(folder, summaries, draw_charts=draw_charts, console=console)
+    return summaries, any(s.interrupted for s in summaries)
+
+
+def _has_rows(records: Path) -> bool:
+    return records.is_file() and count_requests(records) > 0
+
+
+def _run_config(folder: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
