@@ -32,6 +32,7 @@ CASES = {
     "winogrande": {"dataset_id": str(FIXTURES / "winogrande")},
     "mmmlu": {"dataset_id": str(FIXTURES / "mmmlu"), "subset_list": ["ZH_CN", "FR_FR"]},
     "super_gpqa": {"dataset_id": str(FIXTURES / "super_gpqa"), "subset_list": ["Physics", "Law"]},
+    "musr": {"dataset_id": str(FIXTURES / "musr")},
     "cmmlu": {"dataset_id": str(FIXTURES / "cmmlu"), "subset_list": ["agronomy"]},
     "cmmlu_5shot": {"dataset_id": str(FIXTURES / "cmmlu"), "subset_list": ["agronomy"], "few_shot_num": 1},
 }
@@ -207,3 +208,16 @@ def test_super_gpqa_selects_fields_from_one_file_and_letters_up_to_j():
     assert "one of ABCDEFGHIJ" in samples[0].messages[0].content
     bench = get_benchmark("super_gpqa")()
     assert bench.score(samples[0], "The answer is (J)").values["acc"] == 0.0
+
+
+def test_musr_reads_the_hubs_files_and_list_literal_choices():
+    from assay.errors import DatasetError
+    from assay.eval.benchmarks.musr import choice_list
+
+    samples = load_samples("musr", **CASES["musr"])
+    assert [(s.subset, s.target, len(s.choices)) for s in samples] == [
+        ("murder_mysteries", "A", 2), ("object_placements", "A", 3), ("team_allocation", "B", 3)]
+    assert samples[0].metadata["question"].endswith("\n\nWho is the most likely murderer?")
+    assert choice_list(["a", "b"]) == ["a", "b"]
+    with pytest.raises(DatasetError, match="not a list"):
+        choice_list("Rosa, Dev")
