@@ -32,6 +32,8 @@ CASES = {
     "winogrande": {"dataset_id": str(FIXTURES / "winogrande")},
     "mmmlu": {"dataset_id": str(FIXTURES / "mmmlu"), "subset_list": ["ZH_CN", "FR_FR"]},
     "super_gpqa": {"dataset_id": str(FIXTURES / "super_gpqa"), "subset_list": ["Physics", "Law"]},
+    "musr": {"dataset_id": str(FIXTURES / "musr")},
+    "bbh": {"dataset_id": str(FIXTURES / "bbh"), "subset_list": ["date_understanding", "boolean_expressions"]},
     "cmmlu": {"dataset_id": str(FIXTURES / "cmmlu"), "subset_list": ["agronomy"]},
     "cmmlu_5shot": {"dataset_id": str(FIXTURES / "cmmlu"), "subset_list": ["agronomy"], "few_shot_num": 1},
 }
@@ -207,3 +209,53 @@ def test_super_gpqa_selects_fields_from_one_file_and_letters_up_to_j():
     assert "one of ABCDEFGHIJ" in samples[0].messages[0].content
     bench = get_benchmark("super_gpqa")()
     assert bench.score(samples[0], "The answer is (J)").values["acc"] == 0.0
+
+
+def test_musr_reads_the_hubs_files_and_list_literal_choices():
+    from assay.errors import DatasetError
+    from assay.eval.benchmarks.musr import choice_list
+
+    samples = load_samples("musr", **CASES["musr"])
+    assert [(s.subset, s.target, len(s.choices)) for s in samples] == [
+        ("murder_mysteries", "A", 2), ("object_placements", "A", 3), ("team_allocation", "B", 3)]
+    assert samples[0].metadata["question"].endswith("\n\nWho is the most likely murderer?")
+    assert choice_list(["a", "b"]) == ["a", "b"]
+    with pytest.raises(DatasetError, match="not a list"):
+        choice_list("Rosa, Dev")
+
+
+@pytest.mark.parametrize("answer,acc", [
+    ("Step one... So the answer is (A).", 1.0),
+    ("So the answer is **(A) 02/23/2020**.", 1.0),
+    ("the answer is (B). Checking again, the answer is (A)", 1.0),
+    ("So the answer is (D).", 0.0),
+    ("", 0.0),
+])
+def test_bbh_multiple_choice_exact_match_after_the_last_marker(answer, acc):
+    sample = load_samples("bbh", **CASES["bbh"])[0]
+    assert sample.target == "A" and get_benchmark("bbh")().score(sample, answer).values["acc"] == acc
+
+
+def test_bbh_free_form_is_exact_and_the_cot_exemplars_come_from_the_prompt_file(tmp_path):
+    import shutil
+
+    from assay.errors import ConfigError
+    from assay.eval.benchmarks.bbh import parse_cot_prompt
+
+    samples = load_samples("bbh", **CASES["bbh"])
+    boolean = next(s for s in samples if s.subset == "boolean_expressions")
+    bench = get_benchmark("bbh")()
+    assert bench.score(boolean, "not False is True. So the answer is True.").values["acc"] == 1.0
+    assert bench.score(boolean, "So the answer is true.").values["acc"] == 0.0  # exact match, as published
+    text = (FIXTURES / "bbh" / "cot-prompts" / "date_understanding.txt").read_text(encoding="utf-8")
+    description, exemplars = parse_cot_prompt("-----\n" + text)
+    assert description == "Reason about dates given in a short text." and len(exemplars) == 3
+    assert samples[0].messages[0].content.count("A: Let's think step by step.") == 4
+    copy = shutil.copytree(FIXTURES / "bbh", tmp_path / "bbh", ignore=shutil.ignore_patterns("cot-prompts"))
+    with pytest.raises(ConfigError, match="date_understanding.txt .*few_shot_num: 0"):
+        load_samples("bbh", dataset_id=str(copy), subset_list=["date_understanding"])
+    moved = load_samples("bbh", dataset_id=str(copy), subset_list=["date_understanding"],
+                         extra_params={"cot_prompts": str(FIXTURES / "bbh" / "cot-prompts")})
+    assert moved[0].messages == samples[0].messages
+    zero = load_samples("bbh", dataset_id=str(copy), subset_list=["date_understanding"], few_shot_num=0)
+    assert zero[0].messages[0].content.startswith("Q: Today is 3/1/2020.")

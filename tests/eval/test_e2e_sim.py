@@ -28,6 +28,8 @@ FIXTURE_ARGS = {
     "winogrande": {"dataset_id": str(FIXTURES / "winogrande")},
     "mmmlu": {"dataset_id": str(FIXTURES / "mmmlu"), "subset_list": ["ZH_CN", "FR_FR"]},
     "super_gpqa": {"dataset_id": str(FIXTURES / "super_gpqa"), "subset_list": ["Physics", "Law"]},
+    "musr": {"dataset_id": str(FIXTURES / "musr")},
+    "bbh": {"dataset_id": str(FIXTURES / "bbh"), "subset_list": ["date_understanding", "boolean_expressions"]},
     "cmmlu": {"dataset_id": str(FIXTURES / "cmmlu"), "subset_list": ["agronomy", "anatomy"], "few_shot_num": 1},
 }
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
+from assay.data import DatasetLoader
+from assay.errors import DatasetError
 from assay.eval.benchmarks.base import Benchmark
 from assay.types import Message, Sample, Score
 
@@ -23,6 +26,21 @@ ZH_MCQ_TEMPLATE = ("回答下面的单项选择题，请先逐步思考再作答
 
 # The Qwen / EvalScope math prompt: reason, then a boxed final answer.
 MATH_TEMPLATE = "{question}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
+
+
+def rows_of_file_named(loader: DatasetLoader, root: Path, split: str,
+                       names: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows of ``split`` in the first file or folder named by one of ``names``, or none: for hubs whose
+    files are named after neither the subset nor the split (MMMLU's ``test/mmlu_ZH-CN.csv``, MuSR's
+    ``murder_mystery.csv``)."""
+    for name in names:
+        try:
+            rows, own = loader.rows(root, split, name)
+        except DatasetError:
+            continue
+        if own and rows:
+            return rows
+    return []
 
 
 def format_choices(choices: Sequence[str], separator: str = ") ") -> str:

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from assay.data import DatasetLoader, HubDataset
-from assay.errors import DatasetError
 from assay.eval.benchmarks.base import register_benchmark
-from assay.eval.benchmarks.common import MultipleChoice
+from assay.eval.benchmarks.common import MultipleChoice, rows_of_file_named
 from assay.types import Sample
 
 LANGUAGES = {
@@ -39,14 +38,8 @@ class MMMLU(MultipleChoice):
 
     def subset_rows(self, loader: DatasetLoader, root: Path, subset: str, split: str) -> list[dict[str, Any]]:
         # The hub keeps each language as test/mmlu_<AR-XY>.csv, named after neither the config nor the split.
-        if subset in LANGUAGES:
-            try:
-                rows, own = loader.rows(root, split, f"mmlu_{subset.replace('_', '-')}")
-            except DatasetError:
-                rows, own = [], False
-            if own and rows:
-                return rows
-        return super().subset_rows(loader, root, subset, split)
+        rows = rows_of_file_named(loader, root, split, [f"mmlu_{subset.replace('_', '-')}"])
+        return rows or super().subset_rows(loader, root, subset, split)
 
     def sample(self, row: dict[str, Any], subset: str, index: int) -> Sample:
         choices = [row["A"], row["B"], row["C"], row["D"]]
