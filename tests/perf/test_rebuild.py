@@ -49,7 +49,9 @@ def test_rebuilt_files_equal_the_ones_a_finished_run_wrote(tmp_path, sim_url, pr
     written = {p.relative_to(run_dir): p.read_bytes() for p in run_dir.rglob("*.json")}
     assert {p.name for p in written} == {"sweep.json", *RESULT_FILES}
     charts = sorted(p.relative_to(run_dir) for p in run_dir.rglob("*.png"))
-    assert len(charts) == 3  # a latency distribution per plan and the sweep's
+    # per plan a latency distribution and the server's metrics (the sim serves /metrics), and the sweep's
+    names = ["latency_distribution.png"] * 2 + ["server_metrics.png"] * 2 + ["sweep.png"]
+    assert sorted(p.name for p in charts) == names
     for path in [*written, *charts]:
         (run_dir / path).unlink()
 
