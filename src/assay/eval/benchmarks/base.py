@@ -8,6 +8,8 @@ import random
 from pathlib import Path
 from typing import Any, ClassVar, Callable, TypeVar
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from assay.data import DatasetLoader, HubDataset
 from assay.data.source import split_names_subsets
 from assay.errors import ConfigError, DatasetError
@@ -72,12 +74,42 @@ def _import_all() -> None:
     import assay.eval.benchmarks  # noqa: F401 - importing the package imports every module
 
 
+class BenchmarkParams(BaseModel):
+    """A benchmark's own settings, read from ``dataset_args.<name>.extra_params``.
+
+    A benchmark with settings declares ``Params``, a subclass with typed fields and defaults (a field's
+    ``description`` is what ``assay benchmarks`` and the docs show); the instance's ``params`` is that model,
+    validated once when the benchmark is built. A wrong type or value is a one-line ``ConfigError`` naming the
+    key; a key the benchmark does not know is ignored with a warning (EvalScope's configs carry keys for its
+    own benchmarks that assay need not read).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+def parse_params(benchmark: str, params_type: type[BenchmarkParams], values: dict[str, Any]) -> BenchmarkParams:
+    """``values`` (a benchmark's ``extra_params``) as ``params_type``; see :class:`BenchmarkParams`."""
+    where = f"dataset_args.{benchmark}.extra_params"
+    unknown = sorted(set(values) - set(params_type.model_fields))
+    if unknown:
+        known = ", ".join(params_type.model_fields) or "none"
+        log.warning("%s: unknown key%s %s ignored (%s reads: %s)", where, "s" if len(unknown) > 1 else "",
+                    ", ".join(map(repr, unknown)), benchmark, known)
+    try:
+        return params_type.model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(part) for part in error["loc"]) or "?"
+        raise ConfigError(f"{where}.{key}: {error['msg']} (got {error.get('input')!r})") from None
+
+
 class Benchmark:
     """One benchmark: where its data is, how a row becomes a ``Sample``, how it is asked and scored.
 
     Subclasses set ``source``, ``subsets`` (the hub configs or the values of a subset column), ``version``
     (bump it whenever the prompt or scoring changes: it is recorded with every result and resume checks it),
-    and implement ``sample`` (row → Sample), ``prompt`` (Sample → messages) and ``score`` (pure).
+    and implement ``sample`` (row → Sample), ``prompt`` (Sample → messages) and ``score`` (pure). Settings of
+    its own are a ``Params`` model (:class:`BenchmarkParams`), read as ``self.params``.
     """
 
     name: ClassVar[str] = ""
@@ -91,10 +123,12 @@ class Benchmark:
     few_shot_split: ClassVar[str | None] = None
     default_few_shot: ClassVar[int] = 0
     heavy_scoring: ClassVar[bool] = False  # score in a worker thread, off the event loop
+    Params: ClassVar[type[BenchmarkParams]] = BenchmarkParams
 
     def __init__(self, args: DatasetArgs | None = None, seed: int = 42) -> None:
         self.args = args or DatasetArgs()
         self.seed = seed
+        self.params = parse_params(self.name, self.Params, self.args.extra_params)
         self.subset_list = list(self.args.subset_list or self.subsets)
         self.few_shot_num = self.default_few_shot if self.args.few_shot_num is None else self.args.few_shot_num
         if self.few_shot_num and not self.few_shot_split:

@@ -2,42 +2,51 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.errors import ConfigError
-from assay.eval.benchmarks.base import Benchmark
+from pydantic import Field
+
+from assay.eval.benchmarks.base import Benchmark, BenchmarkParams
 from assay.eval.scoring import code_harness
 from assay.eval.scoring.sandbox import Sandbox, SandboxLimits
 from assay.types import Sample, Score
 
-_LIMIT_KEYS = {"cpu_s", "wall_s", "memory_mb", "file_size_mb", "processes", "output_bytes"}
+class CodeParams(BenchmarkParams):
+    """The sandbox's limits (unset: the benchmark's defaults) and how many programs run at once."""
+
+    cpu_s: int | None = Field(None, gt=0, description="CPU seconds per process")
+    wall_s: float | None = Field(None, gt=0, description="wall-clock seconds per program")
+    memory_mb: int | None = Field(None, gt=0, description="memory per program, MiB")
+    file_size_mb: int | None = Field(None, gt=0, description="largest file a program may write, MiB")
+    processes: int | None = Field(None, gt=0, description="processes per program")
+    output_bytes: int | None = Field(None, gt=0, description="stdout and stderr kept per program")
+    sandbox_workers: int | None = Field(None, gt=0, description="programs run at once (default: CPU count)")
 
 
 class CodeBenchmark(Benchmark):
     """A benchmark graded by running the answer's code in the sandbox.
 
-    ``extra_params`` may set the sandbox limits (``cpu_s``, ``wall_s``, ``memory_mb``, ``file_size_mb``,
-    ``processes``, ``output_bytes``) and ``sandbox_workers`` (programs run at once; default: CPU count).
-    ``pass@1`` is the unbiased estimator over repeats; ``acc`` the same per answer.
+    ``extra_params`` may set the sandbox limits (:class:`CodeParams`). ``pass@1`` is the unbiased estimator
+    over repeats; ``acc`` the same per answer.
     """
 
     task_type = "code"
     metrics = ("pass@1", "acc")
     main_metric = "pass@1"
     default_limits: ClassVar[SandboxLimits] = SandboxLimits()
+    Params = CodeParams
+    params: CodeParams
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        params = self.args.extra_params
-        overrides = {key: params[key] for key in _LIMIT_KEYS if key in params}
-        try:
-            self.limits = SandboxLimits(**{**self.default_limits.__dict__, **overrides})
-        except TypeError as exc:
-            raise ConfigError(f"dataset_args.{self.name}.extra_params: {exc}") from None
-        self.workers = params.get("sandbox_workers")
+        overrides = {key: value for key, value in self.params.model_dump().items()
+                     if value is not None and key in SandboxLimits.__dataclass_fields__}
+        self.limits = dataclasses.replace(self.default_limits, **overrides)
+        self.workers = self.params.sandbox_workers
         self._sandbox: Sandbox | None = None
 
     def sandbox(self) -> Sandbox:

@@ -16,12 +16,14 @@ the report adds ``pass@n``. ``dataset_id`` also takes the original ``HumanEval.j
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from assay.data import DatasetLoader, HubDataset
-from assay.errors import ConfigError, DatasetError
+from assay.errors import DatasetError
 from assay.eval.benchmarks.base import register_benchmark
-from assay.eval.benchmarks.code_common import CodeBenchmark, pass_score
+from assay.eval.benchmarks.code_common import CodeBenchmark, CodeParams, pass_score
 from assay.eval.scoring.code import humaneval_program
 from assay.types import Message, Sample, Score
 
@@ -40,11 +42,15 @@ class HumanEval(CodeBenchmark):
                         split="test")
     protocol_note = "function from signature + docstring; run with check(entry_point) in the sandbox"
 
+    class Params(CodeParams):
+        style: Literal["chat", "completion"] = Field(
+            "chat", description="chat: ask for the function in a fenced block; completion: continue the prompt")
+
+    params: Params
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.style = self.args.extra_params.get("style", "chat")
-        if self.style not in ("chat", "completion"):
-            raise ConfigError(f"dataset_args.humaneval.extra_params.style: {self.style!r} (use chat or completion)")
+        self.style = self.params.style
 
     def subset_rows(self, loader: DatasetLoader, root: Path, subset: str, split: str) -> list[dict[str, Any]]:
         if root.is_file():  # the original HumanEval.jsonl.gz, or any single file in its schema

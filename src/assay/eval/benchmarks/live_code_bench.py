@@ -19,19 +19,22 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime
 import io
 import json
 import pickle
 import re
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from assay.data import DatasetLoader, HubDataset
 from assay.data.readers import read_rows
 from assay.errors import ConfigError, DatasetError
 from assay.eval.benchmarks.base import register_benchmark
-from assay.eval.benchmarks.code_common import CodeBenchmark, pass_score
+from assay.eval.benchmarks.code_common import CodeBenchmark, CodeParams, pass_score
 from assay.eval.scoring.code import extract_code
 from assay.eval.scoring.sandbox import SandboxLimits
 from assay.types import Message, Sample, Score
@@ -105,13 +108,23 @@ class LiveCodeBench(CodeBenchmark):
     protocol_note = ("LiveCodeBench prompt (starter code or stdin/stdout); last ```python block; every public "
                      "and private test must pass")
 
+    class Params(CodeParams):
+        start_date: datetime.date | None = Field(None, description="first contest date kept (inclusive)")
+        end_date: datetime.date | None = Field(None, description="last contest date kept (inclusive)")
+        difficulty: list[Literal["easy", "medium", "hard"]] | Literal["easy", "medium", "hard"] | None = Field(
+            None, description="difficulties kept (one or a list)")
+        test_timeout_s: float = Field(6.0, gt=0, description="seconds per test case")
+
+    params: Params
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        params = self.args.extra_params
-        self.start_date, self.end_date = params.get("start_date"), params.get("end_date")
-        difficulty = params.get("difficulty")
+        params = self.params
+        self.start_date, self.end_date = (day.isoformat() if day else None
+                                          for day in (params.start_date, params.end_date))
+        difficulty = params.difficulty
         self.difficulty = {difficulty} if isinstance(difficulty, str) else set(difficulty or ())
-        self.test_timeout_s = float(params.get("test_timeout_s", 6.0))
+        self.test_timeout_s = params.test_timeout_s
         for subset in self.subset_list:
             release_numbers(subset)  # a bad name fails now
         self._tests: dict[str, tuple[Any, Any]] = {}
