@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -17,12 +19,35 @@ from assay.types import Sample
 from tests.helpers.shared_data import shared_data_dir, shared_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
+GOLDEN_DIR = Path(__file__).parent / "golden"
 SHARED = shared_data_dir()
 
 
 def load_samples(name: str, limit: float | None = None, seed: int = 42, **args: object) -> list[Sample]:
     benchmark = get_benchmark(name)(DatasetArgs(**args), seed)  # type: ignore[arg-type]
     return benchmark.load(DatasetLoader(hub="local"), limit)
+
+
+def golden_case_args(name: str) -> dict[str, object]:
+    """The dataset args of ``name``'s golden prompt case, by convention: its fixture folder
+    ``fixtures/<name>/`` as ``dataset_id``, plus what ``fixtures/<name>/_golden.json`` sets (``subset_list``...)."""
+    folder = FIXTURES / name
+    extra = folder / "_golden.json"
+    args = orjson.loads(extra.read_bytes()) if extra.is_file() else {}
+    return {"dataset_id": str(folder), **args}
+
+
+def check_golden(name: str) -> None:
+    """The first sample's rendered messages equal ``golden/<name>.json`` (written when missing or with
+    ``ASSAY_UPDATE_GOLDEN=1``): a prompt change is seen, and must come with a version bump."""
+    samples = load_samples(name, limit=1, **golden_case_args(name))
+    assert samples, f"{name}: its fixture gives no sample"
+    rendered = [m.model_dump() for m in samples[0].messages or []]
+    path = GOLDEN_DIR / f"{name}.json"
+    if os.environ.get("ASSAY_UPDATE_GOLDEN") or not path.exists():
+        path.write_text(json.dumps(rendered, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert rendered == json.loads(path.read_text(encoding="utf-8")), \
+        f"{name}: the prompt changed; bump the benchmark's version and rerun with ASSAY_UPDATE_GOLDEN=1"
 
 
 def gold_answer(sample: Sample, task_type: str) -> str:
