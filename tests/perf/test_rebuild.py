@@ -105,3 +105,42 @@ def test_rebuild_of_a_folder_without_records_is_one_line_exit_2(tmp_path):
     (tmp_path / "empty").mkdir()
     done = _rebuild(tmp_path / "empty")
     assert done.returncode == 2 and done.stderr.startswith("error:") and len(done.stderr.strip().splitlines()) == 1
+
+
+def _alive_in_group(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_workers_stop_when_only_their_parent_is_killed_with_9(tmp_path, sim_url, prompts_file):
+    proc = _perf("--url", sim_url, "--model", "m", "--parallel", "2", "--number", "100000", "--max-tokens", "4",
+                 "--dataset", "line_by_line", "--dataset-path", str(prompts_file), "--num-workers", "2",
+                 cwd=tmp_path, start_new_session=True)
+    parts = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and proc.poll() is None:
+        found = (tmp_path / "outputs" / "perf").glob("*/*/records.worker*.sqlite")
+        parts = [p for p in found if count_requests(p) >= 10]
+        if len(parts) == 2:
+            break
+        time.sleep(0.2)
+    assert len(parts) == 2, "the workers never recorded 10 requests each"
+    os.kill(proc.pid, signal.SIGKILL)  # the parent alone: its workers are left without anyone to stop them
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _alive_in_group(proc.pid):
+        time.sleep(0.2)
+    stopped = not _alive_in_group(proc.pid)
+    if not stopped:
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert stopped, "load-generator workers kept running after their parent was killed"
+    counts = [count_requests(p) for p in parts]
+    time.sleep(1)
+    assert [count_requests(p) for p in parts] == counts  # nothing sent (nor recorded) any more
+    done = _rebuild(parts[0].parent.parent)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((parts[0].parent / "summary.json").read_text())
+    assert summary["interrupted"] and summary["total_requests"] == sum(counts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
+import os
 import signal
 import time
 from contextlib import nullcontext
@@ -35,8 +36,11 @@ def _worker_main(config: PerfConfig, plan: LoadPlan, worker: int, workers: int, 
     except AssayError as exc:
         errors.put(f"worker {worker}: {exc}")
         return
+    parent = os.getppid()  # a worker whose parent dies (kill -9) stops sending, keeps what it recorded and exits
     ready.set()
-    go.wait()
+    while not go.wait(0.5):
+        if os.getppid() != parent:
+            return
 
     async def main() -> None:
         async with OpenAIClient(config.client_config()) as client, setup.recorded_run(
@@ -45,7 +49,7 @@ def _worker_main(config: PerfConfig, plan: LoadPlan, worker: int, workers: int, 
             async def mirror() -> None:
                 while True:
                     done[worker], failed[worker] = run.progress.done, run.progress.failed
-                    if stop.is_set():
+                    if stop.is_set() or os.getppid() != parent:
                         run.stop.set()
                     await asyncio.sleep(0.1)
 
