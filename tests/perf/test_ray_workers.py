@@ -105,9 +105,11 @@ def test_actors_share_the_plan_on_one_clock_and_match_one_process(local_ray, sim
     # Timings depend on how busy the machine is, so they are checked against what the code controls: the
     # simulator's fixed latencies are a floor for both runs (TTFT 20 ms; 20 + 7 x 2 ms for 8 tokens), and the
     # merged run's throughput is its own count over its own duration, which lies inside the measured window.
+    # The floor has 1 ms of slack: asyncio may wake the simulator's timer up to its clock resolution early
+    # (seen once: a median 3 µs under 20 ms).
     for summary in (ray_summary, single):
-        assert summary.median_ttft_s >= 0.020
-        assert summary.median_latency_s >= 0.034
+        assert summary.median_ttft_s >= 0.019
+        assert summary.median_latency_s >= 0.033
     assert 0 < ray_summary.duration_s <= window_s
     assert ray_summary.request_throughput_rps == pytest.approx(40 / ray_summary.duration_s)
 
