@@ -1,4 +1,5 @@
-"""Throughput of the code sandbox: HumanEval canonical solutions (prompt + solution + check) per second.
+"""Throughput of HumanEval grading: canonical solutions graded per second through the benchmark's own path
+(``HumanEval.ascore``: the code harness's judge process forks the candidate in the sandbox and decides).
 
     python bench/code_sandbox.py [--parallel N] [--data PATH]
 
@@ -9,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gzip
-import json
 import os
 import sys
 import time
@@ -18,27 +17,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assay.eval.scoring.code import humaneval_program, humaneval_test_program
-from assay.eval.scoring.sandbox import Sandbox, SandboxLimits
+from assay.data import DatasetLoader
+from assay.eval.benchmarks import get_benchmark
+from assay.eval.config import DatasetArgs
 from tests.helpers.shared_data import shared_data_dir
 
 DEFAULT = shared_data_dir() / "humaneval" / "HumanEval.jsonl.gz"
 FIXTURE = Path(__file__).parent.parent / "tests/eval/fixtures/humaneval/test.jsonl"
 
 
-def _rows(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-async def _bench(rows: list[dict], parallel: int) -> tuple[float, int]:
-    sandbox = Sandbox(SandboxLimits(cpu_s=10, wall_s=20), max_parallel=parallel)
-    programs = [humaneval_test_program(humaneval_program(r["prompt"], r["canonical_solution"], r["entry_point"])[0],
-                                       r["test"], r["entry_point"]) for r in rows]
+async def _bench(data: Path, parallel: int) -> tuple[int, float, int, str]:
+    benchmark = get_benchmark("humaneval")(DatasetArgs(dataset_id=str(data),
+                                                       extra_params={"sandbox_workers": parallel, "wall_s": 20}))
+    samples = benchmark.load(DatasetLoader(hub="local"))
+    answers = [f"```python\n{s.metadata['question']}{s.target}```" for s in samples]
     started = time.perf_counter()
-    results = await asyncio.gather(*(sandbox.run_python(p) for p in programs))
-    return time.perf_counter() - started, sum(r.ok for r in results)
+    scores = await asyncio.gather(*(benchmark.ascore(s, a, None) for s, a in zip(samples, answers)))
+    elapsed = time.perf_counter() - started
+    return len(samples), elapsed, sum(score.values["acc"] == 1 for score in scores), benchmark.sandbox().isolation.how
 
 
 def main() -> None:
@@ -46,10 +42,9 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--data", type=Path, default=DEFAULT if DEFAULT.exists() else FIXTURE)
     args = parser.parse_args()
-    rows = _rows(args.data)
-    elapsed, passed = asyncio.run(_bench(rows, args.parallel))
-    print(f"{len(rows)} samples, {args.parallel} in parallel: {elapsed:.2f} s, {len(rows) / elapsed:.1f} samples/s, "
-          f"passed {passed}/{len(rows)}; isolation: {Sandbox().isolation.how}")
+    count, elapsed, passed, how = asyncio.run(_bench(args.data, args.parallel))
+    print(f"{count} samples, {args.parallel} in parallel: {elapsed:.2f} s, {count / elapsed:.1f} samples/s, "
+          f"passed {passed}/{count}; isolation: {how}")
 
 
 if __name__ == "__main__":
