@@ -204,3 +204,34 @@ def test_the_event_loop_keeps_running_and_runs_are_bounded():
 
     ticks, oks = asyncio.run(main())
     assert oks == [True, False, True] and ticks > 20
+
+
+@pytest.mark.timeout(90)
+def test_python_and_assay_installed_under_tmp_still_run_in_the_sandbox(tmp_path):
+    """The run's private /tmp hides the host's, but a virtual environment or a checkout of assay under /tmp (a CI
+    clone, a throwaway venv) is what runs the code: it is shown again, read only, at its own path."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import assay
+
+    if not isolation().mounts:
+        pytest.skip("this host gives the sandbox no mount namespace, so /tmp is not hidden from it")
+    root = Path(os.path.realpath(tmp_path))
+    assert root.parts[1] == "tmp", "pytest's tmp_path is expected under /tmp"
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+    shutil.copytree(Path(assay.__file__).parent, root / "pkg" / "assay",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    deps = [p for p in sys.path if p.endswith("site-packages")]
+    script = ("import asyncio, assay; from assay.eval.scoring.sandbox import Sandbox, SandboxLimits\n"
+              "result = Sandbox(SandboxLimits(wall_s=20)).run_python_sync('import sys; print(sys.prefix)')\n"
+              "print(assay.__file__); print(result.ok, result.stdout, result.stderr)")
+    done = subprocess.run([str(venv / "bin" / "python"), "-c", script], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "pkg"), *deps])})
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0 and lines, done.stderr
+    assert lines[0].startswith(str(root / "pkg")), lines  # the copy under /tmp is the assay that ran
+    assert lines[1] == f"True b'{venv}\\n' b''", done.stdout  # the code ran, on the venv's Python under /tmp

@@ -90,7 +90,8 @@ class FsPolicy:
         self.read, self.read_write = read, read_write
 
 
-def _python_dirs() -> tuple[str, ...]:
+def python_dirs() -> tuple[str, ...]:
+    """The interpreter's own directories (prefixes, stdlib, site-packages), resolved."""
     import site
     import sysconfig
 
@@ -110,7 +111,7 @@ def _python_dirs() -> tuple[str, ...]:
 @functools.lru_cache(maxsize=1)
 def _shared_paths() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The paths every run may read, and the ones it may also write besides its directory (found once)."""
-    read = tuple(p for p in (*_SYSTEM_DIRS, *_SYSTEM_FILES, *_python_dirs()) if os.path.exists(p))
+    read = tuple(p for p in (*_SYSTEM_DIRS, *_SYSTEM_FILES, *python_dirs()) if os.path.exists(p))
     return read, tuple(p for p in _READ_WRITE_FILES if os.path.exists(p))
 
 

@@ -314,6 +314,17 @@ def _child_setup(iso: Isolation) -> Callable[[], None]:
     return setup
 
 
+@functools.lru_cache(maxsize=1)
+def _kept_paths() -> tuple[str, ...]:
+    """What a run needs that may lie under a hidden directory (Python in a virtual environment or a checkout
+    under ``/tmp``): the interpreter's directories and these sandbox modules, shown again read-only in the run's
+    mounts. A hidden directory itself is never shown again whole."""
+    hidden = [os.path.realpath(path) for path in _HIDDEN_DIRS if os.path.isdir(path) and not os.path.islink(path)]
+    wanted = {*landlock.python_dirs(), os.path.dirname(os.path.realpath(_INIT))}
+    return tuple(sorted(path for path in wanted
+                        if path not in hidden and any(path.startswith(top + os.sep) for top in hidden)))
+
+
 def _init_config(argv: list[str], workdir: str, limits: SandboxLimits, iso: Isolation, uid: int | None,
                  cgroup_procs: list[str]) -> str:
     """What ``sandbox_init`` needs for one run, as its one argument (marshal, in hex: nothing secret in it)."""
@@ -327,7 +338,7 @@ def _init_config(argv: list[str], workdir: str, limits: SandboxLimits, iso: Isol
         allowed = landlock.policy_for(workdir)
         policy = {"read": allowed.read, "read_write": allowed.read_write, "abi": landlock.abi_version()}
     return marshal.dumps({"argv": argv, "workdir": workdir, "uid": uid, "rlimits": rlimits, "mounts": iso.mounts,
-                       "hide": _HIDDEN_DIRS, "disk_kb": _DISK_FILES * limits.file_size_mb * 1024,
+                       "hide": _HIDDEN_DIRS, "keep": _kept_paths(), "disk_kb": _DISK_FILES * limits.file_size_mb * 1024,
                        "seccomp": iso.seccomp, "landlock": policy, "cgroups": cgroup_procs}).hex()
 
 

@@ -7,7 +7,8 @@ nothing the code starts can outlive the run. Init dies with this script (``PR_SE
 script dies with assay (the sandbox sets the same in it), so a ``kill -9`` of assay ends the whole tree too.
 
 Init makes every mount private, hides the host's ``/tmp``, ``/run``, ``/dev/shm`` and ``/var/tmp`` under
-empty tmpfs (so no named unix socket of the host is reachable there), gives the code a size-bounded tmpfs
+empty tmpfs (so no named unix socket of the host is reachable there; what the run itself needs from under
+them, such as a virtual environment in ``/tmp``, is bound back read-only at its own path), gives the code a size-bounded tmpfs
 as its working directory (the run's files copied in), mounts a ``/proc`` of the new namespace (the code sees
 only its own processes: no ``/proc/<ppid>/cmdline`` of assay) and then forks the code: limits, no_new_privs,
 seccomp, Landlock, then exec. When the code's first process exits, init kills the rest and reports how it
@@ -27,7 +28,8 @@ import resource
 import select
 import sys
 
-_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT, _MS_BIND = 1, 2, 4, 8, 32, 4096
+_MS_REC, _MS_PRIVATE = 1 << 14, 1 << 18
 _PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4
 _PR_SET_NO_NEW_PRIVS = 38
@@ -65,9 +67,25 @@ def _private_mounts(config: dict) -> None:
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
     workdir, uid = config["workdir"], config["uid"]
     source = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)
+    kept = []  # what the run needs under a hidden directory (a venv or a checkout in /tmp), held before hiding
+    for path in config["keep"]:
+        try:
+            kept.append((path, os.open(path, os.O_PATH | os.O_CLOEXEC)))
+        except OSError:
+            pass
     for path in config["hide"]:
         if os.path.isdir(path) and not os.path.islink(path):
             _mount("tmpfs", path, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=1m,mode=1777")
+    for path, fd in kept:  # bound back read-only over the empty tmpfs, at the same path
+        held = f"/proc/self/fd/{fd}"
+        if os.path.isdir(held):
+            os.makedirs(path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            open(path, "ab").close()
+        _mount(held, path, None, _MS_BIND | _MS_REC)
+        _mount(None, path, None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+        os.close(fd)
     os.makedirs(workdir, exist_ok=True)
     owner = f",uid={uid},gid={uid}" if uid is not None else ""
     _mount("tmpfs", workdir, "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={config['disk_kb']}k,mode=700{owner}")
