@@ -30,11 +30,11 @@ def load_samples(name: str, limit: float | None = None, seed: int = 42, **args: 
 
 def golden_case_args(name: str) -> dict[str, object]:
     """The dataset args of ``name``'s golden prompt case, by convention: its fixture folder
-    ``fixtures/<name>/`` as ``dataset_id``, plus what ``fixtures/<name>/_golden.json`` sets (``subset_list``...)."""
-    folder = FIXTURES / name
-    extra = folder / "_golden.json"
+    ``fixtures/<name>/`` as ``dataset_id``, plus what ``golden/<name>.args.json`` sets (``subset_list``...; kept
+    beside the snapshot, not in the fixture folder, where the loader would read it as data)."""
+    extra = GOLDEN_DIR / f"{name}.args.json"
     args = orjson.loads(extra.read_bytes()) if extra.is_file() else {}
-    return {"dataset_id": str(folder), **args}
+    return {"dataset_id": str(FIXTURES / name), **args}
 
 
 def check_golden(name: str) -> None:
