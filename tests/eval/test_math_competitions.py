@@ -15,6 +15,7 @@ pytestmark = pytest.mark.timeout(120)
 ARGS = {
     "hmmt25": {"dataset_id": str(FIXTURES / "hmmt25")},
     "aime26": {"dataset_id": str(FIXTURES / "aime26")},
+    "amc": {"dataset_id": str(FIXTURES / "amc")},
 }
 
 
@@ -62,6 +63,32 @@ def test_aime26_leading_zeros_and_floats():
     sample = load_samples("aime26", **ARGS["aime26"])[0]
     assert bench.score(sample, "\\boxed{040}").values["acc"] == 1.0
     assert bench.score(sample, "\\boxed{41}").values["acc"] == 0.0
+
+
+def test_amc_subsets_are_the_years_and_answers_numbers():
+    samples = load_samples("amc", **ARGS["amc"])
+    assert [(s.subset, s.target) for s in samples] == [("amc22", "210"), ("amc23", "8"), ("amc23", "0.2"),
+                                                       ("amc24", "2")]
+    only_2023 = load_samples("amc", **ARGS["amc"], subset_list=["amc23"])
+    assert [s.target for s in only_2023] == ["8", "0.2"]
+
+
+def test_amc_one_file_with_years_still_splits_by_year(tmp_path):
+    rows = b"".join((FIXTURES / "amc" / f"{name}.jsonl").read_bytes() for name in ("amc22", "amc23", "amc24"))
+    (tmp_path / "test.jsonl").write_bytes(rows)
+    samples = load_samples("amc", dataset_id=str(tmp_path), subset_list=["amc24"])
+    assert [s.target for s in samples] == ["2"]
+
+
+@pytest.mark.parametrize("answer,acc", [
+    ("$\\boxed{\\frac{1}{5}}$", 1.0),   # the fraction equals the decimal target
+    ("$\\boxed{0.2}$", 1.0),
+    ("$\\boxed{\\frac{1}{2}}$", 0.0),
+])
+def test_amc_decimal_target(answer, acc):
+    bench = get_benchmark("amc")()
+    sample = load_samples("amc", **ARGS["amc"], subset_list=["amc23"])[1]
+    assert bench.score(sample, answer).values["acc"] == acc
 
 
 @pytest.mark.parametrize("kind,expected", [("gold", 1.0), ("wrong", 0.0)])
