@@ -1,4 +1,4 @@
-"""AIME 2024 and AIME 2025: the American Invitational Mathematics Examination, I and II (30 problems a year).
+"""AIME 2024, 2025 and 2026: the American Invitational Mathematics Examination, I and II (30 problems a year).
 
 Problems published by the MAA; used as in the DeepSeek-R1 and Qwen3 reports. Every answer is an integer in
 0-999, compared as an integer (the hub copies store "025" or 70.0). Usually run with several repeats (mean@n).
@@ -37,3 +37,16 @@ class AIME25(_AIME):
     version = "1"
     source = HubDataset(hubs=(("huggingface", "opencompass/AIME2025"), ("modelscope", "opencompass/AIME2025"),
                               ("modelscope", "evalscope/aime25")), split="test")
+
+
+@register_benchmark("aime26", task_type="math", tags=("en", "math", "reasoning"))
+class AIME26(_AIME):
+    """AIME 2026 I and II: integer answers.
+
+    EvalScope reads ``evalscope/aime26`` (ModelScope, split ``test``); the HF id ``MathArena/aime_2026`` follows
+    MathArena's naming (``aime_2025``, ``hmmt_feb_2025``) and is not verified here (the hubs are not reachable).
+    """
+
+    version = "1"
+    source = HubDataset(hubs=(("modelscope", "evalscope/aime26"), ("huggingface", "MathArena/aime_2026")),
+                        split="test", aliases=("aime_2026",))
