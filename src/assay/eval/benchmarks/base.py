@@ -106,7 +106,7 @@ def parse_params(benchmark: str, params_type: type[BenchmarkParams], values: dic
 class Benchmark:
     """One benchmark: where its data is, how a row becomes a ``Sample``, how it is asked and scored.
 
-    Subclasses set ``source``, ``subsets`` (the hub configs or the values of a subset column), ``version``
+    Subclasses set ``source``, ``licence``, ``subsets`` (the hub configs or the values of a subset column), ``version``
     (bump it whenever the prompt or scoring changes: it is recorded with every result and resume checks it),
     and implement ``sample`` (row → Sample), ``prompt`` (Sample → messages) and ``score`` (pure). Settings of
     its own are a ``Params`` model (:class:`BenchmarkParams`), read as ``self.params``.
@@ -117,6 +117,7 @@ class Benchmark:
     tags: ClassVar[tuple[str, ...]] = ()
     version: ClassVar[str] = "1"
     source: ClassVar[HubDataset] = HubDataset()
+    licence: ClassVar[str] = ""  # the data's licence as its authors state it (SPDX id where one exists)
     subsets: ClassVar[tuple[str, ...]] = ("default",)
     metrics: ClassVar[tuple[str, ...]] = ("acc",)
     main_metric: ClassVar[str] = "acc"
