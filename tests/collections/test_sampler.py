@@ -103,7 +103,7 @@ def test_rows_keep_everything_needed_to_score_them():
     by_benchmark = {item.benchmark: item for item in items}
     assert set(by_benchmark) == {"gsm8k", "math_500", "mmlu", "iquiz", "general_qa"}
     mmlu = by_benchmark["mmlu"]
-    assert (mmlu.task_type, mmlu.tags, mmlu.path, mmlu.benchmark_version) == ("exam", ["en"], ["Mix", "Knowledge"], "1")
+    assert (mmlu.task_type, mmlu.tags, mmlu.path, mmlu.benchmark_version) == ("exam", ["en"], ["Mix", "Knowledge"], "2")
     assert mmlu.subset in ("abstract_algebra", "anatomy") and mmlu.weight == pytest.approx(3 / 8)
     assert mmlu.sample.messages and mmlu.sample.target in "ABCD" and mmlu.sample.choices
     assert by_benchmark["gsm8k"].task_type == "math"  # the benchmark's own, when the schema gives none

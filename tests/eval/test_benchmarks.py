@@ -141,6 +141,20 @@ def test_mmlu_protocol_names_its_shots():
     assert get_benchmark("gpqa_diamond")(DatasetArgs()).protocol().endswith("options shuffled (seeded)")
 
 
+def test_dev_shots_numbered_like_the_question_are_not_dropped(tmp_path):
+    """A dev row has the id of the test row with the same index (``anatomy/0``): the shot drawer took it for
+    the question and dropped it, so MMLU question 0 got dev rows 1-5, and with one dev row no shot at all."""
+    samples = load_samples("mmlu", dataset_id=str(FIXTURES / "mmlu"), subset_list=["anatomy"], few_shot_num=1)
+    assert "How many chambers has the human heart?" in samples[0].messages[-1].text()
+    folder = tmp_path / "gsm8k"
+    folder.mkdir()
+    rows = [{"question": f"Q{i}: what is {i} + 1?", "answer": f"{i} + 1\n#### {i + 1}"} for i in range(4)]
+    for split in ("train", "test"):
+        (folder / f"{split}.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    first = "\n".join(m.text() for m in load_samples("gsm8k", dataset_id=str(folder), few_shot_num=2)[0].messages)
+    assert first.count("Q0: what is 0 + 1?") == 2 and "Q1: what is 1 + 1?" in first and "Q2" not in first
+
+
 def test_every_module_of_the_package_is_imported_so_its_benchmarks_register():
     import pkgutil
     import sys

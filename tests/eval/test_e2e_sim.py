@@ -79,11 +79,11 @@ def test_outputs_layout_and_the_report_json(tmp_path, make_replay):
     assert report["score"] == 1.0 and report["num"] == 4
     assert (run / "reports" / "report.md").read_text().startswith("| Model | Dataset | Metric | Subset | Num | Score |")
     lines = (run / "predictions" / "gsm8k.jsonl").read_bytes().splitlines()
-    assert len(lines) == 4 and orjson.loads(lines[0])["benchmark_version"] == "1"
+    assert len(lines) == 4 and orjson.loads(lines[0])["benchmark_version"] == get_benchmark("gsm8k").version == "2"
     config = yaml.safe_load((run / "config.yaml").read_text())
     assert config["datasets"] == ["gsm8k"]
     manifest = orjson.loads((run / "manifest.json").read_bytes())
-    assert manifest["status"] == "finished" and manifest["benchmarks"]["gsm8k"]["version"] == "1"
+    assert manifest["status"] == "finished" and manifest["benchmarks"]["gsm8k"]["version"] == "2"
     for path in run.rglob("*"):
         if path.is_file():
             assert b"sk-never-written-0123" not in path.read_bytes(), path

@@ -244,10 +244,20 @@ class Benchmark:
         return False
 
     def shot_pool(self, loader: DatasetLoader, root: Path, subset: str) -> list[Sample]:
-        """Few-shot candidates of ``subset`` from the few-shot split."""
+        """Few-shot candidates of ``subset`` from the few-shot split.
+
+        Rows of another split are numbered like the test rows (MMLU's dev row 0 and test row 0 are both
+        ``anatomy/0``): their ids take the split as a prefix, so ``draw_shots`` never mistakes a shot for the
+        question and drops it (every MMLU question 0-4 used to get dev examples 1-5 plus one too few).
+        Shots from the test split itself keep their ids, so the question is left out of its own shots.
+        """
         assert self.few_shot_split
         rows = self.subset_rows(loader, root, subset, self.few_shot_split)
-        return [self.row_sample(row, subset, index, root) for index, row in enumerate(rows)]
+        pool = [self.row_sample(row, subset, index, root) for index, row in enumerate(rows)]
+        if self.few_shot_split != self.source.split:
+            for shot in pool:
+                shot.id = f"{self.few_shot_split}/{shot.id}"
+        return pool
 
     def row_sample(self, row: dict[str, Any], subset: str, index: int, root: Path) -> Sample:
         """``sample``, with a row lacking a column the benchmark reads (a local copy in another schema) as a

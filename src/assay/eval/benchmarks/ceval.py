@@ -44,7 +44,7 @@ TEMPLATE = ("以下是中国关于{subject}考试的单项选择题，请选出�
 class CEval(MultipleChoice):
     """C-Eval (Huang et al., 2023), validation split, per subject."""
 
-    version = "1"
+    version = "2"
     source = HubDataset(hubs=(("huggingface", "ceval/ceval-exam"), ("modelscope", "evalscope/ceval"),
                               ("modelscope", "modelscope/ceval-exam")), split="val", subset_is_config=True)
     subsets = tuple(SUBJECTS)

@@ -11,10 +11,9 @@ subject) and EvalScope's (``question``, ``choices`` as "(A) text", ``answer``, t
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
-from assay.data import DatasetLoader, HubDataset
+from assay.data import HubDataset
 from assay.eval.benchmarks.base import register_benchmark
 from assay.eval.benchmarks.common import LETTERS, ZH_MCQ_TEMPLATE, MultipleChoice, format_choices
 from assay.types import Message, Sample
@@ -67,13 +66,6 @@ class CMMLU(MultipleChoice):
         choices, answer = options_and_answer(row)
         return self.make_sample(f"{subset}/{index}", str(row.get("Question", row.get("question"))), choices,
                                 [answer], subset)
-
-    def shot_pool(self, loader: DatasetLoader, root: Path, subset: str) -> list[Sample]:
-        # Dev rows are numbered like test rows; their own ids keep draw_shots from taking them for the question.
-        pool = super().shot_pool(loader, root, subset)
-        for shot in pool:
-            shot.id = f"dev/{shot.id}"
-        return pool
 
     def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
         examples = "".join(f"{s.metadata['question']}\n{format_choices(s.choices or [])}\n答案：{s.target}\n\n"

@@ -19,7 +19,7 @@ from assay.types import Sample
 class CompetitionMath(MathBenchmark):
     """MATH (Hendrycks et al., 2021), by level: boxed answer vs the solution's last box."""
 
-    version = "1"
+    version = "2"
     source = HubDataset(hubs=(("huggingface", "EleutherAI/hendrycks_math"),
                               ("modelscope", "evalscope/competition_math"),
                               ("modelscope", "modelscope/competition_math")),

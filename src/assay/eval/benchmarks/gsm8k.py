@@ -19,7 +19,7 @@ from assay.types import Sample
 class GSM8K(MathBenchmark):
     """GSM8K test (Cobbe et al., 2021): boxed final number vs the ``#### N`` answer."""
 
-    version = "1"
+    version = "2"
     source = HubDataset(hubs=(("huggingface", "openai/gsm8k"), ("modelscope", "AI-ModelScope/gsm8k"),
                               ("modelscope", "modelscope/gsm8k")), config="main", split="test")
     few_shot_split = "train"

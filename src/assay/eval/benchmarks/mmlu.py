@@ -41,7 +41,7 @@ def few_shot_block(subject: str, shots: list[Sample]) -> str:
 class MMLU(MultipleChoice):
     """MMLU (Hendrycks et al., 2021), per subject, 0-shot or 5-shot from dev."""
 
-    version = "1"
+    version = "2"
     source = HubDataset(hubs=(("huggingface", "cais/mmlu"), ("modelscope", "cais/mmlu"),
                               ("modelscope", "modelscope/mmlu")),
                         split="test", subset_is_config=True, subset_column="subject")
