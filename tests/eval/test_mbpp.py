@@ -27,15 +27,17 @@ def test_golden_prompt():
 
 def test_full_is_the_default_subset_and_sanitized_is_asked_for():
     samples = load_samples("mbpp", **ARGS)
-    assert [(s.id, s.subset) for s in samples] == [("11", "full"), ("12", "full"), ("14", "full"), ("17", "full")]
+    assert [(s.id, s.subset) for s in samples] == [("full/11", "full"), ("full/12", "full"), ("full/14", "full"),
+                                                   ("full/17", "full")]
     assert [s.metadata["entry_point"] for s in samples] == ["remove_Occ", "sort_matrix", "find_Volume",
                                                             "square_perimeter"]
     assert samples[0].metadata["tests"][0] == 'assert remove_Occ("hello","l") == "heo"'
     assert "\r" not in samples[0].target
     both = load_samples("mbpp", **ARGS, subset_list=["full", "sanitized"])
     assert [s.subset for s in both] == ["full"] * 4 + ["sanitized"] * 3
+    assert len({s.id for s in both}) == 7  # tasks 11 and 12 are in both configs: resume and compare key on ids
     sanitized = load_samples("mbpp", **ARGS, subset_list=["sanitized"])
-    assert sanitized[2].id == "139" and sanitized[2].metadata["setup"] == "import math"
+    assert sanitized[2].id == "sanitized/139" and sanitized[2].metadata["setup"] == "import math"
     assert sanitized[2].metadata["question"] == "Write a function to find the circumference of a circle."
 
 

@@ -18,9 +18,10 @@ Grading, as humaneval's: the code runs in the sandbox's candidate process, and t
 every ``test_list`` assert with the tested function (the first one the asserts call that the reference
 defines) bound to a stub that calls the candidate. It passes when every assert holds. Where assay differs
 from the original single-program run: arguments and return values cross between the processes as plain data
-(no class instances, generators or map objects; the 500 test tasks pass plain values), and names the asserts
-use besides the tested function must come from the setup. ``challenge_test_list`` is not run (the paper's
-results do not use it). ``pass@1`` over repeats (unbiased), ``pass@n`` added with ``n`` repeats.
+(None, numbers, strings, bytes, lists, tuples, dicts, sets), so a task whose asserts pass or compare class
+instances, generators or map objects fails even for the reference (not yet counted on the full data), and
+names the asserts use besides the tested function must come from the setup. ``challenge_test_list`` is not
+run (the paper's results do not use it). ``pass@1`` over repeats (unbiased), ``pass@n`` added with ``n`` repeats.
 """
 
 from __future__ import annotations
@@ -148,14 +149,16 @@ class MBPP(CodeBenchmark):
         entry_point = function_under_test(tests, row.get("code") or "", setup)
         if not tests or entry_point is None:
             raise DatasetError(f"mbpp row {index} (task {row.get('task_id')}) has no assert calling a function")
-        return Sample(id=str(row["task_id"]), subset=subset, target=str(row.get("code") or "").replace("\r\n", "\n"),
-                      metadata={"question": description, "tests": tests, "setup": setup,
-                                "entry_point": entry_point})
+        # The id names the config: a task is in both, with its own wording, and a run may hold both.
+        return Sample(id=f"{subset}/{row['task_id']}", subset=subset,
+                      target=str(row.get("code") or "").replace("\r\n", "\n"),
+                      metadata={"task_id": str(row["task_id"]), "question": description, "tests": tests,
+                                "setup": setup, "entry_point": entry_point})
 
     def shot_pool(self, loader: DatasetLoader, root: Path, subset: str) -> list[Sample]:
         pool = super().shot_pool(loader, root, subset)
         order = {task: rank for rank, task in enumerate(PAPER_SHOTS)}
-        return sorted(pool, key=lambda shot: order.get(shot.id, len(order)))  # stable: the rest keep their order
+        return sorted(pool, key=lambda shot: order.get(shot.metadata["task_id"], len(order)))  # stable: the rest keep their order
 
     def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
         messages: list[Message] = []
