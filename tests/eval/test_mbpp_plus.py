@@ -118,3 +118,16 @@ def test_repeats_give_pass_at_k(tmp_path, make_replay, samples):
     report = _run(tmp_path, make_replay, samples, [fenced(s.target) for s in samples],
                   generation_config={"n": 2, "temperature": 0.7})
     assert report.metrics["pass@2"].score == 1.0 and report.metrics["base_pass@1"].score == 1.0
+
+
+def test_a_program_defining_check_has_it_run(bench, tmp_path):
+    """A test program in EvalPlus's HumanEval+ form (``def check(candidate)``, not called) still grades."""
+    program = ("def check(candidate):\n    inputs = [[1], [2], [30]]\n    results = [2, 4, 60]\n"
+               "    for inp, exp in zip(inputs, results):\n        assert candidate(*inp) == exp\n")
+    row = {"task_id": 900, "prompt": "Write a function to double a number.", "code": "def double(x):\n    return 2 * x",
+           "source_file": "x", "test_imports": [], "test_list": ["assert double(1) == 2"], "test": program}
+    (tmp_path / "test.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    sample = load_samples("mbpp_plus", dataset_id=str(tmp_path))[0]
+    assert bench.score(sample, fenced(row["code"])).values["pass@1"] == 1.0
+    small = bench.score(sample, fenced("def double(x):\n    return 2 * x if x < 10 else x"))
+    assert small.values == {"pass@1": 0.0, "acc": 0.0, "base_pass@1": 1.0}

@@ -96,14 +96,18 @@ def answer_code(answer: str, entry_point: str | None) -> str:
 
 
 def judge_check(tests: list[tuple[str, str]]) -> str:
-    """The ``check(candidate)`` the harness's judge runs: each (label, source) executed in the judge's namespace,
-    where the tested function's name is bound to the candidate's stub. Each runs whole (a multi-line test needs
-    no re-indenting) and a failure names the test that failed."""
+    """The ``check(candidate)`` the harness's judge runs: each (label, source) executed whole (a multi-line test
+    needs no re-indenting) in a copy of the judge's namespace, where the tested function's name is bound to the
+    candidate's stub; a source that defines its own ``check(candidate)`` (EvalPlus's HumanEval+ form) has it
+    called, never left defined and unrun. A failure names the test that failed."""
     return (f"_TESTS = {tests!r}\n\n\n"
             "def check(candidate):\n"
             "    for _label, _source in _TESTS:\n"
+            "        scope = dict(globals())\n"
             "        try:\n"
-            "            exec(compile(_source, _label, 'exec'), globals())\n"
+            "            exec(compile(_source, _label, 'exec'), scope)\n"
+            "            if scope['check'] is not check:\n"
+            "                scope['check'](candidate)\n"
             "        except AssertionError as exc:\n"
             "            raise AssertionError(f'{_label}: ' + (str(exc) or 'does not hold')) from None\n"
             "        except Exception as exc:\n"
@@ -158,7 +162,8 @@ class MBPP(CodeBenchmark):
     def shot_pool(self, loader: DatasetLoader, root: Path, subset: str) -> list[Sample]:
         pool = super().shot_pool(loader, root, subset)
         order = {task: rank for rank, task in enumerate(PAPER_SHOTS)}
-        return sorted(pool, key=lambda shot: order.get(shot.metadata["task_id"], len(order)))  # stable: the rest keep their order
+        # The paper's three first, the rest after them in the split's order (sorted is stable).
+        return sorted(pool, key=lambda shot: order.get(shot.metadata["task_id"], len(order)))
 
     def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
         messages: list[Message] = []
