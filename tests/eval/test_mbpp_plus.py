@@ -59,7 +59,7 @@ def test_the_reference_passes_both(bench, samples):
 def test_passing_base_but_not_plus_is_right_on_base_and_wrong_on_plus(bench, samples):
     score = bench.score(samples[1], fenced(REPLACE_ALL))
     assert score.values == {"pass@1": 0.0, "acc": 0.0, "base_pass@1": 1.0}
-    assert "test program" in score.explanation
+    assert "test program" in score.explanation and "at input 3: ['hellolloll', 'l']" in score.explanation
     floor = bench.score(samples[2], fenced("def find_Volume(l, b, h):\n    return l * b * h // 2"))
     assert floor.values == {"pass@1": 0.0, "acc": 0.0, "base_pass@1": 1.0}  # 2.5 * 1.5 * 3.0 / 2 is no integer
 

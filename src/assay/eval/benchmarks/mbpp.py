@@ -99,7 +99,8 @@ def judge_check(tests: list[tuple[str, str]]) -> str:
     """The ``check(candidate)`` the harness's judge runs: each (label, source) executed whole (a multi-line test
     needs no re-indenting) in a copy of the judge's namespace, where the tested function's name is bound to the
     candidate's stub; a source that defines its own ``check(candidate)`` (EvalPlus's HumanEval+ form) has it
-    called, never left defined and unrun. A failure names the test that failed."""
+    called, never left defined and unrun. A failure names the test that failed (and the input, in EvalPlus's
+    loop over ``inputs``)."""
     return (f"_TESTS = {tests!r}\n\n\n"
             "def check(candidate):\n"
             "    for _label, _source in _TESTS:\n"
@@ -108,10 +109,11 @@ def judge_check(tests: list[tuple[str, str]]) -> str:
             "            exec(compile(_source, _label, 'exec'), scope)\n"
             "            if scope['check'] is not check:\n"
             "                scope['check'](candidate)\n"
-            "        except AssertionError as exc:\n"
-            "            raise AssertionError(f'{_label}: ' + (str(exc) or 'does not hold')) from None\n"
             "        except Exception as exc:\n"
-            "            raise AssertionError(f'{_label}: {exc!r}') from None\n")
+            "            why = (str(exc) or 'does not hold') if isinstance(exc, AssertionError) else repr(exc)\n"
+            "            if 'inp' in scope and isinstance(scope.get('i'), int):  # EvalPlus's loop: which input\n"
+            "                why += f\" at input {scope['i']}: {repr(scope['inp'])[:200]}\"\n"
+            "            raise AssertionError(f'{_label}: {why}') from None\n")
 
 
 def check_job(setup: str, code: str, entry_point: str, tests: list[tuple[str, str]]) -> dict[str, Any]:
