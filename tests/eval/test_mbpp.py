@@ -154,3 +154,12 @@ def test_repeats_give_pass_at_k(tmp_path, make_replay):
     report = _run(tmp_path, make_replay, samples, [fenced(s.target) for s in samples], ARGS,
                   generation_config={"n": 3, "temperature": 0.7})
     assert report.metrics["pass@3"].score == 1.0 and report.metrics["pass@1"].score == 1.0
+
+
+def test_an_answer_that_never_returns_fails_at_the_sandbox_limit():
+    from assay.eval.config import DatasetArgs
+
+    bench = get_benchmark("mbpp")(DatasetArgs(extra_params={"wall_s": 3, "cpu_s": 2}))
+    sample = load_samples("mbpp", **ARGS)[0]
+    score = bench.score(sample, fenced("def remove_Occ(s, ch):\n    while True:\n        pass"))
+    assert score.values["acc"] == 0.0 and score.explanation
