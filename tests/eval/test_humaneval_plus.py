@@ -17,9 +17,8 @@ ARGS = {"dataset_id": str(FIXTURES / "humaneval_plus")}
 # Right on every input of the original HumanEval-style test below, wrong on the plus input 0 (and a crash on -7).
 BASE_ONLY_PRIME = ("```python\ndef is_prime(n):\n    if n == 1:\n        return False\n"
                    "    return all(n % k for k in range(2, int(n ** 0.5) + 1))\n```")
-ORIGINAL_TEST = ("def check(candidate):\n    assert candidate(6) is False\n    assert candidate(101) is True\n"
-                 "    assert candidate(11) is True\n    assert candidate(13441) is True\n    assert candidate(4) is False\n"
-                 "    assert candidate(1) is False\n    assert candidate(85) is False\n")
+ORIGINAL_TEST = "def check(candidate):\n" + "".join(
+    f"    assert candidate({n}) is {n in (101, 11, 13441)}\n" for n in (6, 101, 11, 13441, 4, 1, 85))
 
 
 def _samples(**args):

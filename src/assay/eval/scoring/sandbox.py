@@ -4,8 +4,9 @@ Each run gets its own session and process group, a fresh temporary directory as 
 environment holding only ``PATH``, ``LANG``, ``HOME`` (the temporary directory), ``PYTHONHASHSEED`` and the
 math libraries' thread counts (one), and these limits (``SandboxLimits``): CPU seconds (``RLIMIT_CPU``),
 address space (``RLIMIT_AS``), size of any file written (``RLIMIT_FSIZE``), processes (``RLIMIT_NPROC``), no
-core dumps, a wall-clock timeout after which the whole group is killed. Standard streams are files in a directory of the parent's: output past
-``output_bytes`` fails the run, and no stream can grow past the file-size limit.
+core dumps, a wall-clock timeout after which the whole group is killed. Standard streams are files in a
+directory of the parent's: output past ``output_bytes`` fails the run, and no stream can grow past the
+file-size limit.
 
 The process started is ``sandbox_init`` (see there for the fork structure): it enters the namespaces, and
 its child, PID 1 of a new PID namespace, sets up the mounts and runs the code; ``PR_SET_PDEATHSIG`` ties
