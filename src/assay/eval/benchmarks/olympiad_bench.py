@@ -45,22 +45,22 @@ _UNIT_COMMAND = re.compile(r"\s*(?:\\[,;:!]|~|\\quad)*\s*\\(?:mathrm|text|rm|mbo
 _PLAIN_UNIT = re.compile(r"(?<=[\d}])(?:\s|~|\\,)+[A-Za-z\u00b0\u03bc\u03a9][A-Za-z\u03bc\u03a9/^{}()\d\s*.-]*$")
 
 
-def _type_text(answer_type: str) -> str:
-    """The phrase the paper's prompt uses for one answer type ("a numerical value")."""
+def _type_text(answer_type: str) -> str | None:
+    """The phrase the paper's prompt uses for one answer type ("a numerical value"); None for one it lacks."""
     answer_type = answer_type.split("-")[0]
-    for name, text in _TYPE_TEXT.items():
-        if name in answer_type:
-            return text
-    raise DatasetError(f"olympiad_bench: unknown answer_type {answer_type!r}")
+    return next((text for name, text in _TYPE_TEXT.items() if name in answer_type), None)
 
 
 def answer_type_sentence(answer_type: str, multiple: bool) -> str:
-    """The prompt's sentence on the answer type; none for tuples (whose meaning varies) or human-graded rows."""
+    """The prompt's sentence on the answer type; none for tuples (whose meaning varies), human-graded rows and
+    types the paper's prompt has no phrase for."""
     if not answer_type or "Tuple" in answer_type or "Need_human_evaluate" in answer_type:
         return ""
+    texts = [_type_text(part) for part in (answer_type.split(",") if multiple else [answer_type])]
+    if None in texts:
+        return ""
     if not multiple:
-        return f"The answer of The problem should be {_type_text(answer_type)}. "
-    texts = [_type_text(part) for part in answer_type.split(",")]
+        return f"The answer of The problem should be {texts[0]}. "
     if len(set(texts)) == 1:
         return f"The problem has multiple answers, each of them should be {texts[0]}. "
     return f"The problem has multiple answers, with the answers in order being {', '.join(texts)}. "
@@ -246,7 +246,7 @@ class OlympiadBench(MathBenchmark):
         from assay.eval.scoring.math import math_equal
 
         preds, table = self._table(sample, answer)
-        for cell in _pending(table):
+        for cell in _pending(table) if len(preds) == len(table) else []:  # else no matching can exist
             table[cell[0]][cell[1]] = math_equal(preds[cell[1]], sample.metadata["targets"][cell[0]])
         return self._verdict(sample, preds, table)
 
@@ -256,7 +256,7 @@ class OlympiadBench(MathBenchmark):
             rule = self.score(sample, answer)
         else:
             preds, table = self._table(sample, answer)
-            for cell in _pending(table):
+            for cell in _pending(table) if len(preds) == len(table) else []:
                 table[cell[0]][cell[1]] = await judge.aequal(preds[cell[1]], sample.metadata["targets"][cell[0]])
             rule = self._verdict(sample, preds, table)
         return await self.judged(sample, answer, rule, rule.values.get("acc") == 1.0)
