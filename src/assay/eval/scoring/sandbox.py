@@ -1,11 +1,12 @@
 """Run untrusted (model-written) code in a separate, limited process, without blocking the event loop.
 
 Each run gets its own session and process group, a fresh temporary directory as its working directory, an
-environment holding only ``PATH``, ``LANG``, ``HOME`` (the temporary directory) and ``PYTHONHASHSEED``, and
-these limits (``SandboxLimits``): CPU seconds (``RLIMIT_CPU``), address space (``RLIMIT_AS``), size of any file
-written (``RLIMIT_FSIZE``), processes (``RLIMIT_NPROC``), no core dumps, a wall-clock timeout after which the
-whole group is killed. Standard streams are files in a directory of the parent's: output past
-``output_bytes`` fails the run, and no stream can grow past the file-size limit.
+environment holding only ``PATH``, ``LANG``, ``HOME`` (the temporary directory), ``PYTHONHASHSEED`` and the
+math libraries' thread counts (one), and these limits (``SandboxLimits``): CPU seconds (``RLIMIT_CPU``),
+address space (``RLIMIT_AS``), size of any file written (``RLIMIT_FSIZE``), processes (``RLIMIT_NPROC``), no
+core dumps, a wall-clock timeout after which the whole group is killed. Standard streams are files in a
+directory of the parent's: output past ``output_bytes`` fails the run, and no stream can grow past the
+file-size limit.
 
 The process started is ``sandbox_init`` (see there for the fork structure): it enters the namespaces, and
 its child, PID 1 of a new PID namespace, sets up the mounts and runs the code; ``PR_SET_PDEATHSIG`` ties
@@ -367,9 +368,12 @@ def _alive(pid: int) -> bool:
 
 
 def scrubbed_env(home: str) -> dict[str, str]:
-    """The whole environment the code sees: no inherited variables, so no API keys."""
+    """The whole environment the code sees: no inherited variables, so no API keys. The math libraries run
+    single-threaded: numpy's OpenBLAS otherwise starts a thread per core on import, and on a machine with more
+    cores than ``processes`` that import fails the run (EvalPlus's checks import numpy in every test)."""
     return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": home,
-            "TMPDIR": home, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8"}
+            "TMPDIR": home, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8",
+            **{name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
 
 
 class Sandbox:
