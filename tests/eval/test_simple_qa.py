@@ -10,6 +10,8 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assay.errors import ConfigError
 from assay.eval import TaskConfig
@@ -52,6 +54,21 @@ def test_golden_judge_prompt(name):
     user = rendered[-1]["content"]
     assert f"{PREDICTED[name]}I believe it is {sample.target}.\n" in user and sample.metadata["question"] in user
     assert "{question}" not in user and "{reference}" not in user and "{candidate}" not in user
+
+
+def test_the_users_judge_prompt_replaces_the_grader():
+    """judge_model_args.prompt_template (with EvalScope's {gold} / {pred} too) and system_prompt win."""
+    bench = get_benchmark("chinese_simpleqa")()
+    config = JudgeModelConfig(model_id="j", api_url="http://127.0.0.1:9/v1", system_prompt="S",
+                              prompt_template="Q={question} G={gold} P={pred} -> A, B or C")
+    bench.use_judge("llm", LLMJudge(config))
+    sample = load_samples("chinese_simpleqa", **ARGS["chinese_simpleqa"])[0]
+    messages = [m.model_dump() for m in bench.judge_messages(sample, "曹雪芹")]
+    assert messages == [{"role": "system", "content": "S"},
+                        {"role": "user", "content": f"Q={sample.metadata['question']} G=曹雪芹 P=曹雪芹 -> A, B or C"}]
+    no_system = LLMJudge(JudgeModelConfig(model_id="j", api_url="http://127.0.0.1:9/v1", system_prompt=None))
+    bench.use_judge("llm", no_system)
+    assert [m.role for m in bench.judge_messages(sample, "x")] == ["user"]
 
 
 def test_simple_qa_reads_the_published_csv():
@@ -149,6 +166,29 @@ def test_ratio_metrics_edges(letters, given, f_score):
     assert metrics["f_score"].score == (pytest.approx(f_score) if f_score is not None else None)
 
 
+@given(st.lists(st.sampled_from("ABC?"), min_size=1, max_size=60))
+def test_ratio_metrics_match_the_papers_formulas(letters):
+    """Whatever the grades: correct / (correct + incorrect), and the harmonic mean of that and is_correct."""
+    graded = [letter for letter in letters if letter != "?"]
+    correct, incorrect = graded.count("A"), graded.count("B")
+    metrics = ratio_metrics(_grades("".join(letters)))
+    given = correct / (correct + incorrect) if correct + incorrect else None
+    accuracy = correct / len(graded) if graded else None
+    assert metrics["correct_given_attempted"].score == (pytest.approx(given) if given is not None else None)
+    if accuracy is None:
+        assert metrics["f_score"].score is None
+    else:
+        f_score = 2 * accuracy * given / (accuracy + given) if given else 0.0
+        assert metrics["f_score"].score == pytest.approx(f_score)
+    assert metrics["f_score"].ungraded == metrics["correct_given_attempted"].ungraded == len(letters) - len(graded)
+
+
+@given(st.sampled_from("ABC"), st.sampled_from(["", "**", "`", '"', "(", "["]), st.sampled_from(["", ".", ":", " "]))
+def test_a_bare_letter_in_any_markup_is_read(letter, wrap, tail):
+    closing = {"(": ")", "[": "]"}.get(wrap, wrap)
+    assert parse_grade(f"Some reasoning first.\n{wrap}{letter}{closing}{tail}") == letter
+
+
 def test_ratio_metrics_pool_repeats():
     # mean@2 per sample: (A, B) is half correct, half incorrect; (C, C) not attempted; sums are what count.
     metrics = ratio_metrics({"is_correct": [0.5, 0.0, 1.0], "is_incorrect": [0.5, 0.0, 0.0]})
@@ -235,10 +275,11 @@ def _predictions(run_dir: Path, name: str) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("reply,expected", [("A", 1.0), ("B: INCORRECT", 0.0)])
-async def test_all_correct_is_100_and_all_incorrect_0_end_to_end(tmp_path, name, reply, expected):
+@pytest.mark.parametrize("reply,expected,strategy", [("A", 1.0, "auto"), ("B: INCORRECT", 0.0, "auto"),
+                                                     ("A", 1.0, "rule_then_llm")])  # no rule: the judge grades all
+async def test_all_correct_is_100_and_all_incorrect_0_end_to_end(tmp_path, name, reply, expected, strategy):
     async with _judge_sim(tmp_path / "judge.jsonl", name, {a: reply for a in _answers(name)}) as judge:
-        result = await arun_task(_task(tmp_path, name, judge), show=False)
+        result = await arun_task(_task(tmp_path, name, judge, judge_strategy=strategy), show=False)
         assert judge.stats()["requests_total"] == len(_answers(name))
     report = result.reports[name]
     assert report.main_metric == "f_score" and report.score == expected
