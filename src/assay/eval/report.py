@@ -115,15 +115,17 @@ def build_report(
     def stats(chosen: Sequence[SampleResult], metric: str) -> MetricScore:
         return summarise(metric_values(chosen, metric, failures_as_zero), metric_weights(chosen, metric))
 
+    derived_names = set(derived.names) if derived is not None else set()
+
     def group_metrics(chosen: Sequence[SampleResult], overall: bool) -> dict[str, MetricScore]:
-        wanted = [m for m in names if derived is None or m not in derived.names]
-        means = {m: stats(own, m) for m in wanted if (own := having(chosen, m)) or overall}
-        computed: Mapping[str, MetricScore] = {}
-        if derived is not None and any(m in derived.names for m in names):
+        """Each metric of ``names`` over ``chosen``: the means, then the derived ones; a subset none of whose
+        samples has a metric gets none (the overall row always does)."""
+        found = {m: stats(own, m) for m in names if m not in derived_names and ((own := having(chosen, m)) or overall)}
+        if derived is not None and derived_names & set(names):
             own = having(chosen, derived.inputs[0])
             if own or overall:
-                computed = derived.compute({m: metric_values(own, m, failures_as_zero) for m in derived.inputs})
-        return {m: means[m] if m in means else computed[m] for m in names if m in means or m in computed}
+                found.update(derived.compute({m: metric_values(own, m, failures_as_zero) for m in derived.inputs}))
+        return {m: found[m] for m in names if m in found}
 
     overall = group_metrics(results, overall=True)
     completions = [c for r in results for c in r.completions]

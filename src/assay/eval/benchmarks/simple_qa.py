@@ -28,8 +28,14 @@ from assay.data import HubDataset
 from assay.eval.benchmarks.base import register_benchmark
 from assay.eval.benchmarks.common import JudgedBenchmark
 from assay.eval.report import DerivedMetrics
-from assay.eval.scoring.factuality import RATIO_METRICS, SAMPLE_METRICS, describe, grade_values, parse_grade, \
-    ratio_metrics
+from assay.eval.scoring.factuality import (
+    RATIO_METRICS,
+    SAMPLE_METRICS,
+    describe,
+    grade_values,
+    parse_grade,
+    ratio_metrics,
+)
 from assay.types import Message, Sample, Score
 
 GRADER_TEMPLATE = """You grade answers to short factual questions. You see a question, its gold answer and a \
