@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import orjson
 
@@ -63,6 +64,21 @@ def metric_weights(results: Sequence[SampleResult], metric: str) -> list[float] 
     return [1.0 if w is None else float(w) for w in weights]
 
 
+@dataclass(frozen=True)
+class DerivedMetrics:
+    """A benchmark's metrics that are no mean over samples (a ratio of two sums, a harmonic mean of two means), so
+    they cannot be stored per sample and averaged: the report computes them for each group of samples (all of
+    them, each subset) from that group's per-sample values of ``inputs``.
+
+    ``compute`` gets those values by metric name, one list per metric aligned by sample (``None`` where a sample
+    could not be graded), and returns a ``MetricScore`` for each of ``names``.
+    """
+
+    names: tuple[str, ...]
+    inputs: tuple[str, ...]
+    compute: Callable[[Mapping[str, Sequence[float | None]]], Mapping[str, MetricScore]]
+
+
 def build_report(
     benchmark: str,
     version: str,
@@ -76,6 +92,7 @@ def build_report(
     protocol: str | None = None,
     failures_as_zero: bool = False,
     applies: Callable[[SampleResult, str], bool] | None = None,
+    derived: DerivedMetrics | None = None,
 ) -> BenchmarkReport:
     """The report of one benchmark: overall (over all samples) and per subset, for every metric.
 
@@ -83,6 +100,7 @@ def build_report(
     unless ``failures_as_zero`` (``--ignore-errors``), which scores them as wrong answers. ``applies`` says
     whether a metric is one a sample has at all (a collection mixes benchmarks with different metrics): the
     others are not its ungraded samples, and a subset none of whose samples has a metric gets no row for it.
+    ``derived`` computes the benchmark's report-level metrics among ``metrics`` (see :class:`DerivedMetrics`).
     """
     names = list(metrics) + ([f"pass@{repeats}"] if repeats > 1 and "acc" in metrics else [])
     by_subset: dict[str, list[SampleResult]] = defaultdict(list)
@@ -97,17 +115,26 @@ def build_report(
     def stats(chosen: Sequence[SampleResult], metric: str) -> MetricScore:
         return summarise(metric_values(chosen, metric, failures_as_zero), metric_weights(chosen, metric))
 
-    def subset_metrics(chosen: Sequence[SampleResult]) -> dict[str, MetricScore]:
-        return {m: stats(own, m) for m in names if (own := having(chosen, m))}
+    derived_names = set(derived.names) if derived is not None else set()
 
-    overall = {name: stats(having(results, name), name) for name in names}
+    def group_metrics(chosen: Sequence[SampleResult], overall: bool) -> dict[str, MetricScore]:
+        """Each metric of ``names`` over ``chosen``: the means, then the derived ones; a subset none of whose
+        samples has a metric gets none (the overall row always does)."""
+        found = {m: stats(own, m) for m in names if m not in derived_names and ((own := having(chosen, m)) or overall)}
+        if derived is not None and derived_names & set(names):
+            own = having(chosen, derived.inputs[0])
+            if own or overall:
+                found.update(derived.compute({m: metric_values(own, m, failures_as_zero) for m in derived.inputs}))
+        return {m: found[m] for m in names if m in found}
+
+    overall = group_metrics(results, overall=True)
     completions = [c for r in results for c in r.completions]
     scores = [s for r in results for s in r.scores]
     return BenchmarkReport(
         benchmark=benchmark, main_metric=main_metric, score=overall[main_metric].score if main_metric in overall
         else None, num=len(results), model=model, version=version, protocol=protocol, repeats=repeats,
         metrics=overall,
-        subsets=[SubsetReport(name=name, num=len(by_subset[name]), metrics=subset_metrics(by_subset[name]))
+        subsets=[SubsetReport(name=name, num=len(by_subset[name]), metrics=group_metrics(by_subset[name], False))
                  for name in order],
         failed_samples=sum(1 for r in results if any(c.error is not None for c in r.completions)),
         failed_scored_as="wrong" if failures_as_zero else "ungraded",

@@ -268,7 +268,8 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
         report = build_report(
             benchmark.name, benchmark.version, task.model_name, metrics, main, results, benchmark.subset_list,
             task.repeats, protocol=benchmark.protocol(), failures_as_zero=task.ignore_errors,
-            applies=lambda result, metric, b=benchmark: metric in b.sample_metrics(result.sample))
+            applies=lambda result, metric, b=benchmark: metric in b.sample_metrics(result.sample),
+            derived=benchmark.derived_metrics())
         reports[benchmark.name] = benchmark.extra_reports(results, store.reports, task, show, report) or report
     write_reports(reports.values(), store.reports)
     return reports
@@ -299,7 +300,7 @@ def _llm_judge(task: TaskConfig, benchmarks: list[Benchmark]) -> Any:
 
     for benchmark in benchmarks:
         if getattr(benchmark, "needs_judge", False) and resolve_mode(task.judge_strategy, "llm") == "rule":
-            raise ConfigError(f"{benchmark.name} is graded only by a pairwise LLM judge: judge_strategy rule "
+            raise ConfigError(f"{benchmark.name} is graded only by {getattr(benchmark, 'judge_kind', 'an LLM judge')}: judge_strategy rule "
                               "cannot grade it (use auto or llm, with judge_model_args)")
     judged = [b for b in benchmarks if isinstance(b, JudgedBenchmark)
               and resolve_mode(task.judge_strategy, b.default_judge_mode) != "rule"]

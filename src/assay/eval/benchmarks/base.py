@@ -14,6 +14,7 @@ from assay.data import DatasetLoader, HubDataset
 from assay.data.source import split_names_subsets
 from assay.errors import ConfigError, DatasetError
 from assay.eval.config import DatasetArgs, TaskConfig
+from assay.eval.report import DerivedMetrics
 from assay.types import Completion, Message, Sample, SampleResult, Score
 from assay.types.report import BenchmarkReport
 
@@ -308,17 +309,30 @@ class Benchmark:
         return {"filters": dict(self.args.filters)}
 
     def sample_metrics(self, sample: Sample) -> list[str]:
-        """The metrics a stored answer to ``sample`` must carry (a mix of benchmarks narrows it per row)."""
-        return self.report_metrics()
+        """The metrics a stored answer to ``sample`` must carry (a mix of benchmarks narrows it per row): the
+        per-sample ones reported, and those the reported derived metrics are computed from."""
+        wanted = self.report_metrics()
+        derived = self.derived_metrics()
+        needed = [m for m in wanted if m in self.metrics]
+        if derived is not None and any(m in derived.names for m in wanted):
+            needed += [m for m in derived.inputs if m not in needed]
+        return needed
 
     def report_metrics(self) -> list[str]:
         """The metrics to report: ``metric_list`` if given (each one the benchmark computes), else all."""
-        wanted = list(self.args.metric_list or self.metrics)
+        derived = self.derived_metrics()
+        known = [*self.metrics, *(derived.names if derived is not None else ())]
+        wanted = list(self.args.metric_list or known)
         for metric in wanted:
-            if metric not in self.metrics:
+            if metric not in known:
                 raise ConfigError(f"dataset_args.{self.name}.metric_list: {self.name} has no metric {metric!r} "
-                                  f"(it has: {', '.join(self.metrics)})")
+                                  f"(it has: {', '.join(known)})")
         return wanted
+
+    def derived_metrics(self) -> DerivedMetrics | None:
+        """Metrics the report computes from the per-sample ``metrics`` of each group of samples, where a mean over
+        samples cannot give them (a ratio of sums: SimpleQA's correct-given-attempted); none by default."""
+        return None
 
     def protocol(self) -> str:
         """How the benchmark is asked and graded, written next to its score in the report."""

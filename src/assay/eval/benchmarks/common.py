@@ -118,6 +118,8 @@ class JudgedBenchmark(Benchmark):
     llm_judge: Any = None  # an ``LLMJudge`` when judge_mode is not "rule"
     judge_mode: str = "rule"
     default_judge_mode: ClassVar[str] = "rule"
+    needs_judge: ClassVar[bool] = False  # no rule grades it: judge_strategy rule is refused at start
+    judge_kind: ClassVar[str] = "an LLM judge"  # what grades it, as the refusal says
 
     def use_judge(self, strategy: str, judge: Any) -> None:
         """Grade with ``judge`` (an ``LLMJudge``, or None) as ``strategy`` says."""

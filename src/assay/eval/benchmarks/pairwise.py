@@ -118,6 +118,7 @@ class PairwiseBenchmark(JudgedBenchmark):
     task_type = "arena"
     default_judge_mode: ClassVar[str] = "llm"
     needs_judge: ClassVar[bool] = True
+    judge_kind: ClassVar[str] = "a pairwise LLM judge"
     judge_system: ClassVar[str] = ""
     judge_template: ClassVar[str] = ""
     bootstrap_resamples: ClassVar[int] = 1000
