@@ -2,8 +2,9 @@
 number cases), gold answers read back from the hub's flattened ``answers_spans``, answer extraction, the golden
 3-shot prompt, and gold 100% / wrong 0% end to end against the simulator.
 
-The fixture's train rows are three real DROP train questions (the passages simple-evals and EvalScope show as
-examples; CC-BY-SA-4.0); its validation rows ask new questions of those passages, in the hub schema."""
+The fixture's train rows are the three DROP questions EvalScope's drop prompt shows as examples (passage,
+question, answer; CC-BY-SA-4.0; their ids are written for the fixture); its validation rows ask new,
+hand-answered questions of those passages, in the hub schema."""
 
 from __future__ import annotations
 
