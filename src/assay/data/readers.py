@@ -1,4 +1,4 @@
-"""Read rows (dicts) from local files: jsonl, jsonl.gz, json, csv, parquet."""
+"""Read rows (dicts) from local files: jsonl, jsonl.gz, json, csv, tsv, parquet."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import orjson
 
 from assay.errors import DatasetError
 
-SUFFIXES = (".jsonl.gz", ".jsonl", ".json", ".csv", ".parquet")
+SUFFIXES = (".jsonl.gz", ".jsonl", ".json", ".csv", ".tsv", ".parquet")
 
 
 def is_data_file(path: Path) -> bool:
@@ -30,6 +30,8 @@ def read_rows(path: str | Path) -> list[dict[str, Any]]:
             return _read_json(file)
         if name.endswith(".csv"):
             return _read_csv(file)
+        if name.endswith(".tsv"):  # FRAMES ships its test split as test.tsv
+            return _read_csv(file, delimiter="\t")
         if name.endswith(".parquet"):
             return _read_parquet(file)
     except (orjson.JSONDecodeError, UnicodeDecodeError, csv.Error, gzip.BadGzipFile) as exc:
@@ -65,9 +67,9 @@ def _read_json(file: Path) -> list[dict[str, Any]]:
     return data
 
 
-def _read_csv(file: Path) -> list[dict[str, Any]]:
+def _read_csv(file: Path, delimiter: str = ",") -> list[dict[str, Any]]:
     text = file.read_bytes().decode("utf-8-sig")
-    return [dict(row) for row in csv.DictReader(io.StringIO(text, newline=""))]
+    return [dict(row) for row in csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)]
 
 
 def _read_parquet(file: Path) -> list[dict[str, Any]]:
