@@ -1,8 +1,9 @@
 """Omni-MATH: 4,428 olympiad-level competition problems over 33+ sub-domains and 10 difficulty levels.
 
 Gao, Song, Yang, Cai, Miao, Dong, Li, Ma, Chen, Xu, Tang, Wang et al., "Omni-MATH: A Universal Olympiad Level
-Mathematic Benchmark For Large Language Models", 2024 (arXiv:2410.07985). HF ``KbsdJames/Omni-MATH`` (split ``test``, one file; fields ``domain`` (a list of "Mathematics -> ..." paths),
-``difficulty`` (float, 1-10), ``problem``, ``solution``, ``answer``, ``source``); Apache-2.0.
+Mathematic Benchmark For Large Language Models", 2024 (arXiv:2410.07985). HF ``KbsdJames/Omni-MATH`` (split
+``test``, one file; fields ``domain`` (a list of "Mathematics -> ..." paths), ``difficulty`` (float, 1-10),
+``problem``, ``solution``, ``answer``, ``source``); Apache-2.0. No ModelScope copy is known to assay.
 
 The paper grades with a judge model (GPT-4o, and its open Omni-Judge) because many answers are expressions, sets
 or sentences a rule cannot compare; it also names Omni-MATH-Rule, the subset whose answers a rule can check.
