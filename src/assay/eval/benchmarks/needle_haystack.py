@@ -18,7 +18,8 @@ Lengths count the rendered user message (not the chat template) with ``tokenizer
 characters / ``chars_per_token``; as RULER, ``reserve_tokens`` of each length are left for the answer. Generation
 is pure: the same seed gives the same prompts, and a length and sample index keep their filler and needles across
 depths, so a row of the grid differs only in where the needle is. EvalScope's ``needle_haystack`` (the name kept)
-reads Paul Graham essays from the hub and grades with a judge model; this one needs neither.
+downloads Paul Graham's essays (and a Chinese novel, its second subset), hides Kamradt's San Francisco sentence and
+grades with a judge model; this one needs no download and no judge.
 """
 
 from __future__ import annotations
@@ -162,22 +163,37 @@ def token_counter(tokenizer_path: str | None, chars_per_token: float) -> Callabl
 
 def build_haystack(seed_key: str, needles: list[Needle], question: str, target_tokens: int,
                    count: Callable[[str], int]) -> Haystack:
-    """The longest haystack whose prompt counts at most ``target_tokens`` (the filler grows a sentence at a time:
-    a gallop, then a bisection over the sentence count)."""
+    """The longest haystack whose prompt counts at most ``target_tokens``. A tokenizer's count of a long prompt is
+    the slow step, so the sentence count is found by secant steps (tokens per sentence as measured so far) kept
+    inside the bracket of counts known to fit and not to fit, with bisection after a few: three or four counts."""
 
     def tokens(sentences: int) -> int:
         return count(render_prompt(place_needles(filler(seed_key, sentences), needles).text, question))
 
-    if tokens(0) > target_tokens:
+    bare = tokens(0)
+    if bare > target_tokens:
         raise ConfigError(f"needle_haystack: a context length of {target_tokens} tokens (after reserve_tokens) "
                           "cannot hold even the instructions and the needles")
-    low, high = 0, 8
-    while tokens(high) <= target_tokens:
-        low, high = high, high * 2
-    while high - low > 1:
-        middle = (low + high) // 2
-        low, high = (middle, high) if tokens(middle) <= target_tokens else (low, middle)
-    return place_needles(filler(seed_key, low), needles)
+    per_sentence = max(count(" ".join(SENTENCES)) / len(SENTENCES), 1.0)
+    fits, too_long = 0, None  # tokens(fits) <= target_tokens < tokens(too_long)
+    sentences = max(1, int((target_tokens - bare) / per_sentence))
+    for step in range(64):
+        used = tokens(sentences)
+        if used <= target_tokens:
+            fits = sentences
+        else:
+            too_long = sentences
+        if too_long is not None and too_long - fits <= 1:
+            break
+        per_sentence = max((used - bare) / sentences, 0.5)
+        secant = sentences + math.floor((target_tokens - used) / per_sentence)
+        if too_long is None:  # none too long yet: forward, doubling after a few steps
+            sentences = max(secant, sentences + 1, 2 * fits if step > 6 else 0)
+        elif step > 6:
+            sentences = (fits + too_long) // 2
+        else:
+            sentences = min(max(secant, fits + 1), too_long - 1)
+    return place_needles(filler(seed_key, fits), needles)
 
 
 _GROUPED_DIGITS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
