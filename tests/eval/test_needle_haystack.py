@@ -3,6 +3,7 @@ count and a real tokenizer), the recall scorer, and gold 100% / wrong 0% end to 
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -11,7 +12,8 @@ from assay.errors import ConfigError
 from assay.eval import TaskConfig, run_task
 from assay.eval.benchmarks import get_benchmark
 from assay.eval.benchmarks.haystack_text import FILLER, SENTENCES
-from assay.eval.benchmarks.needle_haystack import NEEDLE, numbers_in, recall_score
+from assay.eval.benchmarks.needle_haystack import (NEEDLE, build_haystack, draw_needles, filler, numbers_in,
+                                                   place_needles, recall_score, render_prompt, token_counter)
 from assay.eval.config import DatasetArgs
 
 from .conftest import check_golden, load_samples, sim_args
@@ -112,6 +114,25 @@ def test_a_tokenizer_counts_the_length(tiny_tokenizer):
         assert 4096 - 128 - 80 <= tokens <= 4096 - 128
     approximate = load_samples("needle_haystack", limit=1, extra_params={"context_lengths": [4096]})[0]
     assert len(samples[0].messages[-1].text()) != len(approximate.messages[-1].text())
+
+
+@pytest.mark.parametrize("target", [300, 1000, 5000])
+def test_the_length_search_finds_the_longest_haystack_that_fits(target):
+    count = token_counter(None, 4.0)
+    needles = draw_needles(random.Random(1), 2, 1, 0.3)
+    haystack = build_haystack("key", needles, "Q?", target, count)
+    longer = place_needles(filler("key", haystack.filler_sentences + 1), needles)
+    assert count(render_prompt(haystack.text, "Q?")) <= target < count(render_prompt(longer.text, "Q?"))
+
+
+def test_a_length_too_short_for_the_instructions_is_a_config_error():
+    with pytest.raises(ConfigError, match="cannot hold even the instructions"):
+        load_samples("needle_haystack", extra_params={"context_lengths": [256], "reserve_tokens": 250})
+
+
+def test_the_seed_is_part_of_the_fingerprint():
+    bench = get_benchmark("needle_haystack")
+    assert bench(DatasetArgs(), 1).fingerprint() != bench(DatasetArgs(), 2).fingerprint()
 
 
 def test_the_haystack_holds_no_number_but_the_needles():

@@ -263,6 +263,10 @@ class NeedleHaystack(LongContextBenchmark):
         self.subset_list = list(self.args.subset_list or lengths)
         self.lengths = lengths
 
+    def fingerprint(self) -> dict[str, Any]:
+        # The seed draws the filler and the needles: answers from another seed's prompts cannot be resumed.
+        return {**super().fingerprint(), "seed": self.seed}
+
     def breakdown_values(self) -> tuple[tuple[str, tuple[Any, ...]], ...]:
         return (("depth", tuple(self.params.depths)),)
 
