@@ -86,6 +86,12 @@ class RequestBuilder:
                 m["content"] for m in messages if isinstance(m["content"], str))
         payload = self.client.build_payload(self.api, content, generation=self.generation,  # type: ignore[arg-type]
                                             stream=self.stream, tools=prompt.tools, tool_choice=prompt.tool_choice)
+        if prompt.max_tokens is not None:
+            payload["max_tokens"] = prompt.max_tokens
+            if payload.get("min_tokens") is not None:  # the run's --min-tokens may exceed a short recorded answer
+                payload["min_tokens"] = min(payload["min_tokens"], prompt.max_tokens)
+        if prompt.min_tokens is not None:
+            payload["min_tokens"] = prompt.min_tokens
         return orjson.dumps(payload)
 
     def _pooling_payload(self, prompt: Prompt) -> dict[str, Any]:
