@@ -22,6 +22,7 @@ from assay.sim import SimConfig, SimProcess
 from assay.sim.answers import count_tokens
 from assay.utils.tokenizer import load_tokenizer
 
+from .conftest import Script
 from .test_cli import assay
 
 pytestmark = pytest.mark.timeout(90)
@@ -275,3 +276,20 @@ def test_perf_sim_trace_on_the_command_line(tmp_path):
     (run_dir,) = (tmp_path / "outputs" / "perf").iterdir()
     summary = json.loads((run_dir / "trace_speed_50_number_11" / "summary.json").read_text())
     assert summary["succeeded_requests"] == 11 and summary["health"]["send_lag_max_ms"] is not None
+
+
+def test_a_client_that_cannot_keep_up_shows_as_arrival_lag(scripted, tmp_path):
+    # Six requests recorded at the same instant, but at most one in flight: each waits for the one before,
+    # so the later ones go out at least a server answer (50 ms) per place in the queue late.
+    path = tmp_path / "burst.jsonl"
+    path.write_text("".join(json.dumps({"timestamp": 1000, "input_length": 8, "output_length": 3, "hash_ids": [i]})
+                            + "\n" for i in range(6)))
+    server = scripted(Script(chunks=3, ttft_s=0.05))
+    result = run_perf(PerfConfig(url=server.base_url, model="m", trace=str(path), parallel=[1],
+                                 outputs_dir=str(tmp_path), charts=False, test_connection=False))
+    (summary,) = result.summaries
+    assert summary.succeeded_requests == 6
+    assert summary.health.send_lag_max_ms > 5 * 50 * 0.9
+    assert summary.health.send_lag_p50_ms > 50
+    assert any("after their scheduled time" in w for w in summary.health.warnings)
+    assert all(body["body"]["max_tokens"] == 3 for body in server.script.seen)
