@@ -293,3 +293,17 @@ def test_a_client_that_cannot_keep_up_shows_as_arrival_lag(scripted, tmp_path):
     assert summary.health.send_lag_p50_ms > 50
     assert any("after their scheduled time" in w for w in summary.health.warnings)
     assert all(body["body"]["max_tokens"] == 3 for body in server.script.seen)
+
+
+def test_worker_processes_share_a_trace_each_request_at_its_own_time(scripted, tmp_path):
+    server = scripted(Script(chunks=2))
+    speed = 40.0
+    result = run_perf(PerfConfig(url=server.base_url, model="m", trace=str(MOONCAKE), trace_speed=speed,
+                                 num_workers=2, outputs_dir=str(tmp_path), charts=False, test_connection=False))
+    (summary,) = result.summaries
+    assert summary.total_requests == 20 and summary.workers == 2
+    records = sorted(iter_rows(result.run_dir / summary.plan / "records.sqlite"), key=lambda r: r["request_index"])
+    stamps_s = np.array([r["timestamp"] for r in lines_of(MOONCAKE)]) / 1000
+    np.testing.assert_allclose([r["scheduled_s"] for r in records], (stamps_s - stamps_s[0]) / speed, atol=1e-6)
+    assert {r["worker"] for r in records} == {0, 1}
+    assert all(r["prompt_index"] == r["request_index"] for r in records)
