@@ -6,10 +6,12 @@ from ``(seed, hash id)`` alone), so requests whose ``hash_ids`` start alike send
 exactly the same characters, and different ids give different text. Tokens past the hash ids (BurstGPT has
 none) are text of the request's own.
 
-Without ``--tokenizer-path`` a block is common English words, one token each for the BPE vocabularies of
-current models and for the simulator's count, so a prompt is within a few percent of ``input_length`` on
-a real server and exact on ``assay sim``. With a tokenizer each block is fitted to exactly its token count
-(as ``--dataset random`` does); block boundaries may merge a token or two.
+Without ``--tokenizer-path`` a block is common English words, one token each in the simulator's count
+and in OpenAI's cl100k_base and o200k_base vocabularies (checked: 5,120 of these words, space-separated,
+are 5,120 tokens in both), so a prompt is ``input_length`` tokens on ``assay sim`` and close to it for
+byte-level BPE vocabularies of the same family; other vocabularies may split a few words. With a tokenizer
+each block is fitted to exactly its token count (as ``--dataset random`` does); block boundaries may merge a
+token or two.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from assay.perf.datasets.synthetic import clean_token_ids, exact_length_text
 from assay.perf.traces import BLOCK_TOKENS, Trace, read_trace
 from assay.utils.tokenizer import Tokenizer
 
-# Short, frequent words: one token each with a leading space in GPT-, Llama- and Qwen-style vocabularies.
+# Short, frequent words: one token each with a leading space in cl100k_base and o200k_base (and for assay sim).
 _WORDS = tuple("""
 the of and to in is was for on are with as by at be this from or have an they which one you were all we
 her she there been his has when who will more no if out so said what up its about into than them can only
