@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -94,10 +95,19 @@ def _first_line(path: Path) -> str:
 
 def read_trace(path: str | Path, *, limit: int | None = None, start_s: float = 0.0) -> Trace:
     """Read a Mooncake or BurstGPT trace; keep the requests from ``start_s`` seconds after its first one,
-    at most ``limit`` of them. Requests are sorted by timestamp (stable), as a replay sends them."""
+    at most ``limit`` of them. Requests are sorted by timestamp (stable), as a replay sends them.
+
+    The prompt set and the load plan both need the trace: the last read is kept (keyed by the file's size
+    and modification time), so a long trace is parsed once per process."""
     path = Path(path).expanduser()
     if not path.is_file():
         raise DatasetError(f"trace file not found: {path}")
+    stat = path.stat()
+    return _read_trace(path.resolve(), stat.st_size, stat.st_mtime_ns, limit, start_s)
+
+
+@lru_cache(maxsize=1)
+def _read_trace(path: Path, _size: int, _mtime_ns: int, limit: int | None, start_s: float) -> Trace:
     kind = detect_format(path)
     try:
         requests = _read_mooncake(path) if kind == "mooncake" else _read_burstgpt(path)
