@@ -137,6 +137,22 @@ class PerfConfig(BaseModel):
         description="Service-level objectives for goodput, e.g. ttft_ms=500 tpot_ms=50 (keys: "
                     "ttft_ms, tpot_ms, e2e_latency_ms).")
 
+    trace: str | None = Field(
+        default=None,
+        description="Replay a request trace: Mooncake JSONL (timestamp ms, input_length, output_length, hash_ids) "
+                    "or BurstGPT CSV (Timestamp s, Request tokens, Response tokens). One open-loop plan: each "
+                    "request goes out at its recorded time, with a prompt of its input length (shared hash_ids "
+                    "give shared prefixes) and max_tokens = its output length.")
+    trace_speed: float = Field(
+        default=1.0, gt=0, description="--trace: replay speed (1 = real time, 2 = twice as fast).")
+    trace_limit: int | None = Field(default=None, ge=1, description="--trace: replay at most this many requests.")
+    trace_start: float = Field(
+        default=0.0, ge=0, description="--trace: skip the requests of the first this many seconds of the trace.")
+    trace_exact_output: bool = Field(
+        default=False,
+        description="--trace: also send min_tokens = the recorded output length (vLLM/SGLang), so answers are "
+                    "as long as the trace's.")
+
     # ---- what ----------------------------------------------------------------------------------------
     dataset: DatasetName = Field(default="openqa", description="Prompt set.")
     dataset_path: str | None = Field(default=None, description="Local file for the prompt set (else the hub).")
@@ -248,10 +264,12 @@ class PerfConfig(BaseModel):
             if not {"dataset", "dataset_path", "prompt"} & self.model_fields_set:
                 # Everything built in: a few varied prompts shipped with assay, no hub download.
                 self.dataset, self.dataset_path = "line_by_line", str(SIM_PROMPTS)
-            if not {"parallel", "number", "rate", "duration"} & self.model_fields_set:
+            if not {"parallel", "number", "rate", "duration", "trace"} & self.model_fields_set:
                 self.parallel, self.number = list(SIM_SWEEP[0]), list(SIM_SWEEP[1])
         elif self.url is None or self.model is None:
             raise ValueError("--url and --model are required (or --sim to load-test the built-in simulator)")
+        if self.trace is not None:
+            self._check_trace()
         if self.min_prompt_length > self.max_prompt_length:
             raise ValueError("min_prompt_length is larger than max_prompt_length")
         if self.max_tokens is not None and self.min_tokens is not None and self.min_tokens > self.max_tokens:
@@ -279,6 +297,23 @@ class PerfConfig(BaseModel):
                     self.api_key = SecretStr(os.environ[var])
                     break
         return self
+
+    def _check_trace(self) -> None:
+        """A trace is its own load plan: options that make other plans, or another prompt source, clash."""
+        if self.rate is not None:
+            raise ValueError("--trace sets the arrival times: leave out --rate (use --trace-speed)")
+        if self.number is not None:
+            raise ValueError("--trace replays the trace's requests: use --trace-limit, not --number")
+        if self.parallel is not None and len(self.parallel) > 1:
+            raise ValueError("--trace makes one plan: give --parallel (the cap on requests in flight) once")
+        if self.sla_auto_tune:
+            raise ValueError("--sla-auto-tune does not apply to --trace (the trace sets the load)")
+        if self.multi_turn:
+            raise ValueError("--multi-turn does not apply to --trace")
+        if self.pooling:
+            raise ValueError(f"--trace replays generation requests, not --api {self.api}")
+        if self.prompt:
+            raise ValueError("--trace builds each prompt from the trace: leave out --prompt")
 
     # ---- derived -------------------------------------------------------------------------------------
 

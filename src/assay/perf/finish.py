@@ -53,7 +53,8 @@ class PlanSettings:
                 "model": self.model, "api": self.api, "workers": str(self.workers),
                 "slo_ms": orjson.dumps(self.slo_ms or {}).decode(),
                 "load_plan": orjson.dumps({"distribution": plan.distribution, "burstiness": plan.burstiness,
-                                           "duration_s": plan.duration_s}).decode()}
+                                           "duration_s": plan.duration_s, "trace_speed": plan.trace_speed,
+                                           "arrivals_s": plan.arrivals_s}).decode()}
 
     @classmethod
     def from_meta(cls, meta: dict[str, str]) -> PlanSettings:
@@ -62,9 +63,14 @@ class PlanSettings:
         shape = orjson.loads(meta["load_plan"])
         plan = LoadPlan(number=int(meta["number"]), parallel=optional(meta["parallel"], int),
                         rate=optional(meta["rate"], float), distribution=shape["distribution"],
-                        burstiness=float(shape["burstiness"]), duration_s=shape["duration_s"])
+                        burstiness=float(shape["burstiness"]), duration_s=shape["duration_s"],
+                        arrivals_s=_tuple_or_none(shape.get("arrivals_s")), trace_speed=shape.get("trace_speed"))
         return cls(plan, api=meta["api"], slo_ms=orjson.loads(meta["slo_ms"]) or None, workers=int(meta["workers"]),
                    model=meta.get("model", ""))
+
+
+def _tuple_or_none(values: list[float] | None) -> tuple[float, ...] | None:
+    return None if values is None else tuple(float(v) for v in values)
 
 
 def start_plan(records: Path, settings: PlanSettings) -> None:

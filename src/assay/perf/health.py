@@ -68,12 +68,14 @@ class HealthVerdict:
     send_lag_p99_ms: float | None
     client_bound: bool
     warnings: list[str]
+    send_lag_p50_ms: float | None = None
+    send_lag_max_ms: float | None = None
 
 
 def judge_health(samples: np.ndarray, send_lag_s: np.ndarray, *, open_loop: bool) -> HealthVerdict:
     """Turn monitor samples (rows of t_s, loop_lag_s, cpu_fraction) and send lags into a verdict."""
     warnings: list[str] = []
-    lag_p99 = lag_max = cpu_mean = cpu_max = send_p99 = None
+    lag_p99 = lag_max = cpu_mean = cpu_max = send_p99 = send_p50 = send_max = None
     if samples.size:
         lags, cpu = samples[:, 1], samples[:, 2]
         lag_p99, lag_max = float(np.percentile(lags, 99)) * 1000, float(lags.max()) * 1000
@@ -89,10 +91,11 @@ def judge_health(samples: np.ndarray, send_lag_s: np.ndarray, *, open_loop: bool
     if open_loop:
         finite = send_lag_s[np.isfinite(send_lag_s)] if send_lag_s.size else send_lag_s
         if finite.size:
-            send_p99 = float(np.percentile(finite, 99)) * 1000
+            send_p50, send_p99 = (float(v) * 1000 for v in np.percentile(finite, [50, 99]))
+            send_max = float(finite.max()) * 1000
             if send_p99 > SEND_LAG_WARN_S * 1000:
                 warnings.append(
                     f"requests went out up to {send_p99:.0f} ms after their scheduled time (p99): the offered "
                     "rate was lower than asked (client too slow or the concurrency cap reached)")
     client_bound = any("bottleneck" in w or "event loop" in w for w in warnings)
-    return HealthVerdict(lag_p99, lag_max, cpu_mean, cpu_max, send_p99, client_bound, warnings)
+    return HealthVerdict(lag_p99, lag_max, cpu_mean, cpu_max, send_p99, client_bound, warnings, send_p50, send_max)

@@ -7,7 +7,7 @@ records how late each request actually went out (its send lag).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -23,7 +23,8 @@ class LoadPlan:
 
     ``parallel``: the number of requests in flight (closed loop) or the cap on it (open loop, ``None`` =
     no cap). ``rate``: requests per second for an open loop, ``None`` for a closed loop. ``number``: how many
-    requests; ``duration_s`` stops sending earlier.
+    requests; ``duration_s`` stops sending earlier. ``arrivals_s``: a replayed trace's arrival times (seconds
+    from the start, already divided by ``trace_speed``), which make it an open loop without a rate.
     """
 
     number: int
@@ -32,11 +33,15 @@ class LoadPlan:
     distribution: Literal["poisson", "constant", "gamma"] = "poisson"
     burstiness: float = 1.0
     duration_s: float | None = None
+    arrivals_s: tuple[float, ...] | None = field(default=None, repr=False)
+    trace_speed: float | None = None
 
     @property
     def name(self) -> str:
         """The plan's folder name, e.g. ``parallel_64_number_512`` or ``rate_20_parallel_64_number_500``."""
         parts = []
+        if self.arrivals_s is not None:
+            parts.append(f"trace_speed_{_number_text(self.trace_speed or 1.0)}")
         if self.rate is not None:
             parts.append(f"rate_{_number_text(self.rate)}")
         if self.parallel is not None:
@@ -46,10 +51,12 @@ class LoadPlan:
 
     @property
     def open_loop(self) -> bool:
-        return self.rate is not None
+        return self.rate is not None or self.arrivals_s is not None
 
     def arrival_offsets_s(self, seed: int) -> np.ndarray:
         """When each request is due, in seconds from the plan's start (zeros for a closed loop)."""
+        if self.arrivals_s is not None:
+            return np.asarray(self.arrivals_s, dtype=np.float64)
         return arrival_offsets_s(self.number, self.rate, self.distribution, self.burstiness, seed)
 
     def split(self, workers: int) -> list[LoadPlan]:
@@ -65,8 +72,11 @@ class LoadPlan:
             number = _share(self.number, workers, k)
             parallel = None if self.parallel is None else max(1, _share(self.parallel, workers, k))
             rate = None if self.rate is None else self.rate * number / self.number
+            # A trace's worker k sends requests k, k+n, ... (the runner's global index) at their own times.
+            arrivals = None if self.arrivals_s is None else self.arrivals_s[k::workers]
             if number > 0:
-                plans.append(LoadPlan(number, parallel, rate, self.distribution, self.burstiness, self.duration_s))
+                plans.append(LoadPlan(number, parallel, rate, self.distribution, self.burstiness, self.duration_s,
+                                      arrivals, self.trace_speed))
         return plans
 
 
@@ -100,7 +110,10 @@ def arrival_offsets_s(
 
 
 def build_plans(config: PerfConfig) -> list[LoadPlan]:
-    """The plans of a run: ``parallel``, ``number`` and ``rate`` lists zipped (a single value repeats)."""
+    """The plans of a run: ``parallel``, ``number`` and ``rate`` lists zipped (a single value repeats), or
+    the one plan of a replayed ``trace``."""
+    if config.trace is not None:
+        return [trace_plan(config)]
     lists = [v for v in (config.parallel, config.number, config.rate) if v is not None]
     count = max((len(v) for v in lists), default=1)
 
@@ -122,3 +135,14 @@ def build_plans(config: PerfConfig) -> list[LoadPlan]:
         ))
     return plans
 
+
+
+def trace_plan(config: PerfConfig) -> LoadPlan:
+    """The plan that replays ``config.trace``: its timestamps, relative to the first, over ``trace_speed``;
+    ``--parallel`` (if given) caps the requests in flight, as for ``--rate``."""
+    from assay.perf.traces import read_trace
+
+    trace = read_trace(config.trace, limit=config.trace_limit, start_s=config.trace_start)  # type: ignore[arg-type]
+    arrivals = tuple(float(t) for t in trace.arrival_offsets_s(config.trace_speed))
+    return LoadPlan(number=len(arrivals), parallel=config.parallel[0] if config.parallel else None,
+                    duration_s=config.duration, arrivals_s=arrivals, trace_speed=config.trace_speed)

@@ -39,6 +39,8 @@ def summary_table(summary: PlanSummary) -> Table:
     ]
     if summary.rate is not None:
         rows.append(("Request rate (req/s)", _num(summary.rate, 2)))
+    if summary.trace_speed is not None:
+        rows.append(("Trace replay speed", f"{summary.trace_speed:g}x"))
     if summary.workers > 1:
         rows.append(("Load-generator processes", str(summary.workers)))
     rows += [
@@ -71,6 +73,10 @@ def summary_table(summary: PlanSummary) -> Table:
             ("Average output tokens per request", _num(summary.mean_output_tokens, 1)),
             ("Token counts from (input / output)", f"{summary.input_token_source} / {summary.output_token_source}"),
         ]
+    health = summary.health
+    if health.send_lag_p50_ms is not None:
+        rows.append(("Arrival lag p50 / p99 / max (ms)", " / ".join(
+            _num(v, 1) for v in (health.send_lag_p50_ms, health.send_lag_p99_ms, health.send_lag_max_ms))))
     for kind, count in sorted(summary.error_kinds.items()):
         rows.append((f"Errors: {kind}", str(count)))
     for key, value in rows:

@@ -86,6 +86,12 @@ class RequestBuilder:
                 m["content"] for m in messages if isinstance(m["content"], str))
         payload = self.client.build_payload(self.api, content, generation=self.generation,  # type: ignore[arg-type]
                                             stream=self.stream, tools=prompt.tools, tool_choice=prompt.tool_choice)
+        if prompt.max_tokens is not None:
+            payload["max_tokens"] = prompt.max_tokens
+            if payload.get("min_tokens") is not None:  # the run's --min-tokens may exceed a short recorded answer
+                payload["min_tokens"] = min(payload["min_tokens"], prompt.max_tokens)
+        if prompt.min_tokens is not None:
+            payload["min_tokens"] = prompt.min_tokens
         return orjson.dumps(payload)
 
     def _pooling_payload(self, prompt: Prompt) -> dict[str, Any]:
@@ -171,9 +177,9 @@ class PlanRun:
         deadline = self.deadline_ns()
         in_flight: set[asyncio.Task] = set()
 
-        async def send(local: int, due_ns: int) -> None:
+        async def send(local: int, due_ns: int, prepared: tuple[int, Prompt, bytes]) -> None:
             try:
-                await self._conversation(local, due_ns)
+                await self._conversation(local, due_ns, prepared)
             finally:
                 if cap is not None:
                     cap.release()
@@ -181,12 +187,15 @@ class PlanRun:
         async def schedule() -> None:
             for local, offset_s in enumerate(offsets):
                 due_ns = self.origin_ns + int(offset_s * NS_PER_S)
+                # Built before its time comes (a trace's long prompts, a tokenizer's fitting), so the send lag
+                # measures sending, not making up the prompt.
+                prepared = self.builder.for_index(self.global_index(local))
                 await _sleep_until(due_ns)
                 if self.stop.is_set() or (deadline is not None and due_ns >= deadline):
                     return
                 if cap is not None:
                     await cap.acquire()
-                task = asyncio.ensure_future(send(local, due_ns))
+                task = asyncio.ensure_future(send(local, due_ns, prepared))
                 in_flight.add(task)
                 task.add_done_callback(in_flight.discard)
 
@@ -216,9 +225,10 @@ class PlanRun:
 
     # ---- one request (or one conversation of several turns) -------------------------------------------
 
-    async def _conversation(self, local: int, due_ns: int) -> None:
+    async def _conversation(self, local: int, due_ns: int,
+                            prepared: tuple[int, Prompt, bytes] | None = None) -> None:
         index = self.global_index(local)
-        prompt_index, prompt, body = self.builder.for_index(index)
+        prompt_index, prompt, body = prepared if prepared is not None else self.builder.for_index(index)
         completion = await self._send(body)
         self._record(index, prompt_index, 0, due_ns, prompt.input_tokens, completion)
         if not (self.multi_turn and prompt.turns and len(prompt.turns) > 1):

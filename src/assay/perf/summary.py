@@ -40,6 +40,9 @@ class ClientHealth(BaseModel):
     cpu_mean_fraction: float | None = None
     cpu_max_fraction: float | None = None
     send_lag_p99_ms: float | None = None
+    # Open loops (--rate, --trace): how late requests went out against their schedule (send minus due time).
+    send_lag_p50_ms: float | None = None
+    send_lag_max_ms: float | None = None
     client_bound: bool = False
     warnings: list[str] = Field(default_factory=list)
 
@@ -52,6 +55,7 @@ class PlanSummary(BaseModel):
     parallel: int | None
     rate: float | None
     number: int
+    trace_speed: float | None = Field(default=None, description="A replayed trace's speed factor (--trace-speed).")
     workers: int = 1
     interrupted: bool = False
     duration_s: float
@@ -133,6 +137,7 @@ def summarize(
     }
     return PlanSummary(
         plan=plan.name, api=api, parallel=plan.parallel, rate=plan.rate, number=plan.number, workers=workers,
+        trace_speed=plan.trace_speed if plan.arrivals_s is not None else None,
         interrupted=interrupted, duration_s=duration, total_requests=columns.total, succeeded_requests=succeeded,
         failed_requests=columns.total - succeeded, error_kinds=columns.error_kinds,
         request_throughput_rps=per_s(succeeded),
@@ -152,7 +157,8 @@ def summarize(
         health=ClientHealth(
             loop_lag_p99_ms=verdict.loop_lag_p99_ms, loop_lag_max_ms=verdict.loop_lag_max_ms,
             cpu_mean_fraction=verdict.cpu_mean_fraction, cpu_max_fraction=verdict.cpu_max_fraction,
-            send_lag_p99_ms=verdict.send_lag_p99_ms, client_bound=verdict.client_bound, warnings=verdict.warnings),
+            send_lag_p99_ms=verdict.send_lag_p99_ms, send_lag_p50_ms=verdict.send_lag_p50_ms,
+            send_lag_max_ms=verdict.send_lag_max_ms, client_bound=verdict.client_bound, warnings=verdict.warnings),
         percentiles=table,
     )
 

@@ -22,7 +22,8 @@ class Prompt:
     ``turns`` holds the user turns of a conversation (``messages`` is the first request of it);
     ``input_tokens`` is the prompt's length when the prompt set knows it exactly (random prompts);
     ``documents`` are what a rerank request ranks against the query (the prompt's text); ``tools`` and
-    ``tool_choice`` go into a chat request as they are (a tool-calling load test).
+    ``tool_choice`` go into a chat request as they are (a tool-calling load test); ``max_tokens`` and
+    ``min_tokens``, when set, replace the run's for this request (a replayed trace's recorded answer length).
     """
 
     messages: list[dict[str, Any]]
@@ -31,6 +32,8 @@ class Prompt:
     documents: list[str] | None = None
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
+    max_tokens: int | None = None
+    min_tokens: int | None = None
 
     @property
     def text(self) -> str:
@@ -83,9 +86,13 @@ def register_prompt_set(name: str) -> Callable[[Loader], Loader]:
 
 
 def load_prompt_set(config: PerfConfig, tokenizer: Tokenizer | None) -> PromptSet:
-    """The prompt set the config names (``--prompt`` overrides ``--dataset``)."""
+    """The prompt set the config names (``--trace`` overrides ``--prompt``, which overrides ``--dataset``)."""
     from assay.perf.datasets import files, pooling, synthetic  # noqa: F401 - registers the loaders
 
+    if config.trace:
+        from assay.perf.datasets.trace import trace_prompt_set
+
+        return trace_prompt_set(config, tokenizer)
     if config.prompt:
         return ListPromptSet("prompt", [Prompt([{"role": "user", "content": config.prompt}])])
     try:
