@@ -118,8 +118,22 @@ def _perf_command() -> click.Group:
         state = "some plans were cut short (marked interrupted)" if cut_short else "every plan had finished"
         click.echo(f"rebuilt {len(summaries)} plan summaries in {run_dir} ({state})", err=True)
 
+    def compare(run_a: str, run_b: str, as_json: bool) -> None:
+        from assay.perf.compare import compare_runs, comparison_tables
+
+        result = compare_runs(run_a, run_b)
+        if as_json:
+            import orjson
+
+            click.echo(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2).decode())
+            return
+        out = console()
+        for part in comparison_tables(result):
+            out.print(part)
+
     group = click.Group(
-        "perf", callback=run, invoke_without_command=True, subcommand_metavar="[rebuild RUN_DIR]",
+        "perf", callback=run, invoke_without_command=True,
+        subcommand_metavar="[rebuild RUN_DIR | compare RUN_A RUN_B]",
         help="Load-test an OpenAI-compatible endpoint (TTFT, TPOT, ITL, throughput, goodput); "
              "lists of --parallel/--number/--rate make a sweep. Ctrl-C or SIGTERM stops sending, writes the "
              "summaries of what finished and exits 130; `assay perf rebuild RUN_DIR` writes them for a run "
@@ -132,6 +146,15 @@ def _perf_command() -> click.Group:
              "charts, as a finished run writes them): for a run killed with -9 or lost with its machine. Plans "
              "the kill cut short are marked interrupted.",
         params=[click.Argument(["run_dir"])],
+    ))
+    group.add_command(click.Command(
+        "compare", callback=compare,
+        help="Put two perf runs side by side: plans paired by name (else by load), and for each metric "
+             "(throughput, goodput, TTFT/TPOT/ITL/latency mean, p50, p90, p99) A, B, B - A and whether the "
+             "difference exceeds the noise: Welch's t-test on the per-repeat values when both ran with "
+             "--repeats, else a bootstrap over the requests in records.sqlite.",
+        params=[click.Argument(["run_a"]), click.Argument(["run_b"]),
+                click.Option(["--json", "as_json"], is_flag=True, help="Print the comparison as JSON.")],
     ))
     return add_options(model_options(PerfConfig, aliases={"number": ["-n"]}))(group)
 

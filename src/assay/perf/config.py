@@ -105,6 +105,11 @@ class PerfConfig(BaseModel):
     duration: float | None = Field(
         default=None, gt=0, description="Stop sending after this many seconds per plan (in-flight requests finish).")
     warmup: int = Field(default=0, ge=0, description="Unrecorded warm-up requests before the first plan.")
+    repeats: int = Field(
+        default=1, ge=1, le=1000,
+        description="Run each plan this many times in a row (repeat r draws its arrivals with seed + r); the "
+                    "summary gives each metric's mean over the repeats with a 95% interval, and `assay perf "
+                    "compare` then tests differences on the per-repeat values.")
     num_workers: int = Field(
         default=1, ge=1, le=256, description="Load-generator processes (one event loop each) sharing each plan.")
     event_loop: Literal["auto", "asyncio", "uvloop"] = Field(

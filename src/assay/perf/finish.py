@@ -27,11 +27,13 @@ from assay.perf.records import (
     read_columns,
     read_health,
     read_meta,
+    read_repeats,
     read_server_metrics,
     write_meta,
 )
 from assay.perf.server_metrics import ServerView
-from assay.perf.summary import PlanSummary, summarize
+from assay.perf.metrics import RequestColumns
+from assay.perf.summary import PlanSummary, laid_end_to_end, repeat_stats, summarize
 
 RECORDS_FILE = "records.sqlite"
 _WORKER_PARTS = "records.worker*.sqlite"
@@ -82,10 +84,7 @@ def finish_plan(records: Path, settings: PlanSettings, *, interrupted: bool, dra
     """Summarise one plan from ``records`` (with the server's view where it was scraped) and write
     ``summary.json``, ``percentiles.json`` and (with ``draw_charts``) ``latency_distribution.png`` and
     ``server_metrics.png`` next to it."""
-    columns, itl = read_columns(records)
-    summary = summarize(settings.plan, columns, itl, slo_ms=dict(settings.slo_ms or {}),
-                        health_samples=read_health(records), workers=settings.workers, interrupted=interrupted,
-                        api=settings.api)
+    summary, columns = summarize_plan(records, settings, interrupted=interrupted)
     server = read_meta(records).get("server_view")
     if server is not None:
         summary.server = ServerView.model_validate_json(server)
@@ -100,10 +99,34 @@ def finish_plan(records: Path, settings: PlanSettings, *, interrupted: bool, dra
     return summary
 
 
+def summarize_plan(records: Path, settings: PlanSettings, *,
+                   interrupted: bool = False) -> tuple[PlanSummary, RequestColumns]:
+    """The plan's summary and the per-request columns it came from. A plan run several times (--repeats) is
+    summarised once per repeat, for each metric's mean and interval over the repeats, and once over all its
+    requests with the repeats laid end to end (the summary's own fields)."""
+    options = dict(slo_ms=dict(settings.slo_ms or {}), health_samples=read_health(records),
+                   workers=settings.workers, interrupted=interrupted, api=settings.api)
+    repeats = read_repeats(records)
+    if len(repeats) == 1:
+        columns, itl = read_columns(records)
+        return summarize(settings.plan, columns, itl, **options), columns
+    parts, per_repeat = [], []
+    for repeat in repeats:
+        part, part_itl = read_columns(records, repeat=repeat)
+        parts.append(part)
+        per_repeat.append(summarize(settings.plan, part, part_itl, **options))
+    columns = laid_end_to_end(parts)
+    _, itl = read_columns(records)
+    summary = summarize(settings.plan, columns, itl, **options)
+    summary.repeats = len(repeats)
+    summary.repeat_stats = repeat_stats(per_repeat)
+    return summary, columns
+
+
 def finish_run(folder: Path, summaries: list[PlanSummary], *, draw_charts: bool, console: Console | None) -> None:
     """``sweep.json`` (and ``sweep.png``) of a run of several plans; the sweep table on ``console``."""
     if len(summaries) > 1:
-        report.write_json(folder / "sweep.json", [s.model_dump(mode="json") for s in summaries])
+        report.write_json(folder / "sweep.json", [s.to_json() for s in summaries])
         if console is not None:
             console.print(report.sweep_table(summaries))
         if draw_charts:

@@ -74,13 +74,13 @@ class ShareActor:
         self._run: PlanRun | None = None
         self._stopped = False
 
-    async def prepare(self, config: PerfConfig, plan: LoadPlan) -> str:
+    async def prepare(self, config: PerfConfig, plan: LoadPlan, repeat: int = 0) -> str:
         """Build prompts and tokenizer (paths must exist on this node); returns the node's address."""
         import ray
 
         from assay.perf.run import Setup
 
-        self._config, self._plan = config, plan
+        self._config, self._plan, self._repeat = config, plan, repeat
         self._setup = Setup.from_config(config)
         return ray.util.get_node_ip_address()
 
@@ -113,7 +113,8 @@ class ShareActor:
 
     async def _execute(self, part: Path, origin_ns: int) -> None:
         async with OpenAIClient(self._config.client_config()) as client, self._setup.recorded_run(
-                client, self._plan, part, origin_ns, worker=self.worker, workers=self.workers) as (run, monitor):
+                client, self._plan, part, origin_ns, worker=self.worker, workers=self.workers,
+                repeat=self._repeat) as (run, monitor):
             self._run = run
             if self._stopped:
                 run.stop.set()
@@ -125,8 +126,9 @@ class ShareActor:
 
 
 async def run_plan_on_ray(config: PerfConfig, plan: LoadPlan, records: Path, stop: asyncio.Event,
-                          progress) -> bool:  # noqa: ANN001 - rich Progress or None
-    """Run ``plan`` across ``config.num_workers`` Ray actors; merged records land in ``records``.
+                          progress, *, repeat: int = 0) -> bool:  # noqa: ANN001 - rich Progress or None
+    """Run ``plan`` (its ``repeat``-th time) across ``config.num_workers`` Ray actors; merged records land in
+    ``records``.
 
     Needs ``connect_ray`` first. Returns False when ``stop`` was set (what finished is still merged).
     """
@@ -138,7 +140,7 @@ async def run_plan_on_ray(config: PerfConfig, plan: LoadPlan, records: Path, sto
     remote = ray.remote(ShareActor).options(num_cpus=1, scheduling_strategy="SPREAD")
     actors = [remote.remote(k, n) for k in range(n)]
     try:
-        prepared = asyncio.gather(*(_result(k, a.prepare.remote(config, share))
+        prepared = asyncio.gather(*(_result(k, a.prepare.remote(config, share, repeat))
                                     for k, (a, share) in enumerate(zip(actors, shares))))
         try:
             nodes = await asyncio.wait_for(prepared, _START_TIMEOUT_S)

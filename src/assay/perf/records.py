@@ -21,13 +21,13 @@ import numpy as np
 from assay.client.failures import FailureTally
 from assay.perf.metrics import PooledDistribution, RequestColumns, RequestMetrics
 
-SCHEMA_VERSION = 2  # 2: response_id and tool_calls
+SCHEMA_VERSION = 3  # 2: response_id and tool_calls; 3: repeat (--repeats; absent: every row is repeat 0)
 
 _COLUMNS = (
     "worker", "request_index", "prompt_index", "turn", "scheduled_s", "start_s", "done_s", "send_lag_s",
     "ok", "error_kind", "error_status", "error_message", "ttft_s", "first_content_s", "latency_s", "tpot_s",
     "input_tokens", "input_token_source", "output_tokens", "output_token_source", "reasoning_tokens",
-    "chunk_count", "finish_reason", "itl_s", "response_id", "tool_calls",
+    "chunk_count", "finish_reason", "itl_s", "response_id", "tool_calls", "repeat",
 )
 
 _CREATE = f"""
@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS requests (
     ttft_s REAL, first_content_s REAL, latency_s REAL, tpot_s REAL,
     input_tokens INTEGER, input_token_source TEXT, output_tokens INTEGER, output_token_source TEXT,
     reasoning_tokens INTEGER, chunk_count INTEGER, finish_reason TEXT, itl_s BLOB,
-    response_id TEXT, tool_calls INTEGER
+    response_id TEXT, tool_calls INTEGER, repeat INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS health (worker INTEGER, t_s REAL, loop_lag_s REAL, cpu_fraction REAL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -72,6 +72,7 @@ class RequestRecord:
     finish_reason: str | None = None
     response_id: str | None = None  # the server's id of the response, to join the server's own traces
     tool_calls: int = 0
+    repeat: int = 0  # which run of the plan (--repeats), counted from 0
 
     @property
     def send_lag_s(self) -> float:
@@ -86,7 +87,21 @@ class RequestRecord:
             m.ttft_s, m.first_content_s, m.latency_s, m.tpot_s, m.input_tokens, m.input_token_source,
             m.output_tokens, m.output_token_source, m.reasoning_tokens, self.chunk_count, self.finish_reason,
             m.itl_s.astype(np.float32).tobytes() if m.itl_s.size else None, self.response_id, self.tool_calls,
+            self.repeat,
         )
+
+
+def _has_repeat(db: sqlite3.Connection, schema: str = "main") -> bool:
+    """Whether ``requests`` has the ``repeat`` column (files older than schema 3 have not)."""
+    return any(row[1] == "repeat" for row in db.execute(f"PRAGMA {schema}.table_info(requests)"))
+
+
+def _prepare(db: sqlite3.Connection) -> None:
+    """Make the tables (a new file) or bring an older file's up to this schema, so rows can be written."""
+    db.executescript(_CREATE)
+    if not _has_repeat(db):
+        db.execute("ALTER TABLE requests ADD COLUMN repeat INTEGER NOT NULL DEFAULT 0")
+    db.commit()
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -108,8 +123,7 @@ class RecordWriter:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = connect(self.path)
-        self._db.executescript(_CREATE)
-        self._db.commit()
+        _prepare(self._db)
         self._batch_size = batch_size
         self._flush_interval_s = flush_interval_s
         self._last_flush = time.monotonic()
@@ -163,10 +177,12 @@ class RecordWriter:
 def merge_records(target: str | Path, parts: list[Path]) -> None:
     """Copy the rows of the workers' ``parts`` into ``target`` (one database per plan)."""
     db = connect(target)
-    db.executescript(_CREATE)
-    cols = ", ".join(_COLUMNS)
+    _prepare(db)
     for i, part in enumerate(parts):
         db.execute(f"ATTACH DATABASE ? AS part{i}", (str(part),))
+        # A part written before schema 3 has no repeat column: its rows are repeat 0.
+        names = _COLUMNS if _has_repeat(db, f"part{i}") else tuple(c for c in _COLUMNS if c != "repeat")
+        cols = ", ".join(names)
         db.execute(f"INSERT INTO requests ({cols}) SELECT {cols} FROM part{i}.requests ORDER BY id")
         db.execute(f"INSERT INTO health SELECT * FROM part{i}.health")
         db.commit()
@@ -179,7 +195,7 @@ def write_meta(path: str | Path, items: dict[str, str]) -> None:
     """Set ``meta`` entries (e.g. the plan) of a records file that no writer has open (made when missing)."""
     db = connect(path)
     try:
-        db.executescript(_CREATE)
+        _prepare(db)
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(items.items()))
         db.commit()
     finally:
@@ -190,7 +206,7 @@ def write_server_metrics(path: str | Path, rows: list[tuple[float, str, float]],
     """The server's gauges over time (``server_metrics``) and its view of the plan (``meta.server_view``)."""
     db = connect(path)
     try:
-        db.executescript(_CREATE)
+        _prepare(db)
         db.executemany("INSERT INTO server_metrics VALUES (?, ?, ?)", rows)
         db.execute("INSERT OR REPLACE INTO meta VALUES ('server_view', ?)", (view_json,))
         db.commit()
@@ -227,8 +243,22 @@ def count_requests(path: str | Path) -> int:
         db.close()
 
 
-def read_columns(path: str | Path, *, chunk_rows: int = 20_000) -> tuple[RequestColumns, PooledDistribution]:
-    """The per-request columns and the pooled ITL samples of one plan, read in chunks (flat memory)."""
+def read_repeats(path: str | Path) -> list[int]:
+    """The repeat indices a records file holds, in order (``[0]`` for one run, an empty or an older file)."""
+    db = connect(path)
+    try:
+        if not _has_repeat(db):
+            return [0]
+        found = [int(row[0]) for row in db.execute("SELECT DISTINCT repeat FROM requests ORDER BY repeat")]
+    finally:
+        db.close()
+    return found or [0]
+
+
+def read_columns(path: str | Path, *, repeat: int | None = None,
+                 chunk_rows: int = 20_000) -> tuple[RequestColumns, PooledDistribution]:
+    """The per-request columns and the pooled ITL samples of one plan (of one ``repeat`` of it, else of all),
+    read in chunks (flat memory)."""
     db = connect(path)
     numeric = ("ok", "start_s", "done_s", "send_lag_s", "ttft_s", "latency_s", "tpot_s", "input_tokens",
                "output_tokens")
@@ -238,9 +268,13 @@ def read_columns(path: str | Path, *, chunk_rows: int = 20_000) -> tuple[Request
     out_sources: Counter[str] = Counter()
     itl = PooledDistribution()
     try:
+        where, args = "", ()
+        if repeat is not None:
+            # Before schema 3 every row is repeat 0.
+            where, args = ("WHERE repeat = ?", (repeat,)) if _has_repeat(db) else ("WHERE ? = 0", (repeat,))
         cursor = db.execute(
             f"SELECT {', '.join(numeric)}, error_kind, error_status, input_token_source, output_token_source, "
-            "itl_s FROM requests ORDER BY id")
+            f"itl_s FROM requests {where} ORDER BY id", args)
         kind_at, itl_at = len(numeric), len(numeric) + 4
         while True:
             rows = cursor.fetchmany(chunk_rows)
@@ -270,6 +304,22 @@ def read_columns(path: str | Path, *, chunk_rows: int = 20_000) -> tuple[Request
         input_token_sources=dict(in_sources), output_token_sources=dict(out_sources),
     )
     return columns, itl
+
+
+def read_itl_gaps(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Every successful request's ITL gaps (seconds) end to end, and how many each request has: what a
+    bootstrap that resamples whole requests needs (the gaps of one request are not independent)."""
+    db = connect(path)
+    parts: list[bytes] = []
+    counts: list[int] = []
+    try:
+        for (blob,) in db.execute("SELECT itl_s FROM requests WHERE ok = 1 AND itl_s IS NOT NULL ORDER BY id"):
+            parts.append(blob)
+            counts.append(len(blob) // 4)
+    finally:
+        db.close()
+    gaps = np.frombuffer(b"".join(parts), dtype=np.float32).astype(np.float64) if parts else np.empty(0)
+    return gaps, np.array(counts, dtype=np.int64)
 
 
 def read_failures(path: str | Path) -> FailureTally:

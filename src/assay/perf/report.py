@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 import orjson
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from assay.perf.summary import PERCENTILE_METRICS, POOLING_APIS, PlanSummary, percentile_rows
+from assay.perf.metrics import finite_mean, plan_duration_s
+from assay.perf.records import read_columns
+from assay.perf.summary import PERCENTILE_METRICS, POOLING_APIS, REPEAT_METRICS, PlanSummary, percentile_rows
 
 _PERCENTILE_HEADERS = {
     "ttft_s": "TTFT (s)", "itl_s": "ITL (s)", "tpot_s": "TPOT (s)", "e2e_latency_s": "Latency (s)",
@@ -30,6 +34,8 @@ def _num(value: float | int | None, digits: int = 4) -> str:
 def summary_table(summary: PlanSummary) -> Table:
     """The "Benchmarking summary" of one plan."""
     title = f"Benchmarking summary: {summary.plan}" + (" (interrupted)" if summary.interrupted else "")
+    if summary.repeats > 1:
+        title += f" ({summary.repeats} repeats pooled)"
     table = Table(title=title, show_header=True, header_style="bold")
     table.add_column("Key", style="cyan", no_wrap=True)
     table.add_column("Value", justify="right")
@@ -180,9 +186,52 @@ def server_text(summary: PlanSummary) -> Text | None:
     return Text("\n".join(lines))
 
 
+def _digits(value: float) -> int:
+    """Four significant figures, whatever the unit (tokens per second or seconds per token)."""
+    magnitude = abs(value)
+    return 2 if magnitude >= 100 or magnitude == 0 else max(2, 3 - int(math.floor(math.log10(magnitude))))
+
+
+def repeats_table(summary: PlanSummary) -> Table | None:
+    """Each metric over the plan's repeats: mean, 95% interval, and the repeats' own values; None for one run."""
+    if summary.repeats < 2 or not summary.repeat_stats:
+        return None
+    table = Table(title=f"Over {summary.repeats} repeats: {summary.plan} (mean, 95% t-interval)", header_style="bold")
+    for name in ("Metric", "Mean", "95% CI", "±", "Per repeat"):
+        table.add_column(name, justify="left" if name in ("Metric", "Per repeat") else "right", overflow="fold")
+    for metric in REPEAT_METRICS:
+        stat = summary.repeat_stats.get(metric.key)
+        if stat is None or stat.mean is None:
+            continue
+        digits = _digits(stat.mean)
+        interval, spread = "-", "-"
+        if stat.ci95_low is not None and stat.ci95_high is not None:
+            interval = f"[{stat.ci95_low:.{digits}f}, {stat.ci95_high:.{digits}f}]"
+            if stat.mean:
+                spread = f"{(stat.ci95_high - stat.mean) / abs(stat.mean):.1%}"
+        values = " ".join("-" if v is None else f"{v:.{digits}f}" for v in stat.values)
+        table.add_row(metric.label, f"{stat.mean:.{digits}f}", interval, spread, values)
+    return table
+
+
+def repeat_line(records: Path, repeat: int, repeats: int) -> str:
+    """One line after each repeat of a plan, so a long series shows how the repeats spread as it goes."""
+    columns, _ = read_columns(records, repeat=repeat)
+    ok = columns.ok.astype(bool)
+    duration = plan_duration_s(columns)
+    rps = ok.sum() / duration if duration > 0 else 0.0
+    ttft = finite_mean(np.where(ok, columns.ttft_s, np.nan))
+    latency = finite_mean(np.where(ok, columns.latency_s, np.nan))
+    return (f"repeat {repeat + 1}/{repeats}: {int(ok.sum())}/{columns.total} succeeded, {rps:.3f} req/s, "
+            f"mean TTFT {_num(ttft)} s, mean latency {_num(latency)} s")
+
+
 def plan_report(summary: PlanSummary) -> RenderableType:
     """Everything printed after one plan."""
     parts: list[RenderableType] = [summary_table(summary), percentile_table(summary)]
+    repeats = repeats_table(summary)
+    if repeats is not None:
+        parts.append(repeats)
     server = server_text(summary)
     if server is not None:
         parts.append(server)
@@ -198,5 +247,5 @@ def write_json(path: Path, data: object) -> None:
 
 def write_plan_files(plan_dir: Path, summary: PlanSummary) -> None:
     """``summary.json`` and ``percentiles.json`` of one plan."""
-    write_json(plan_dir / "summary.json", summary.model_dump(mode="json"))
+    write_json(plan_dir / "summary.json", summary.to_json())
     write_json(plan_dir / "percentiles.json", percentile_rows(summary))

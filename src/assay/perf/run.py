@@ -81,16 +81,17 @@ class Setup:
 
     @asynccontextmanager
     async def recorded_run(self, client: OpenAIClient, plan: LoadPlan, records: str | Path, origin_ns: int, *,
-                           worker: int = 0, workers: int = 1,
-                           stop: asyncio.Event | None = None) -> AsyncIterator[tuple[PlanRun, HealthMonitor]]:
+                           worker: int = 0, workers: int = 1, stop: asyncio.Event | None = None,
+                           repeat: int = 0) -> AsyncIterator[tuple[PlanRun, HealthMonitor]]:
         """``plan`` (or one worker's share of it) set up to write ``records``, with a health monitor that the
         caller starts; the monitor is stopped and the records file closed afterwards. The inline runner,
-        worker processes and Ray actors all run their share this way."""
+        worker processes and Ray actors all run their share this way. Repeat ``r`` of a plan draws its
+        arrivals with ``seed + r``, so repeats are independent samples of the same load."""
         writer = RecordWriter(records)
         monitor = HealthMonitor(lambda t, lag, cpu: writer.add_health(worker, t, lag, cpu), origin_ns=origin_ns)
-        run = PlanRun(plan, client, self.builder(client), writer, origin_ns, seed=self.config.seed, worker=worker,
-                      workers=workers, multi_turn=self.config.multi_turn, count_tokens=self.count_tokens(),
-                      stop=stop or asyncio.Event())
+        run = PlanRun(plan, client, self.builder(client), writer, origin_ns, seed=self.config.seed + repeat,
+                      worker=worker, workers=workers, multi_turn=self.config.multi_turn,
+                      count_tokens=self.count_tokens(), stop=stop or asyncio.Event(), repeat=repeat)
         try:
             yield run, monitor
         finally:
@@ -240,8 +241,15 @@ async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan
                           setup.config.server_metrics_interval) if not setup.config.pooling else None
     if scraper is not None and not await scraper.start():
         scraper = None
+    repeats = setup.config.repeats
+    finished = True
     try:
-        finished = await _run_plan(setup, client, plan, records, stop, console)
+        for repeat in range(repeats):
+            finished = await _run_plan(setup, client, plan, records, stop, console, repeat)
+            if not finished:
+                break
+            if console is not None and repeats > 1:
+                console.print(report.repeat_line(records, repeat, repeats), markup=False, highlight=False)
     finally:
         view = await scraper.stop() if scraper is not None else None
     if view is not None and scraper is not None:
@@ -254,27 +262,30 @@ async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan
 
 
 async def _run_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, records: Path, stop: asyncio.Event,
-                    console: Console | None) -> bool:
-    """Run one plan in this loop, in worker processes or on Ray; whether it ran to the end."""
+                    console: Console | None, repeat: int = 0) -> bool:
+    """Run one plan (its ``repeat``-th time) in this loop, in worker processes or on Ray; whether it ran to the
+    end."""
+    bar = _progress_bar(console, plan, repeat, setup.config.repeats)
     if setup.config.ray_address:
         from assay.perf.ray_workers import run_plan_on_ray
 
-        return await run_plan_on_ray(setup.config, plan, records, stop, _progress_bar(console, plan))
+        return await run_plan_on_ray(setup.config, plan, records, stop, bar, repeat=repeat)
     if setup.config.num_workers > 1:
         from assay.perf.workers import run_plan_in_workers
 
-        return await run_plan_in_workers(setup.config, plan, records, stop, _progress_bar(console, plan))
-    return await _run_plan_inline(setup, client, plan, records, stop, console)
+        return await run_plan_in_workers(setup.config, plan, records, stop, bar, repeat=repeat)
+    return await _run_plan_inline(setup, client, plan, records, stop, bar, repeat)
 
 
-def _progress_bar(console: Console | None, plan: LoadPlan):  # noqa: ANN202
+def _progress_bar(console: Console | None, plan: LoadPlan, repeat: int = 0, repeats: int = 1):  # noqa: ANN202
     if console is None:
         return None
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("failed {task.fields[failed]}"),
         TimeElapsedColumn(), console=console, transient=True, refresh_per_second=4,
     )
-    progress.add_task(plan.name, total=plan.number, failed=0)
+    label = plan.name if repeats == 1 else f"{plan.name} (repeat {repeat + 1}/{repeats})"
+    progress.add_task(label, total=plan.number, failed=0)
     return progress
 
 
@@ -288,10 +299,9 @@ async def _poll_progress(progress: Progress | None, counters: Counters) -> None:
 
 
 async def _run_plan_inline(setup: Setup, client: OpenAIClient, plan: LoadPlan, records: Path, stop: asyncio.Event,
-                           console: Console | None) -> bool:
+                           progress: Progress | None, repeat: int = 0) -> bool:
     origin = time.perf_counter_ns() + NS_PER_S // 50
-    async with setup.recorded_run(client, plan, records, origin, stop=stop) as (run, monitor):
-        progress = _progress_bar(console, plan)
+    async with setup.recorded_run(client, plan, records, origin, stop=stop, repeat=repeat) as (run, monitor):
         poller = asyncio.ensure_future(_poll_progress(progress, run.progress))
         monitor.start()
         try:

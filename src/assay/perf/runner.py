@@ -133,6 +133,7 @@ class PlanRun:
     count_tokens: Callable[[str], int] | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     progress: Counters = field(default_factory=Counters)
+    repeat: int = 0  # which run of the plan (--repeats), stored with each record
 
     def global_index(self, local: int) -> int:
         # Worker k of n takes requests k, k+n, k+2n... of the plan, so prompts are spread the same way
@@ -270,6 +271,6 @@ class PlanRun:
                 error_status=error.status if error else None,
                 error_message=error.message[:500] if error else None,
                 chunk_count=completion.chunk_count, finish_reason=completion.finish_reason,
-                response_id=completion.response_id, tool_calls=len(completion.tool_calls),
+                response_id=completion.response_id, tool_calls=len(completion.tool_calls), repeat=self.repeat,
             ))
         self.progress.add(completion.ok)

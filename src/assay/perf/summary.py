@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -47,6 +51,16 @@ class ClientHealth(BaseModel):
     warnings: list[str] = Field(default_factory=list)
 
 
+class RepeatStat(BaseModel):
+    """One metric over a plan's repeats: their mean, its 95% interval (Student's t over the repeats, so it
+    says how far another run's mean may fall by chance), and each repeat's own value."""
+
+    mean: float | None
+    ci95_low: float | None = None
+    ci95_high: float | None = None
+    values: list[float | None] = Field(default_factory=list)
+
+
 class PlanSummary(BaseModel):
     """The results of one load plan. Times in seconds unless the name says otherwise."""
 
@@ -89,6 +103,79 @@ class PlanSummary(BaseModel):
     server: ServerView | None = Field(
         default=None, description="The server's own metrics over the plan (--server-metrics), and client minus server.")
     percentiles: dict[str, dict[str, float | None]] = Field(default_factory=dict)
+    repeats: int = Field(default=1, description="How many times the plan ran (--repeats); the other fields pool "
+                                                "every repeat's requests, laid end to end in time.")
+    repeat_stats: dict[str, RepeatStat] = Field(
+        default_factory=dict, description="With several repeats: each metric of REPEAT_METRICS over the repeats.")
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``summary.json`` and ``sweep.json`` hold; a single run's has no repeat fields (as before
+        --repeats existed)."""
+        return self.model_dump(mode="json", exclude={"repeats", "repeat_stats"} if self.repeats == 1 else None)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A plan-level number that repeats and ``assay perf compare`` report: how to read it from a summary,
+    and, for latencies, which per-request values it is a statistic of (``records``: ``ttft_s``, ``tpot_s``,
+    ``latency_s`` or ``itl_s``; ``stat``: ``mean`` or a percentile such as ``p99``)."""
+
+    key: str
+    label: str
+    read: Callable[[PlanSummary], float | None]
+    higher_is_better: bool = False
+    records: str | None = None
+    stat: str | None = None
+
+
+def _latency_metrics(name: str, field: str, label: str) -> list[Metric]:
+    metrics = [Metric(f"mean_{name}_s", f"{label} mean (s)", lambda s: getattr(s, f"mean_{name}_s"),
+                      records=field, stat="mean")]
+    table = {"latency": "e2e_latency_s"}.get(name, f"{name}_s")
+    for p in ("p50", "p90", "p99"):
+        metrics.append(Metric(f"{p}_{name}_s", f"{label} {p} (s)",
+                              lambda s, p=p: s.percentiles.get(table, {}).get(p), records=field, stat=p))
+    return metrics
+
+
+# In the order tables show them.
+REPEAT_METRICS: tuple[Metric, ...] = (
+    Metric("request_throughput_rps", "Throughput (req/s)", lambda s: s.request_throughput_rps, True),
+    Metric("output_throughput_tps", "Output (tok/s)", lambda s: s.output_throughput_tps, True),
+    Metric("total_throughput_tps", "Total (tok/s)", lambda s: s.total_throughput_tps, True),
+    Metric("goodput_rps", "Goodput (req/s)", lambda s: s.goodput_rps, True),
+    *_latency_metrics("ttft", "ttft_s", "TTFT"),
+    *_latency_metrics("tpot", "tpot_s", "TPOT"),
+    *_latency_metrics("itl", "itl_s", "ITL"),
+    *_latency_metrics("latency", "latency_s", "Latency"),
+)
+
+
+def mean_ci95(values: list[float]) -> tuple[float | None, float | None, float | None]:
+    """(mean, low, high): the 95% interval of the mean by Student's t with n - 1 degrees of freedom (a
+    handful of repeats is far too few for the normal's 1.96); no interval from one value."""
+    if not values:
+        return None, None, None
+    mean = float(np.mean(values))
+    if len(values) < 2:
+        return mean, None, None
+    from assay.eval.scoring.stats import student_t_quantile
+
+    half = student_t_quantile(0.975, len(values) - 1) * float(np.std(values, ddof=1)) / math.sqrt(len(values))
+    return mean, mean - half, mean + half
+
+
+def repeat_stats(per_repeat: list[PlanSummary]) -> dict[str, RepeatStat]:
+    """Each metric of ``REPEAT_METRICS`` over the repeats' own summaries (metrics no repeat has are left out)."""
+    out: dict[str, RepeatStat] = {}
+    for metric in REPEAT_METRICS:
+        values = [metric.read(s) for s in per_repeat]
+        finite = [float(v) for v in values if v is not None and math.isfinite(v)]
+        if not finite:
+            continue
+        mean, low, high = mean_ci95(finite)
+        out[metric.key] = RepeatStat(mean=mean, ci95_low=low, ci95_high=high, values=values)
+    return out
 
 
 def summarize(
@@ -161,6 +248,34 @@ def summarize(
             send_lag_max_ms=verdict.send_lag_max_ms, client_bound=verdict.client_bound, warnings=verdict.warnings),
         percentiles=table,
     )
+
+
+def laid_end_to_end(parts: list[RequestColumns]) -> RequestColumns:
+    """The repeats of a plan as one run: each repeat's times (seconds from its own start) shifted to begin
+    where the one before ended, so the pooled duration is the sum of theirs and pooled throughput is all the
+    work over all the time."""
+    shifted: list[RequestColumns] = []
+    elapsed = 0.0
+    for part in parts:
+        start = float(np.nanmin(part.start_s)) if np.isfinite(part.start_s).any() else 0.0
+        offset = elapsed - start
+        shifted.append(replace(part, start_s=part.start_s + offset, done_s=part.done_s + offset))
+        elapsed += plan_duration_s(part)
+
+    def join(name: str) -> np.ndarray:
+        arrays = [getattr(p, name) for p in shifted]
+        return np.concatenate(arrays) if arrays else np.empty(0)
+
+    def add(name: str) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for p in shifted:
+            total.update(getattr(p, name))
+        return dict(total)
+
+    return RequestColumns(
+        **{f.name: join(f.name) for f in fields(RequestColumns) if f.type in ("np.ndarray", np.ndarray)},
+        error_kinds=add("error_kinds"), input_token_sources=add("input_token_sources"),
+        output_token_sources=add("output_token_sources"))
 
 
 def summarize_records(plan: LoadPlan, records: str | Path, *, slo_ms: dict[str, float] | None = None,

@@ -27,7 +27,7 @@ _START_TIMEOUT_S = 120.0
 
 
 def _worker_main(config: PerfConfig, plan: LoadPlan, worker: int, workers: int, part: str, ready, go, origin,
-                 stop, done, failed, errors) -> None:  # noqa: ANN001 - multiprocessing primitives
+                 stop, done, failed, errors, repeat: int = 0) -> None:  # noqa: ANN001 - multiprocessing primitives
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and tells us through `stop`
     from assay.perf.run import Setup, _event_loop_run
 
@@ -44,7 +44,7 @@ def _worker_main(config: PerfConfig, plan: LoadPlan, worker: int, workers: int, 
 
     async def main() -> None:
         async with OpenAIClient(config.client_config()) as client, setup.recorded_run(
-                client, plan, part, origin.value, worker=worker, workers=workers) as (run, monitor):
+                client, plan, part, origin.value, worker=worker, workers=workers, repeat=repeat) as (run, monitor):
 
             async def mirror() -> None:
                 while True:
@@ -65,8 +65,9 @@ def _worker_main(config: PerfConfig, plan: LoadPlan, worker: int, workers: int, 
 
 
 async def run_plan_in_workers(config: PerfConfig, plan: LoadPlan, records: Path, stop: asyncio.Event,
-                              progress) -> bool:  # noqa: ANN001 - rich Progress or None
-    """Run ``plan`` across ``config.num_workers`` processes; merged records land in ``records``."""
+                              progress, *, repeat: int = 0) -> bool:  # noqa: ANN001 - rich Progress or None
+    """Run ``plan`` (its ``repeat``-th time) across ``config.num_workers`` processes; merged records land in
+    ``records``."""
     ctx = mp.get_context("spawn")
     shares = plan.split(config.num_workers)
     n = len(shares)
@@ -78,7 +79,8 @@ async def run_plan_in_workers(config: PerfConfig, plan: LoadPlan, records: Path,
     parts = [records.with_name(f"records.worker{k}.sqlite") for k in range(n)]
     procs = [
         ctx.Process(target=_worker_main, daemon=True, name=f"assay-perf-{k}",
-                    args=(config, share, k, n, str(parts[k]), ready[k], go, origin, stop_all, done, failed, errors))
+                    args=(config, share, k, n, str(parts[k]), ready[k], go, origin, stop_all, done, failed, errors,
+                          repeat))
         for k, share in enumerate(shares)
     ]
     for proc in procs:
