@@ -136,7 +136,6 @@ def build_plans(config: PerfConfig) -> list[LoadPlan]:
     return plans
 
 
-
 def trace_plan(config: PerfConfig) -> LoadPlan:
     """The plan that replays ``config.trace``: its timestamps, relative to the first, over ``trace_speed``;
     ``--parallel`` (if given) caps the requests in flight, as for ``--rate``."""
