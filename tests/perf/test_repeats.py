@@ -193,3 +193,28 @@ def test_three_repeats_against_the_simulator(tmp_path):
 def test_repeats_must_be_at_least_one():
     with pytest.raises(ValueError, match="repeats"):
         PerfConfig(sim=True, repeats=0)
+
+
+def test_rebuild_keeps_the_repeats(tmp_path):
+    from assay.perf.finish import rebuild_run
+
+    plan = LoadPlan(number=3, parallel=1)
+    records = tmp_path / "run" / plan.name / "records.sqlite"
+    records.parent.mkdir(parents=True)
+    start_plan(records, PlanSettings(plan))
+    with RecordWriter(records) as writer:
+        for repeat in range(2):
+            for i in range(3):
+                writer.add(record(i, repeat, ttft=0.01 + 0.01 * repeat))
+    (summary,), cut_short = rebuild_run(tmp_path / "run")
+    assert cut_short  # never marked finished
+    assert summary.repeats == 2 and np.allclose(summary.repeat_stats["mean_ttft_s"].values, [0.01, 0.02])
+
+
+def test_bad_repeats_on_the_command_line_is_one_line_exit_2(capsys):
+    from assay.cli.main import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["perf", "--sim", "--repeats", "0"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.startswith("error:") and "repeats" in err and len(err.strip().splitlines()) == 1

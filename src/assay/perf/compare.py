@@ -18,6 +18,7 @@ A difference is significant at ``ALPHA``: p below it, or (same thing) the 95% in
 from __future__ import annotations
 
 import math
+import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,7 +144,7 @@ def pair_plans(a: dict[str, Any], b: dict[str, Any], load_of: dict[str, tuple]) 
 
 
 @dataclass(frozen=True)
-class TestResult:
+class DifferenceTest:
     difference: float
     ci_low: float
     ci_high: float
@@ -154,7 +155,7 @@ class TestResult:
         return self.p_value < ALPHA
 
 
-def welch_t_test(a: list[float], b: list[float]) -> TestResult | None:
+def welch_t_test(a: list[float], b: list[float]) -> DifferenceTest | None:
     """Welch's unequal-variances t-test of mean(b) - mean(a), with the Welch-Satterthwaite degrees of
     freedom; None with fewer than two values on a side."""
     from assay.eval.scoring.stats import student_t_quantile, student_t_sf_two_sided
@@ -165,11 +166,11 @@ def welch_t_test(a: list[float], b: list[float]) -> TestResult | None:
     va, vb = float(np.var(a, ddof=1)) / len(a), float(np.var(b, ddof=1)) / len(b)
     se2 = va + vb
     if se2 == 0.0:  # every repeat identical on both sides: any difference is real
-        return TestResult(diff, diff, diff, 0.0 if diff else 1.0)
+        return DifferenceTest(diff, diff, diff, 0.0 if diff else 1.0)
     dof = se2 ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
     se = math.sqrt(se2)
     half = student_t_quantile(1 - ALPHA / 2, dof) * se
-    return TestResult(diff, diff - half, diff + half, student_t_sf_two_sided(diff / se, dof))
+    return DifferenceTest(diff, diff - half, diff + half, student_t_sf_two_sided(diff / se, dof))
 
 
 @dataclass
@@ -234,7 +235,7 @@ def _stats(matrix: np.ndarray, stats: list[str]) -> np.ndarray:
 
 
 def bootstrap_differences(a: Sample, b: Sample, stats: list[str], *, seed: int = 0,
-                          resamples: int = BOOTSTRAP_RESAMPLES) -> dict[str, TestResult] | None:
+                          resamples: int = BOOTSTRAP_RESAMPLES) -> dict[str, DifferenceTest] | None:
     """For each statistic, the bootstrap distribution of stat(B) - stat(A) (A and B resampled independently):
     its 95% percentile interval, and as p-value the two-sided share of it on the far side of 0. None when a
     side has fewer than two requests."""
@@ -249,7 +250,7 @@ def bootstrap_differences(a: Sample, b: Sample, stats: list[str], *, seed: int =
         column = diffs[:, j]
         low, high = np.quantile(column, [ALPHA / 2, 1 - ALPHA / 2])
         p = min(1.0, 2 * min(float(np.mean(column <= 0)), float(np.mean(column >= 0))))
-        out[stat] = TestResult(float(observed[j]), float(low), float(high), p)
+        out[stat] = DifferenceTest(float(observed[j]), float(low), float(high), p)
     return out
 
 
@@ -271,7 +272,7 @@ class _Requests:
             try:
                 columns, _ = read_columns(self.path)
                 gaps, counts = read_itl_gaps(self.path)
-            except Exception as exc:  # noqa: BLE001 - sqlite3.DatabaseError and kin: say so, don't crash
+            except (sqlite3.DatabaseError, OSError) as exc:
                 raise ConfigError(f"{self.path}: unreadable ({exc})") from None
             ok = columns.ok.astype(bool)
             for key in ("ttft_s", "tpot_s", "latency_s"):
@@ -294,14 +295,14 @@ def compare_plans(sa: PlanSummary, dir_a: Path, sb: PlanSummary, dir_b: Path, *,
     use_repeats = sa.repeats >= 2 and sb.repeats >= 2
     out = PlanComparison(sa.plan, sb.plan, sa.repeats, sb.repeats)
     requests_a, requests_b = _Requests(dir_a), _Requests(dir_b)
-    boots: dict[str, dict[str, TestResult] | None] = {}
+    boots: dict[str, dict[str, DifferenceTest] | None] = {}
     for metric in REPEAT_METRICS:
         a, b = _value(sa, metric, use_repeats), _value(sb, metric, use_repeats)
         if a is None or b is None:
             continue
         diff = b - a
         relative = diff / abs(a) if a else None
-        result: TestResult | None = None
+        result: DifferenceTest | None = None
         note = None
         if use_repeats:
             test = "welch"
