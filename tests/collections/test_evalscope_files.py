@@ -68,9 +68,9 @@ def test_both_evalscope_formats_load_with_targets_weights_and_paths(fixture):
     benchmark, samples = load_collection(FIXTURES / fixture)
     by_name = {s.metadata["collection"]["benchmark"]: s for s in samples}
     assert sorted(by_name) == ["aime24", "aime25", "ceval", "ifeval", "math_500", "mmlu_pro", "mmlu_redux"]
-    # The unknown benchmark is set apart with its reason; nothing else is.
-    assert [(s.dataset_name, s.reason) for s in benchmark.skipped] == [("chinese_simpleqa",
-                                                                         "no such benchmark in assay")]
+    # A benchmark only a judge grades is set apart with its reason; nothing else is.
+    assert [(s.dataset_name, s.reason) for s in benchmark.skipped] == [
+        ("chinese_simpleqa", "graded only by an LLM judge, which collections do not run")]
     assert by_name["mmlu_pro"].target == "G" and by_name["mmlu_pro"].choices[6] == "Meow Mix"
     assert by_name["ceval"].target == "B" and len(by_name["ceval"].choices) == 4
     assert by_name["math_500"].target == "78" and by_name["aime25"].target == "149"
@@ -87,6 +87,14 @@ def test_both_evalscope_formats_load_with_targets_weights_and_paths(fixture):
     asked = by_name["mmlu_pro"].messages[-1].text()
     saved = raw["mmlu_pro"]["prompt"]
     assert asked == (saved["input"][-1]["content"] if "input" in saved else saved["data"][0])
+
+
+def test_a_row_of_a_benchmark_assay_lacks_is_set_apart_with_its_reason():
+    from assay.collections.evalscope import read_evalscope_row
+
+    row = {"dataset_name": "no_such_benchmark", "categories": ["Mix"], "weight": 1.0, "prompt": {"input": []}}
+    skipped = read_evalscope_row(row, {("Mix", "no_such_benchmark"): 1.0})
+    assert (skipped.dataset_name, skipped.reason) == ("no_such_benchmark", "no such benchmark in assay")
 
 
 def test_weights_repeated_per_row_and_divided_among_rows_give_the_same_shares():
@@ -112,7 +120,7 @@ def test_an_evalscope_file_runs_end_to_end_and_names_what_it_skipped(tmp_path, f
     assert report.weighted_score == expected
     assert [(s.dataset_name, s.rows) for s in report.skipped] == [("chinese_simpleqa", 1)]
     markdown = (result.run_dir / "reports" / "collection.md").read_text()
-    assert "not run: chinese_simpleqa (1 rows: no such benchmark in assay)" in markdown
+    assert "not run: chinese_simpleqa (1 rows: graded only by an LLM judge, which collections do not run)" in markdown
 
 
 def test_limit_applies_to_the_whole_collection_in_its_proportions(tmp_path):

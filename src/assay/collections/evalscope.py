@@ -72,6 +72,9 @@ def read_evalscope_row(row: dict[str, Any], shares: dict[tuple[str, ...], float]
         cls = get_benchmark(name)
     except ConfigError:
         return SkippedRow(dataset_name, "no such benchmark in assay")
+    if getattr(cls, "needs_judge", False):
+        kind = getattr(cls, "judge_kind", "an LLM judge")
+        return SkippedRow(dataset_name, f"graded only by {kind}, which collections do not run")
     benchmark = cls()
     prompt = row["prompt"] if isinstance(row["prompt"], dict) else {}
     subset = str(row.get("subset_name") or "default")

@@ -26,6 +26,7 @@ class AIME24(_AIME):
     """AIME 2024 I and II: integer answers."""
 
     version = "1"
+    licence = "problems (c) MAA; the card states no licence"
     source = HubDataset(hubs=(("huggingface", "HuggingFaceH4/aime_2024"), ("modelscope", "evalscope/aime24"),
                               ("modelscope", "AI-ModelScope/aime_2024")), split="train")
 
@@ -35,6 +36,7 @@ class AIME25(_AIME):
     """AIME 2025 I and II: integer answers."""
 
     version = "1"
+    licence = "problems (c) MAA; the card states no licence"
     source = HubDataset(hubs=(("huggingface", "opencompass/AIME2025"), ("modelscope", "opencompass/AIME2025"),
                               ("modelscope", "evalscope/aime25")), split="test")
 
@@ -48,5 +50,6 @@ class AIME26(_AIME):
     """
 
     version = "1"
+    licence = "CC-BY-NC-SA-4.0"
     source = HubDataset(hubs=(("modelscope", "evalscope/aime26"), ("huggingface", "MathArena/aime_2026")),
                         split="test", aliases=("aime_2026",))

@@ -39,6 +39,7 @@ class AMC(MathBenchmark):
     """AMC 10/12, 2022-2024, answer-only: a subset per year."""
 
     version = "1"
+    licence = "problems (c) MAA; the card states no licence"
     subsets = YEARS
     source = HubDataset(hubs=(("modelscope", "evalscope/amc_22-24"), ("huggingface", "AI-MO/aimo-validation-amc")),
                         split="test", aliases=("amc_22-24", "amc23"))

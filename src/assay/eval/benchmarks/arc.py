@@ -20,6 +20,7 @@ class ARC(MultipleChoice):
     """ARC Easy and Challenge (Clark et al., 2018)."""
 
     version = "1"
+    licence = "CC-BY-SA-4.0"
     source = HubDataset(hubs=(("huggingface", "allenai/ai2_arc"), ("modelscope", "allenai/ai2_arc"),
                               ("modelscope", "modelscope/ai2_arc")), split="test", subset_is_config=True)
     subsets = ("ARC-Easy", "ARC-Challenge")

@@ -80,6 +80,7 @@ class BBH(Benchmark):
     """BIG-Bench Hard (Suzgun et al., 2023): 27 tasks, 3-shot CoT with the published exemplars, exact match."""
 
     version = "1"
+    licence = "MIT"
     source = HubDataset(hubs=(("huggingface", "lukaemon/bbh"), ("modelscope", "evalscope/bbh")),
                         split="test", subset_is_config=True)
     subsets = TASKS

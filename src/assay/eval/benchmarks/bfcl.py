@@ -176,6 +176,7 @@ class BFCL(Benchmark):
     """BFCL v3 (Patil et al., ICML 2025): single-turn Python function calling, graded by the AST checker."""
 
     version = "1"
+    licence = "Apache-2.0"
     source = HubDataset(hubs=(("huggingface", "gorilla-llm/Berkeley-Function-Calling-Leaderboard"),
                               ("modelscope", "AI-ModelScope/bfcl_v3")), split="train", subset_column="subset",
                         aliases=("bfcl",))

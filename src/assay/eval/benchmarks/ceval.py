@@ -45,6 +45,7 @@ class CEval(MultipleChoice):
     """C-Eval (Huang et al., 2023), validation split, per subject."""
 
     version = "2"
+    licence = "CC-BY-NC-SA-4.0"
     source = HubDataset(hubs=(("huggingface", "ceval/ceval-exam"), ("modelscope", "evalscope/ceval"),
                               ("modelscope", "modelscope/ceval-exam")), split="val", subset_is_config=True)
     subsets = tuple(SUBJECTS)

@@ -54,6 +54,7 @@ class CMMLU(MultipleChoice):
     """CMMLU (Li et al., 2024), test split per subject, 0-shot or 5-shot from dev."""
 
     version = "1"
+    licence = "CC-BY-NC-4.0"
     source = HubDataset(hubs=(("huggingface", "haonan-li/cmmlu"), ("modelscope", "evalscope/cmmlu"),
                               ("modelscope", "modelscope/cmmlu")),
                         split="test", subset_is_config=True, subset_column="category")

@@ -20,6 +20,7 @@ class CompetitionMath(MathBenchmark):
     """MATH (Hendrycks et al., 2021), by level: boxed answer vs the solution's last box."""
 
     version = "2"
+    licence = "MIT"
     source = HubDataset(hubs=(("huggingface", "EleutherAI/hendrycks_math"),
                               ("modelscope", "evalscope/competition_math"),
                               ("modelscope", "modelscope/competition_math")),

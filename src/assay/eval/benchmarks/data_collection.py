@@ -45,6 +45,7 @@ class DataCollection(Benchmark):
     """A collection file: every row scored by its own benchmark, reported by task type, tag and schema path."""
 
     version = "1"
+    licence = "those of the benchmarks it mixes"
     source = HubDataset(split="test")
     subsets = ()
     metrics = ("acc",)

@@ -64,6 +64,7 @@ class GeneralMCQ(_UserData, MultipleChoice):
     """Your multiple-choice files: question, A, B, ... and a letter answer."""
 
     version = "1"
+    licence = "your data"
     source = HubDataset(split="val")
     few_shot_split = "dev"
 
@@ -85,6 +86,7 @@ class GeneralQA(_UserData, JudgedBenchmark):
     """Your question/answer files, scored by exact match and token F1 (and ``acc`` by an LLM judge, if asked)."""
 
     version = "1"
+    licence = "your data"
     source = HubDataset(split="test")
     metrics = ("exact_match", "f1")
     main_metric = "f1"

@@ -22,6 +22,7 @@ class GPQADiamond(MultipleChoice):
     """GPQA Diamond (Rein et al., 2023): options shuffled, seeded per question."""
 
     version = "1"
+    licence = "CC-BY-4.0"
     source = HubDataset(hubs=(("huggingface", "Idavidrein/gpqa"), ("modelscope", "AI-ModelScope/gpqa_diamond")),
                         config="gpqa_diamond", split="train")
     shuffle_by_default = True

@@ -20,6 +20,7 @@ class GSM8K(MathBenchmark):
     """GSM8K test (Cobbe et al., 2021): boxed final number vs the ``#### N`` answer."""
 
     version = "2"
+    licence = "MIT"
     source = HubDataset(hubs=(("huggingface", "openai/gsm8k"), ("modelscope", "AI-ModelScope/gsm8k"),
                               ("modelscope", "modelscope/gsm8k")), config="main", split="test")
     few_shot_split = "train"

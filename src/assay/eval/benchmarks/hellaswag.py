@@ -31,6 +31,7 @@ class HellaSwag(MultipleChoice):
     """HellaSwag (Zellers et al., 2019), 0-shot generative, validation split."""
 
     version = "1"
+    licence = "MIT"
     source = HubDataset(hubs=(("huggingface", "Rowan/hellaswag"), ("modelscope", "evalscope/hellaswag")),
                         split="validation")
     protocol_note = ("EvalScope's 0-shot generative form: cleaned context as the question, the endings as "

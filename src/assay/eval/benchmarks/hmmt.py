@@ -23,6 +23,7 @@ class HMMT25(MathBenchmark):
     """HMMT February 2025: short closed-form answers."""
 
     version = "1"
+    licence = "CC-BY-NC-SA-4.0"
     source = HubDataset(hubs=(("huggingface", "MathArena/hmmt_feb_2025"), ("modelscope", "evalscope/hmmt_feb_2025")),
                         split="train", aliases=("hmmt_feb_2025",))
 

@@ -38,6 +38,7 @@ class HumanEval(CodeBenchmark):
     """HumanEval (Chen et al., 2021): function synthesis graded by executing the problem's tests."""
 
     version = "1"
+    licence = "MIT"
     source = HubDataset(hubs=(("huggingface", "openai/openai_humaneval"), ("modelscope", "opencompass/humaneval")),
                         split="test")
     protocol_note = "function from signature + docstring; run with check(entry_point) in the sandbox"

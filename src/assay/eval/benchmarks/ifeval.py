@@ -45,6 +45,7 @@ class IFEval(Benchmark):
     """IFEval (Zhou et al., 2023): 25 kinds of verifiable instructions, strict and loose accuracy."""
 
     version = "2"  # 2: the official checker's rules by default, NLTK 3.8.1 punkt sentences, race-free langdetect
+    licence = "Apache-2.0"
     source = HubDataset(hubs=(("huggingface", "google/IFEval"), ("modelscope", "opencompass/ifeval")), split="train")
     metrics = ("prompt_level_strict_acc", "inst_level_strict_acc", "prompt_level_loose_acc", "inst_level_loose_acc")
     main_metric = "prompt_level_strict_acc"

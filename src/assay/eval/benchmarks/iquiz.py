@@ -19,6 +19,7 @@ class IQuiz(MultipleChoice):
     """IQuiz (ModelScope): IQ and EQ multiple choice, in Chinese."""
 
     version = "1"
+    licence = "the card states no licence"
     source = HubDataset(hubs=(("modelscope", "AI-ModelScope/IQuiz"),), split="test", subset_is_config=True)
     subsets = ("IQ", "EQ")
 

@@ -101,6 +101,7 @@ class LiveCodeBench(CodeBenchmark):
     """LiveCodeBench code generation (Jain et al., 2024): contest problems by release and date window."""
 
     version = "1"
+    licence = "the card states no licence"
     source = HubDataset(hubs=(("huggingface", "livecodebench/code_generation_lite"),
                               ("modelscope", "AI-ModelScope/code_generation_lite")), split="test")
     subsets = ("release_latest",)

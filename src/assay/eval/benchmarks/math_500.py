@@ -28,6 +28,7 @@ class Math500(MathBenchmark):
     """MATH-500 (Lightman et al., 2023), by level: boxed answer, math-verify equivalence."""
 
     version = "1"
+    licence = "MIT"
     source = HubDataset(hubs=(("huggingface", "HuggingFaceH4/MATH-500"), ("modelscope", "AI-ModelScope/MATH-500")),
                         split="test", subset_column="level")
     subsets = LEVELS

@@ -42,6 +42,7 @@ class MMLU(MultipleChoice):
     """MMLU (Hendrycks et al., 2021), per subject, 0-shot or 5-shot from dev."""
 
     version = "2"
+    licence = "MIT"
     source = HubDataset(hubs=(("huggingface", "cais/mmlu"), ("modelscope", "cais/mmlu"),
                               ("modelscope", "modelscope/mmlu")),
                         split="test", subset_is_config=True, subset_column="subject")

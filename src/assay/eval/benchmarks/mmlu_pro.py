@@ -41,6 +41,7 @@ class MMLUPro(MultipleChoice):
     """MMLU-Pro (Wang et al., 2024): CoT, 5 validation shots per category, up to 10 options."""
 
     version = "1"
+    licence = "MIT"
     source = HubDataset(hubs=(("huggingface", "TIGER-Lab/MMLU-Pro"), ("modelscope", "TIGER-Lab/MMLU-Pro"),
                               ("modelscope", "modelscope/MMLU-Pro")), split="test", subset_column="category")
     subsets = CATEGORIES

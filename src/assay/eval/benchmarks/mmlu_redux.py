@@ -69,6 +69,7 @@ class MMLURedux(MultipleChoice):
     """MMLU-Redux 2.0 (Gema et al., 2025) with the annotated answer corrections."""
 
     version = "2"  # 2: space-separated option lists ("0 1 3") accept every option they name
+    licence = "CC-BY-4.0"
     source = HubDataset(hubs=(("huggingface", "edinburgh-dawg/mmlu-redux-2.0"),
                               ("modelscope", "AI-ModelScope/mmlu-redux-2.0")),
                         split="test", subset_is_config=True, subset_column="subject")

@@ -30,6 +30,7 @@ class MMMLU(MultipleChoice):
     """MMMLU (OpenAI, 2024): MMLU in 14 languages, a subset per language."""
 
     version = "1"
+    licence = "MIT"
     source = HubDataset(hubs=(("huggingface", "openai/MMMLU"), ("modelscope", "openai-mirror/MMMLU")),
                         split="test", subset_is_config=True)
     subsets = tuple(LANGUAGES)

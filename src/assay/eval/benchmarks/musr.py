@@ -40,6 +40,7 @@ class MuSR(MultipleChoice):
     """MuSR (Sprague et al., 2024): murder mysteries, object placements, team allocation."""
 
     version = "1"
+    licence = "CC-BY-4.0"
     source = HubDataset(hubs=(("huggingface", "TAUR-Lab/MuSR"), ("modelscope", "AI-ModelScope/MuSR")),
                         split="test", subset_is_config=True)
     subsets = ("murder_mysteries", "object_placements", "team_allocation")

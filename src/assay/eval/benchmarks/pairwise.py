@@ -275,6 +275,7 @@ class ArenaHard(PairwiseBenchmark):
     """Arena-Hard-Auto v0.1: 500 hard prompts from Chatbot Arena, judged pairwise against a baseline."""
 
     version = "1"
+    licence = "Apache-2.0"
     source = HubDataset(hubs=(("modelscope", "AI-ModelScope/arena-hard-auto-v0.1"),
                               ("huggingface", "lmarena-ai/arena-hard-auto-v0.1")), split="test")
     metrics = ("winrate", "pair_winrate")
@@ -314,6 +315,7 @@ class AlpacaEval(PairwiseBenchmark):
     """AlpacaEval 2.0: 805 instructions against GPT-4 Turbo, raw and length-controlled win rates."""
 
     version = "1"
+    licence = "CC-BY-NC-4.0"
     source = HubDataset(hubs=(("modelscope", "AI-ModelScope/alpaca_eval"), ("huggingface", "tatsu-lab/alpaca_eval")),
                         split="eval", subset_is_config=True)
     subsets = ("alpaca_eval_gpt4_baseline",)

@@ -45,6 +45,7 @@ class SuperGPQA(MultipleChoice):
     """SuperGPQA (M-A-P Team, 2025): up to ten options, a subset per field."""
 
     version = "1"
+    licence = "ODC-BY"
     source = HubDataset(hubs=(("huggingface", "m-a-p/SuperGPQA"), ("modelscope", "m-a-p/SuperGPQA")),
                         split="train", subset_column="field")
     subsets = FIELDS

@@ -47,6 +47,7 @@ class TruthfulQA(MultipleChoice):
     """TruthfulQA MC1 and generative MC2 (Lin et al., 2022), options shuffled, seeded per question."""
 
     version = "1"
+    licence = "Apache-2.0"
     source = HubDataset(hubs=(("huggingface", "truthfulqa/truthful_qa"), ("modelscope", "evalscope/truthful_qa")),
                         config="multiple_choice", split="validation", aliases=("truthfulqa",))
     subsets = ("mc1", "mc2")

@@ -22,6 +22,7 @@ class WinoGrande(MultipleChoice):
     """WinoGrande (Sakaguchi et al., 2020), validation split, two options."""
 
     version = "1"
+    licence = "CC-BY-4.0"
     source = HubDataset(hubs=(("huggingface", "allenai/winogrande"), ("modelscope", "AI-ModelScope/winogrande_val")),
                         config="winogrande_xl", split="validation")
     protocol_note = ("EvalScope's 0-shot form: the sentence with its blank as the question, the two fillers as "
