@@ -84,3 +84,16 @@ def test_merge_worker_parts(tmp_path):
     assert sorted(r["request_index"] for r in rows) == list(range(30))
     assert {r["worker"] for r in rows} == {0, 1, 2}
     assert read_health(tmp_path / "records.sqlite").shape == (3, 3)
+
+
+def test_counting_a_file_whose_writer_has_not_made_its_table_yet_gives_0(tmp_path):
+    """A viewer or a test polling a run that is still creating records.sqlite met "no such table"."""
+    import sqlite3
+
+    from assay.perf.records import count_requests
+
+    path = tmp_path / "records.sqlite"
+    writer = sqlite3.connect(path)
+    writer.execute("PRAGMA journal_mode=WAL")  # what the writer does first, before its schema
+    assert count_requests(path) == 0
+    writer.close()

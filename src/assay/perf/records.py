@@ -235,10 +235,18 @@ def read_meta(path: str | Path) -> dict[str, str]:
 
 
 def count_requests(path: str | Path) -> int:
-    """How many requests a records file holds."""
-    db = connect(path)
+    """How many requests a records file holds (0 for one whose writer has not made its table yet).
+
+    It only reads: opened read-only, without ``connect``'s journal-mode pragma, which takes a write lock and
+    failed ("database is locked") when it met the writer of a run still creating the file.
+    """
+    db = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=30)
     try:
         return int(db.execute("SELECT count(*) FROM requests").fetchone()[0])
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return 0
+        raise
     finally:
         db.close()
 
