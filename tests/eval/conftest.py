@@ -28,26 +28,38 @@ def load_samples(name: str, limit: float | None = None, seed: int = 42, **args: 
     return benchmark.load(DatasetLoader(hub="local"), limit)
 
 
-def golden_case_args(name: str) -> dict[str, object]:
+def golden_case_args(name: str, variant: str | None = None) -> dict[str, object]:
     """The dataset args of ``name``'s golden prompt case, by convention: its fixture folder
-    ``fixtures/<name>/`` as ``dataset_id``, plus what ``golden/<name>.args.json`` sets (``subset_list``...; kept
-    beside the snapshot, not in the fixture folder, where the loader would read it as data)."""
-    extra = GOLDEN_DIR / f"{name}.args.json"
+    ``fixtures/<name>/`` as ``dataset_id``, plus what ``golden/<name>.args.json`` (or ``<name>@<variant>.args.json``)
+    sets (``subset_list``, ``few_shot_num``...; a relative ``dataset_id`` is under ``fixtures/``). Kept beside the
+    snapshot, not in the fixture folder, where the loader would read it as data."""
+    stem = f"{name}@{variant}" if variant else name
+    extra = GOLDEN_DIR / f"{stem}.args.json"
     args = orjson.loads(extra.read_bytes()) if extra.is_file() else {}
+    if "dataset_id" in args and not Path(str(args["dataset_id"])).is_absolute():
+        args["dataset_id"] = str(FIXTURES / str(args["dataset_id"]))
     return {"dataset_id": str(FIXTURES / name), **args}
 
 
-def check_golden(name: str) -> None:
-    """The first sample's rendered messages equal ``golden/<name>.json`` (written when missing or with
-    ``ASSAY_UPDATE_GOLDEN=1``): a prompt change is seen, and must come with a version bump."""
-    samples = load_samples(name, limit=1, **golden_case_args(name))
-    assert samples, f"{name}: its fixture gives no sample"
+def golden_variants(name: str) -> list[str]:
+    """The other golden cases of ``name`` (``golden/<name>@<variant>.args.json``: 5-shot, another subset...)."""
+    return sorted(p.name[len(name) + 1: -len(".args.json")] for p in GOLDEN_DIR.glob(f"{name}@*.args.json"))
+
+
+def check_golden(name: str, variant: str | None = None) -> None:
+    """The first sample's rendered messages equal ``golden/<name>.json`` (``<name>@<variant>.json``): a prompt
+    change is seen, and must come with a version bump. A missing snapshot fails (a new benchmark must ship
+    one); ``ASSAY_UPDATE_GOLDEN=1`` writes it."""
+    stem = f"{name}@{variant}" if variant else name
+    samples = load_samples(name, limit=1, **golden_case_args(name, variant))
+    assert samples, f"{stem}: its fixture gives no sample"
     rendered = [m.model_dump() for m in samples[0].messages or []]
-    path = GOLDEN_DIR / f"{name}.json"
-    if os.environ.get("ASSAY_UPDATE_GOLDEN") or not path.exists():
+    path = GOLDEN_DIR / f"{stem}.json"
+    if os.environ.get("ASSAY_UPDATE_GOLDEN"):
         path.write_text(json.dumps(rendered, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert path.exists(), f"{stem}: no golden prompt snapshot {path.name}; write it with ASSAY_UPDATE_GOLDEN=1"
     assert rendered == json.loads(path.read_text(encoding="utf-8")), \
-        f"{name}: the prompt changed; bump the benchmark's version and rerun with ASSAY_UPDATE_GOLDEN=1"
+        f"{stem}: the prompt changed; bump the benchmark's version and rerun with ASSAY_UPDATE_GOLDEN=1"
 
 
 def gold_answer(sample: Sample, task_type: str) -> str:

@@ -118,6 +118,7 @@ class Benchmark:
     tags: ClassVar[tuple[str, ...]] = ()
     version: ClassVar[str] = "1"
     source: ClassVar[HubDataset] = HubDataset()
+    generated: ClassVar[bool] = False  # its samples are made by assay (needle_haystack): no data to fetch
     licence: ClassVar[str] = ""  # the data's licence as its authors state it (SPDX id where one exists)
     subsets: ClassVar[tuple[str, ...]] = ("default",)
     metrics: ClassVar[tuple[str, ...]] = ("acc",)

@@ -222,6 +222,7 @@ class NeedleHaystack(LongContextBenchmark):
 
     version = "1"
     source = HubDataset()
+    generated = True
     licence = "Apache-2.0"  # the filler text is assay's own
     subsets = tuple(length_label(n) for n in (4096, 8192, 16384, 32768))
     metrics = ("recall",)
