@@ -198,7 +198,7 @@ class TaskConfig(BaseModel):
         return self.dataset_args.get(benchmark) or DatasetArgs()
 
     def repeats_for(self, benchmark: str) -> int:
-        """Answers per sample of ``benchmark``: its own ``dataset_args`` repeats (a preset sets AIME's), else the task's."""
+        """Answers per sample of ``benchmark``: its ``dataset_args`` repeats (a preset sets AIME's), else the task's."""
         return self.args_for(benchmark).repeats or self.repeats
 
     @property
