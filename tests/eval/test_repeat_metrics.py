@@ -26,7 +26,8 @@ def _result(sample_id: str, answers: list[object], target: str = "5", failed: tu
             scores.append(Score(values={"acc": None}))
             continue
         completions.append(Completion(text=f"answer {answer}"))
-        scores.append(Score(values={"acc": float(answer is not None and str(answer).strip() == target)}, extracted=answer))
+        right = answer is not None and str(answer).strip() == target
+        scores.append(Score(values={"acc": float(right)}, extracted=answer))
     return SampleResult(sample=Sample(id=sample_id, target=target), completions=completions, scores=scores)
 
 
@@ -86,7 +87,8 @@ def test_a_failed_repeat_is_left_out_unless_failures_count_as_wrong():
 
 
 def test_the_report_adds_maj_and_pass_hat_beside_pass_at_k_with_standard_errors():
-    results = [_result("a", ["5", "5", "7", "5"]), _result("b", ["5", "5", "5", "5"]), _result("c", ["7", "7", "5", "7"])]
+    results = [_result("a", ["5", "5", "7", "5"]), _result("b", ["5", "5", "5", "5"]),
+               _result("c", ["7", "7", "5", "7"])]
     report = build_report("toy", "1", "m", ["acc"], "acc", results, repeats=4)
     assert list(report.metrics) == ["acc", "pass@4", "maj@4", "pass^4"]
     assert report.metrics["maj@4"].score == pytest.approx(2 / 3)
