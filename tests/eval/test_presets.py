@@ -138,3 +138,23 @@ def test_end_to_end_a_preset_run_reports_maj_and_pass_hat_and_records_the_preset
     assert "| maj@64 |" in table and "| pass^64 |" in table
     assert f"- aime24 preset: qwen3-thinking (sha256 {digest[:12]})" in table
     assert "maj@64" in capsys.readouterr().out  # the printed table too
+
+
+def test_resuming_a_preset_run_asks_nothing_again_and_refuses_other_repeats(tmp_path, make_replay):
+    from assay.eval import run_task
+
+    args = {"dataset_id": str(FIXTURES / "aime24")}
+    samples = load_samples("aime24", **args)
+    replay = make_replay(samples, [gold_answer(s, "math") for s in samples])
+
+    def task(**extra):
+        return TaskConfig(eval_type="sim", model="m", model_args=sim_args(replay), datasets=["aime24"],
+                          dataset_args={"aime24": {**args, **extra.pop("aime24", {})}}, preset="deepseek-r1",
+                          work_dir=str(tmp_path), eval_batch_size=16, **extra)
+
+    first = run_task(task(), show=False)
+    assert first.failures.requests == 3 * 64 and first.reports["aime24"].metrics["maj@64"].score == 1.0
+    again = run_task(task(use_cache=str(first.run_dir)), show=False)
+    assert again.failures.requests == 0 and again.reports["aime24"].metrics["pass^64"].score == 1.0
+    with pytest.raises(ConfigError, match=r"repeats changed \(repeats.aime24: 64 → 8"):
+        run_task(task(use_cache=str(first.run_dir), aime24={"repeats": 8}), show=False)
