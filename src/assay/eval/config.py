@@ -3,14 +3,15 @@
 Field names follow EvalScope's ``TaskConfig`` so that switching is changing the import: ``model``,
 ``api_url``, ``api_key``, ``eval_type``, ``datasets``, ``dataset_args``, ``generation_config``,
 ``eval_batch_size``, ``limit``, ``repeats``, ``use_cache``, ``work_dir``, ``ignore_errors``, ``judge_strategy``,
-``judge_model_args``, ``judge_worker_num``.
+``judge_model_args``, ``judge_worker_num``. ``preset`` names a model card's protocol (``assay.eval.presets``),
+filled in under the fields given.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
 from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, EndpointUrl, redact_url
 from assay.types.generation import GenerationConfig
@@ -44,6 +45,8 @@ class DatasetArgs(BaseModel):
         description="Applied in order to the answer before scoring: remove_until, regex (first group kept).")
     metric_list: list[str] | None = Field(default=None, description="Metrics to report (default: the benchmark's).")
     shuffle_choices: bool | None = Field(default=None, description="Shuffle multiple-choice options (seeded).")
+    repeats: int | None = Field(
+        default=None, ge=1, description="Answers per sample for this benchmark (default: the task's repeats).")
     extra_params: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("filters")
@@ -65,8 +68,9 @@ class DatasetArgs(BaseModel):
 
         Subsets and metrics only choose what is asked or reported, and filters act on stored answers: a resumed
         run may change them (new samples are asked, stored answers re-scored, nothing asked twice).
+        Repeats are compared apart (the run's ``repeats`` fingerprint), as the task-wide ones are.
         """
-        return self.model_dump(exclude={"subset_list", "metric_list", "filters"}, exclude_defaults=True)
+        return self.model_dump(exclude={"subset_list", "metric_list", "filters", "repeats"}, exclude_defaults=True)
 
 
 class TaskConfig(BaseModel):
@@ -112,7 +116,11 @@ class TaskConfig(BaseModel):
     max_retries: int = Field(default=3, ge=0, description="Retries of 429/5xx/timeouts/dropped connections.")
     stream: bool = Field(default=True, description="Stream answers (long reasoning never hits the read timeout).")
     limit: float | None = Field(default=None, gt=0, description="Samples per subset (a fraction if below 1).")
-    repeats: int = Field(default=1, ge=1, description="Answers per sample (mean@n, pass@k).")
+    repeats: int = Field(
+        default=1, ge=1, description="Answers per sample (mean@n; the report adds pass@n, maj@n and pass^n).")
+    preset: str | None = Field(
+        default=None, description="A model card's protocol (qwen3-thinking, qwen3-non-thinking, deepseek-r1) or a "
+        "preset file: its generation_config and repeats per benchmark, under the values given (those win).")
     seed: int = Field(default=42, description="Seed for few-shot draws, choice shuffles and the server.")
     use_cache: str | None = Field(default=None, description="Folder of an earlier run to resume.")
     fresh: bool = Field(
@@ -128,6 +136,18 @@ class TaskConfig(BaseModel):
     judge_model_args: dict[str, Any] = Field(
         default_factory=dict, description="The judge model: model_id, api_url, api_key, generation_config...")
     judge_worker_num: int = Field(default=1, ge=1, description="Judge requests in flight at once.")
+
+    _preset: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        """The preset's values go in first, so that every key the caller gave (flag, YAML key, argument) wins."""
+        if not isinstance(data, dict) or not data.get("preset"):
+            return data
+        from assay.eval.presets import apply_preset, load_preset
+
+        return apply_preset(data, load_preset(str(data["preset"])))
 
     @field_validator("eval_type", mode="before")
     @classmethod
@@ -161,6 +181,10 @@ class TaskConfig(BaseModel):
             raise ValueError("eval_type openai_api needs api_url")
         if self.eval_type == "checkpoint" and not self.model:
             raise ValueError("eval_type checkpoint needs model (a checkpoint path or hub id)")
+        if self.preset:
+            from assay.eval.presets import load_preset
+
+            self._preset = load_preset(self.preset)
         unknown = [name for name in self.dataset_args if name not in self.datasets]
         if unknown and self.datasets:
             raise ValueError(f"dataset_args for {unknown[0]!r}, which is not in datasets")
@@ -172,6 +196,20 @@ class TaskConfig(BaseModel):
 
     def args_for(self, benchmark: str) -> DatasetArgs:
         return self.dataset_args.get(benchmark) or DatasetArgs()
+
+    def repeats_for(self, benchmark: str) -> int:
+        """Answers per sample of ``benchmark``: its ``dataset_args`` repeats (a preset sets AIME's), else the task's."""
+        return self.args_for(benchmark).repeats or self.repeats
+
+    @property
+    def preset_record(self) -> dict[str, Any] | None:
+        """The preset this task was filled from (name, sha256 of its file, path of a user's file), or None."""
+        return self._preset.record() if self._preset is not None else None
+
+    @property
+    def preset_label(self) -> str | None:
+        """``name (sha256 0123abcd4567)``, as reports name the preset; None without one."""
+        return self._preset.label if self._preset is not None else None
 
     def public_dict(self) -> dict[str, Any]:
         """The config as written to config.yaml: JSON types only, never the API key nor a credential in a URL."""

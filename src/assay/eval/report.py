@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import orjson
 
-from assay.eval.scoring.stats import mean_stderr, pass_at_k, weighted_mean_stderr
+from assay.eval.scoring.stats import majority_index, mean_stderr, pass_at_k, pass_hat_k, weighted_mean_stderr
 from assay.types import SampleResult
 from assay.types.report import BenchmarkReport, MetricScore, SubsetReport
 
@@ -38,19 +39,59 @@ def summarise(values: Sequence[float | None], weights: Sequence[float] | None = 
     return MetricScore(score=stat.mean, stderr=stat.stderr, ci95=ci95, num=stat.count, ungraded=stat.ungraded)
 
 
+# Metrics over a sample's repeats, computed from the repeats' ``acc`` (and, for maj@k, their extracted answers).
+_REPEAT_METRIC = re.compile(r"^(pass@|pass\^|maj@)([1-9][0-9]*)$")
+
+
+def repeat_metric(metric: str) -> tuple[str, int] | None:
+    """``("pass@" | "pass^" | "maj@", k)`` for a metric computed over repeats, None for any other."""
+    match = _REPEAT_METRIC.match(metric)
+    return (match.group(1), int(match.group(2))) if match else None
+
+
+def repeat_metrics(repeats: int) -> list[str]:
+    """The metrics a report adds when each sample was answered ``repeats`` > 1 times."""
+    return [f"pass@{repeats}", f"maj@{repeats}", f"pass^{repeats}"] if repeats > 1 else []
+
+
+def _vote_key(extracted: object) -> object:
+    """What maj@k counts: the extracted answer with its whitespace normalised; lists and dicts as their JSON."""
+    if extracted is None:
+        return None
+    if isinstance(extracted, str):
+        return " ".join(extracted.split()) or None
+    if isinstance(extracted, (list, dict, tuple)):
+        return orjson.dumps(extracted, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+    return repr(extracted)
+
+
+def _over_repeats(result: SampleResult, kind: str, k: int, failures_as_zero: bool) -> float | None:
+    """One sample's pass@k, pass^k or maj@k from its graded repeats; None with fewer than k graded.
+
+    maj@k takes the first k graded repeats, votes on their extracted answers (a repeat with none does not vote)
+    and scores the sample as the first repeat holding the winning answer was scored; with no answer among them,
+    as the first repeat was (a benchmark that extracts nothing keeps its own grade that way).
+    """
+    graded = [(None if c.error is not None else s.extracted, 0.0 if failures_as_zero and c.error is not None
+               else s.values.get("acc")) for c, s in zip(result.completions, result.scores)]
+    graded = [(answer, value) for answer, value in graded if value is not None]
+    if len(graded) < k:
+        return None
+    if kind == "maj@":
+        chosen = graded[:k]
+        winner = majority_index([_vote_key(answer) for answer, _ in chosen])
+        return chosen[0 if winner is None else winner][1]
+    correct = sum(1 for _, value in graded if value == 1.0)
+    return (pass_at_k if kind == "pass@" else pass_hat_k)(len(graded), correct, k)
+
+
 def metric_values(results: Sequence[SampleResult], metric: str,
                   failures_as_zero: bool = False) -> list[float | None]:
-    """One value per sample; ``pass@k`` metrics are computed from the repeats' ``acc``."""
-    if metric.startswith("pass@"):
-        k = int(metric[5:])
-        values: list[float | None] = []
-        for result in results:
-            graded = [0.0 if failures_as_zero and c.error is not None else s.values.get("acc")
-                      for c, s in zip(result.completions, result.scores)]
-            graded = [v for v in graded if v is not None]
-            values.append(pass_at_k(len(graded), sum(1 for v in graded if v == 1.0), k) if len(graded) >= k
-                          else None)
-        return values
+    """One value per sample; ``pass@k``, ``pass^k`` and ``maj@k`` are computed from the repeats (see
+    :func:`_over_repeats`), every other metric is the mean over the repeats."""
+    over_repeats = repeat_metric(metric)
+    if over_repeats is not None:
+        return [_over_repeats(r, *over_repeats, failures_as_zero) for r in results]
     return [sample_value(r, metric, failures_as_zero) for r in results]
 
 
@@ -90,6 +131,7 @@ def build_report(
     repeats: int = 1,
     *,
     protocol: str | None = None,
+    preset: str | None = None,
     failures_as_zero: bool = False,
     applies: Callable[[SampleResult, str], bool] | None = None,
     derived: DerivedMetrics | None = None,
@@ -102,14 +144,15 @@ def build_report(
     others are not its ungraded samples, and a subset none of whose samples has a metric gets no row for it.
     ``derived`` computes the benchmark's report-level metrics among ``metrics`` (see :class:`DerivedMetrics`).
     """
-    names = list(metrics) + ([f"pass@{repeats}"] if repeats > 1 and "acc" in metrics else [])
+    names = list(metrics) + [m for m in repeat_metrics(repeats) if "acc" in metrics and m not in metrics]
     by_subset: dict[str, list[SampleResult]] = defaultdict(list)
     for result in results:
         by_subset[result.sample.subset].append(result)
     order = [s for s in subset_order if s in by_subset] + sorted(s for s in by_subset if s not in subset_order)
 
     def having(chosen: Sequence[SampleResult], metric: str) -> list[SampleResult]:
-        own = "acc" if metric not in metrics else metric  # pass@k over repeats is computed from acc
+        # pass@k, pass^k and maj@k over repeats are computed from acc (a benchmark's own pass@1 is its own metric)
+        own = "acc" if metric not in metrics or repeat_metric(metric) else metric
         return list(chosen) if applies is None else [r for r in chosen if applies(r, own)]
 
     def stats(chosen: Sequence[SampleResult], metric: str) -> MetricScore:
@@ -132,7 +175,7 @@ def build_report(
     scores = [s for r in results for s in r.scores]
     return BenchmarkReport(
         benchmark=benchmark, main_metric=main_metric, score=overall[main_metric].score if main_metric in overall
-        else None, num=len(results), model=model, version=version, protocol=protocol, repeats=repeats,
+        else None, num=len(results), model=model, version=version, protocol=protocol, preset=preset, repeats=repeats,
         metrics=overall,
         subsets=[SubsetReport(name=name, num=len(by_subset[name]), metrics=group_metrics(by_subset[name], False))
                  for name in order],
@@ -190,7 +233,12 @@ def markdown_table(reports: Sequence[BenchmarkReport]) -> str:
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(reports)]
     notes = [f"- {r.benchmark}: {note}" for r in reports for note in report_notes(r)]
     notes += [f"- {r.benchmark} protocol: {r.protocol}" for r in reports if r.protocol]
-    return "\n".join(lines + ["", "Scores are means ± standard error.", *notes]) + "\n"
+    notes += [f"- {r.benchmark} preset: {r.preset}" for r in reports if r.preset]
+    over_repeats = any(repeat_metric(m) for r in reports for m in r.metrics if r.repeats > 1)
+    legend = "Scores are means ± standard error" + (
+        " over samples; pass@k: some of k repeats right (unbiased), pass^k: all k right (drawn without "
+        "replacement), maj@k: the majority answer of the first k repeats right." if over_repeats else ".")
+    return "\n".join(lines + ["", legend, *notes]) + "\n"
 
 
 def report_notes(report: BenchmarkReport) -> list[str]:

@@ -19,7 +19,7 @@ from assay.errors import ConfigError, ModelError
 from assay.eval.benchmarks import Benchmark, get_benchmark
 from assay.eval.config import TaskConfig
 from assay.eval.filters import apply_filters
-from assay.eval.report import build_report, print_table, write_reports
+from assay.eval.report import build_report, print_table, repeat_metric, write_reports
 from assay.eval.scoring.judge import judge_failed
 from assay.eval.store import RunStore
 from assay.models import ModelBackend, make_model
@@ -72,10 +72,27 @@ def _fingerprint(task: TaskConfig, model: ModelBackend, benchmarks: list[Benchma
     return {
         "model": model.describe(),
         "generation_config": task.generation_config.model_dump(mode="json", exclude={"n"}),
-        "repeats": task.repeats,
+        "repeats": _repeats_fingerprint(task, benchmarks),
         "benchmarks": {b.name: b.fingerprint() for b in benchmarks},
         "scoring": {b.name: b.scoring_fingerprint() for b in benchmarks},
     }
+
+
+def _repeats_fingerprint(task: TaskConfig, benchmarks: list[Benchmark]) -> int | dict[str, int]:
+    """The task's repeats; per benchmark once any has its own (a preset's 64 on AIME), so changing one is seen."""
+    own = {b.name: task.repeats_for(b.name) for b in benchmarks}
+    return task.repeats if all(n == task.repeats for n in own.values()) else {"default": task.repeats, **own}
+
+
+def _check_repeat_metrics(task: TaskConfig, benchmarks: list[Benchmark]) -> None:
+    """A pass@k, pass^k or maj@k asked for in metric_list needs k repeats: refuse at start, not with a blank row."""
+    for benchmark in benchmarks:
+        repeats = task.repeats_for(benchmark.name)
+        for metric in benchmark.report_metrics():
+            over = repeat_metric(metric)
+            if over is not None and metric not in benchmark.metrics and over[1] > repeats:
+                raise ConfigError(f"dataset_args.{benchmark.name}.metric_list: {metric} needs at least {over[1]} "
+                                  f"repeats, and {benchmark.name} has {repeats} (set repeats)")
 
 
 def _changes(before: Any, after: Any, prefix: str = "") -> list[str]:
@@ -111,6 +128,7 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
     llm_judge = _llm_judge(task, benchmarks)
     for benchmark in benchmarks:
         benchmark.report_metrics()  # an unknown metric fails now, not after the answers
+    _check_repeat_metrics(task, benchmarks)
     # Every dataset is found and read before anything else: a missing one fails at start, with no run folder.
     loader = DatasetLoader(task.dataset_hub, task.dataset_dir)
     selections = {b.name: await asyncio.to_thread(b.load, loader, task.limit) for b in benchmarks}
@@ -137,7 +155,7 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
     earlier_benchmarks = manifest.get("benchmarks", {})
     manifest = {"run_id": store.run_id, "assay_version": __version__, "status": "running",
                 "started": manifest.get("started", started), "resumed": started if manifest else None,
-                "model": task.model_name, "eval_type": task.eval_type,
+                "model": task.model_name, "eval_type": task.eval_type, "preset": task.preset_record,
                 "benchmarks": {**earlier_benchmarks, **{b.name: {"version": b.version} for b in benchmarks}},
                 "fingerprint": fingerprint}
     store.write_manifest(manifest)
@@ -230,7 +248,7 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
         stored = store.load_results(benchmark.name, repair=True)
         for sample in samples:
             result = stored.get(sample.id)
-            if result is None or not _complete(result, task.repeats):
+            if result is None or not _complete(result, task.repeats_for(benchmark.name)):
                 todo.append((benchmark, sample))
             elif (benchmark.name in rescore or _lacks_metric(result, benchmark.sample_metrics(result.sample))
                   or any(judge_failed(score) for score in result.scores)):
@@ -267,7 +285,8 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
         main = benchmark.main_metric if benchmark.main_metric in metrics else metrics[0]
         report = build_report(
             benchmark.name, benchmark.version, task.model_name, metrics, main, results, benchmark.subset_list,
-            task.repeats, protocol=benchmark.protocol(), failures_as_zero=task.ignore_errors,
+            task.repeats_for(benchmark.name), protocol=benchmark.protocol(), failures_as_zero=task.ignore_errors,
+            preset=task.preset_label,
             applies=lambda result, metric, b=benchmark: metric in b.sample_metrics(result.sample),
             derived=benchmark.derived_metrics())
         reports[benchmark.name] = benchmark.extra_reports(results, store.reports, task, show, report) or report
@@ -361,7 +380,8 @@ class _Pool:
             raise self.fatal
 
     async def evaluate(self, benchmark: Benchmark, sample: Sample) -> SampleResult:
-        repeats = await asyncio.gather(*(self.answer(benchmark, sample, r) for r in range(self.task.repeats)))
+        count = self.task.repeats_for(benchmark.name)
+        repeats = await asyncio.gather(*(self.answer(benchmark, sample, r) for r in range(count)))
         return SampleResult(sample=sample, completions=[c for c, _ in repeats], scores=[s for _, s in repeats],
                             benchmark=benchmark.name, benchmark_version=benchmark.version)
 

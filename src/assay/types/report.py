@@ -37,6 +37,7 @@ class BenchmarkReport(BaseModel):
     model: str
     version: str
     protocol: str | None = Field(default=None, description="How it was asked and graded (shots, prompt, extraction).")
+    preset: str | None = Field(default=None, description="The preset the run was filled from: name (sha256 prefix).")
     repeats: int = 1
     metrics: dict[str, MetricScore] = Field(default_factory=dict)
     subsets: list[SubsetReport] = Field(default_factory=list)

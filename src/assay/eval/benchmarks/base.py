@@ -14,7 +14,7 @@ from assay.data import DatasetLoader, HubDataset
 from assay.data.source import split_names_subsets
 from assay.errors import ConfigError, DatasetError
 from assay.eval.config import DatasetArgs, TaskConfig
-from assay.eval.report import DerivedMetrics
+from assay.eval.report import DerivedMetrics, repeat_metric
 from assay.types import Completion, Message, Sample, SampleResult, Score
 from assay.types.report import BenchmarkReport
 
@@ -325,7 +325,8 @@ class Benchmark:
         known = [*self.metrics, *(derived.names if derived is not None else ())]
         wanted = list(self.args.metric_list or known)
         for metric in wanted:
-            if metric not in known:
+            # pass@k, pass^k and maj@k over the repeats (k at most the repeats) can be asked of any benchmark with acc
+            if metric not in known and not ("acc" in self.metrics and repeat_metric(metric)):
                 raise ConfigError(f"dataset_args.{self.name}.metric_list: {self.name} has no metric {metric!r} "
                                   f"(it has: {', '.join(known)})")
         return wanted

@@ -1,4 +1,4 @@
-"""The statistics reports need: means with standard errors, pass@k, mean@k, and paired comparisons.
+"""The statistics reports need: means with standard errors, pass@k, pass^k, maj@k, mean@k, paired comparisons.
 
 "Could not grade" (None) is never folded into 0: it is counted apart (``ungraded``) and left out of
 the mean, as the STYLE guide asks. Paired comparisons follow Miller (2024), "Adding Error Bars to
@@ -20,6 +20,8 @@ __all__ = [
     "mean_at_k",
     "mean_stderr",
     "pass_at_k",
+    "pass_hat_k",
+    "majority_index",
     "mean_pass_at_k",
     "paired_bootstrap",
     "paired_sign_test",
@@ -85,6 +87,36 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     for i in range(n - c + 1, n + 1):
         product *= 1.0 - k / i
     return 1.0 - product
+
+
+def pass_hat_k(n: int, c: int, k: int) -> float:
+    """pass^k for one problem with ``c`` correct out of ``n`` samples: the chance that k samples drawn without
+    replacement are all correct, C(c, k) / C(n, k).
+
+    Yao et al. (2024), "tau-bench", eq. 1: pass@k asks whether a model *can* solve a problem, pass^k whether it
+    does so *reliably*; it falls with k where pass@k rises. Exact integers (``math.comb``), so no overflow.
+    """
+    if not 0 <= c <= n or not 1 <= k <= n:
+        raise ValueError(f"pass^k needs 0 <= c <= n and 1 <= k <= n, got n={n}, c={c}, k={k}")
+    return math.comb(c, k) / math.comb(n, k)
+
+
+def majority_index(answers: Sequence[object]) -> int | None:
+    """The index of the first of ``answers`` that holds the most frequent answer (maj@k, self-consistency: Wang et
+    al., 2023), or None when no answer is given (None). Ties go to the answer that came first, so the vote does not
+    depend on anything but the order of the repeats.
+    """
+    counts: dict[object, int] = {}
+    first: dict[object, int] = {}
+    for index, answer in enumerate(answers):
+        if answer is None:
+            continue
+        counts[answer] = counts.get(answer, 0) + 1
+        first.setdefault(answer, index)
+    if not counts:
+        return None
+    best = max(counts.values())
+    return min(first[answer] for answer, count in counts.items() if count == best)
 
 
 def mean_pass_at_k(counts: Sequence[tuple[int, int]], k: int) -> MeanStat:
