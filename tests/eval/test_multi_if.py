@@ -33,11 +33,17 @@ GOLD = {
                   "<<Paris>>\nParis est une belle ville de France. La tour Eiffel est très haute et elle "
                   "brille chaque soir."],
     "1003:1:en": ["* apple\n* banana\n* cherry", "\"\n* apple\n* banana\n* cherry\n\""],
+    # Counted as Multi-IF counts Chinese: each ideograph a word, sentences split after 。 (IFEval's English
+    # counts would find 1 word-run and 1 sentence here).
+    "1004:1:zh": ["我每天早上都喜欢喝一杯热茶，因为它让我感到平静和快乐。",
+                  "我每天早上都喜欢喝一杯热茶。它让我感到平静和快乐。",
+                  "我每天早上都喜欢喝一杯热茶。它让我感到平静和快乐。"],
 }
 BAD = {
     "1001:1:en": ["The sea, the sea, the sea", "THE SEA, THE SEA", "THE SEA, SO BLUE, GOODBYE"],
     "1002:1:fr": ["Paris is a city.", "Paris is a city.", "Paris is a big city in Europe with many people."],
     "1003:1:en": ["apple, banana", "apple, banana"],
+    "1004:1:zh": ["茶。", "茶,好。", "茶,好"],
 }
 
 
@@ -163,6 +169,40 @@ def test_the_average_pools_instructions_and_averages_turns():
     assert out["avg_acc"].score == pytest.approx((turn_1 + 1.0) / 2)
 
 
+def test_word_and_sentence_counts_follow_the_answers_language():
+    from assay.eval.scoring.ifeval import build_instruction, count_sentences, count_words
+    from assay.eval.scoring.ifeval_multilingual import (
+        build_multilingual,
+        count_sentences_multilingual,
+        count_words_multilingual,
+    )
+
+    chinese = "我每天早上都喜欢喝一杯热茶。它让我感到平静和快乐。"
+    assert (count_words(chinese), count_sentences(chinese)) == (2, 1)  # IFEval's English counts
+    assert (count_words_multilingual(chinese), count_sentences_multilingual(chinese)) == (23, 2)
+    # Ideographs and kana are words one by one, other runs by whitespace, punctuation of both scripts dropped.
+    mixed = "こんにちは、ジェイソンさん、Jason? Nice to meet you"
+    assert count_words_multilingual("これは日本語の文章です。" + mixed) == 11 + 17
+    assert count_sentences_multilingual("मैं चाय पीता हूँ। क्या आप भी पीते हैं? बहुत अच्छा!") == 3
+    english = "I like tea. It is calm."
+    assert (count_words_multilingual(english), count_sentences_multilingual(english)) == (6, 2)
+    at_least_20 = {"relation": "at least", "num_words": 20}
+    assert build_multilingual("length_constraints:number_words", at_least_20).check(chinese)
+    assert not build_instruction("length_constraints:number_words", at_least_20).check(chinese)
+    with pytest.raises(DatasetError, match="relation"):
+        build_multilingual("length_constraints:number_sentences", {"relation": "about", "num_sentences": 2})
+
+
+def test_a_stored_conversation_is_regraded_from_every_turn():
+    benchmark = _benchmark()
+    sample = next(s for s in _samples() if s.id == "1001:1:en")
+    answers = GOLD["1001:1:en"]
+    completion = Completion(text=answers[2], turns=[Completion(text=answers[0]), Completion(text=answers[1])])
+    score = asyncio.run(benchmark.ascore_completion(sample, completion, answers[2], None))
+    assert score.values == benchmark.score_turns(sample, answers).values
+    assert all(score.values[f"turn_{t}_prompt_level_strict_acc"] == 1.0 for t in (1, 2, 3))
+
+
 def _replay(tmp_path, answers: dict[str, list[str]]):
     """One replay entry per turn, keyed by that turn's prompt (the last user message the simulator sees)."""
     path = tmp_path / "replay.jsonl"
@@ -179,7 +219,7 @@ def test_end_to_end_with_the_simulator(tmp_path, answers, expected):
                       datasets=["multi_if"], dataset_args={"multi_if": ARGS}, work_dir=str(tmp_path / "out"),
                       eval_batch_size=2)
     report = run_task(task, show=False).reports["multi_if"]
-    assert report.num == 3 and report.failed_samples == 0
+    assert report.num == 4 and report.failed_samples == 0
     assert report.main_metric == "avg_acc" and report.score == expected
     for turn in (1, 2, 3):
         for metric in ("prompt_level_strict_acc", "inst_level_strict_acc", "prompt_level_loose_acc",
@@ -187,8 +227,8 @@ def test_end_to_end_with_the_simulator(tmp_path, answers, expected):
             stat = report.metrics[f"turn_{turn}_{metric}"]
             assert stat.score == expected, (turn, metric)
             assert stat.ungraded == 0
-    assert report.metrics["turn_3_prompt_level_strict_acc"].num == 2  # the two-turn conversation has no turn 3
-    assert {s.name for s in report.subsets} == {"English", "French"}
+    assert report.metrics["turn_3_prompt_level_strict_acc"].num == 3  # the two-turn conversation has no turn 3
+    assert {s.name for s in report.subsets} == {"English", "French", "Chinese"}
     # Every turn's answer is stored, so a resumed run can re-grade whole conversations.
     line = orjson.loads(next((tmp_path / "out").glob("*/predictions/multi_if.jsonl")).read_bytes().splitlines()[0])
     assert len(line["completions"][0]["turns"]) == len(answers[line["sample"]["id"]]) - 1

@@ -23,10 +23,13 @@ Metrics: per turn, IFEval's four accuracies (``turn_k_prompt_level_strict_acc``,
 four, which is the paper's per-turn "average accuracy" (o1-preview: 0.877 at turn 1, 0.707 at turn 3);
 ``avg_acc`` (main) is the mean of ``turn_k_avg_acc`` over the turns asked. Subsets are the languages.
 
-Where assay differs: the official Multi-IF code adapts a few IFEval checks to languages without spaces
-(counting Chinese characters and Thai words as words); assay grades with its IFEval checker unchanged, so
-word and sentence counts in Chinese and Hindi follow IFEval's English tokenisation. ``extra_params.max_turns``
-(1-3, as EvalScope's) stops the conversation early.
+As the official code (facebookresearch/Multi-IF), the word and sentence counts detect the answer's language
+first and count Chinese, Japanese and Hindi their own way (``assay.eval.scoring.ifeval_multilingual``, which
+lists the two details not reproduced); every other instruction is IFEval's, under its official rules.
+
+Where assay differs: the paper and its code report each turn's average and each language's; ``avg_acc`` over
+the turns is assay's one-number summary (a conversation cut short by ``max_turns`` or a two-turn row counts in
+the turns it has). ``extra_params.max_turns`` (1-3, as EvalScope's) stops the conversations early.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ from assay.errors import DatasetError
 from assay.eval.benchmarks.base import Benchmark, BenchmarkParams, register_benchmark
 from assay.eval.filters import apply_filters
 from assay.eval.report import DerivedMetrics
-from assay.eval.scoring.ifeval import build_instruction, grade_response, ifeval_metrics
+from assay.eval.scoring.ifeval import grade_response, ifeval_metrics
+from assay.eval.scoring.ifeval_multilingual import build_multilingual
 from assay.types import Completion, Message, Sample, Score
 from assay.types.report import MetricScore
 
@@ -90,7 +94,7 @@ def parse_turn(row: Mapping[str, Any], turn: int) -> dict[str, Any] | None:
                            f"({len(ids)} instructions, {len(kwargs)} kwargs)")
     kwargs = [{key: value for key, value in k.items() if value is not None} for k in kwargs]
     for instruction_id, arguments in zip(ids, kwargs):
-        build_instruction(instruction_id, arguments)  # a bad row fails at load, not at scoring
+        build_multilingual(instruction_id, arguments)  # a bad row fails at load, not at scoring
     return {"prompt": content, "instruction_id_list": list(ids), "kwargs": kwargs}
 
 
@@ -186,7 +190,8 @@ class MultiIF(Benchmark):
             if turn > len(answers):
                 values.update({turn_metric(turn, m): None for m in IFEVAL_METRICS})
                 continue
-            results = grade_response(answers[turn - 1], spec["instruction_id_list"], spec["kwargs"])
+            results = grade_response(answers[turn - 1], spec["instruction_id_list"], spec["kwargs"],
+                                     build=build_multilingual)
             values.update({turn_metric(turn, m): v for m, v in ifeval_metrics(results).items()})
             values[turn_metric(turn, "instructions")] = float(len(results))
             weights.update({turn_metric(turn, m): len(results) for m in INSTRUCTION_LEVEL})
