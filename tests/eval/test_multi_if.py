@@ -136,6 +136,28 @@ def test_the_runner_drives_every_turn_and_keeps_each_answer(tmp_path):
     assert score.values["turn_3_prompt_level_strict_acc"] == 0.0  # no "that is all."
 
 
+def test_a_failed_turn_ends_the_conversation_ungraded(tmp_path):
+    from assay.client.failures import FailureTally
+    from assay.data import DatasetLoader
+    from assay.eval.runner import _Pool
+    from assay.types.completion import ErrorInfo
+
+    class FailsSecond(_Recorder):
+        async def generate(self, messages, generation):
+            completion = await super().generate(messages, generation)
+            if len(self.sent) == 2:
+                return Completion(error=ErrorInfo(kind="http_status", status=500, message="boom"))
+            return completion
+
+    benchmark = _benchmark()
+    sample = next(s for s in benchmark.load(DatasetLoader(hub="local")) if s.id == "1001:1:en")
+    model = FailsSecond()
+    pool = _Pool(TaskConfig(model="m", eval_type="sim"), model, None, None, FailureTally())  # type: ignore[arg-type]
+    completion, score = asyncio.run(pool.answer(benchmark, sample, 0))
+    assert len(model.sent) == 2 and completion.error is not None and [t.text for t in completion.turns] == ["answer 1"]
+    assert not score.graded and pool.failures.total == 1  # asked again on resume, as any failed request
+
+
 def test_each_turn_is_graded_against_its_own_instructions():
     benchmark = _benchmark()
     sample = next(s for s in _samples() if s.id == "1001:1:en")

@@ -20,7 +20,8 @@ resuming and re-grading work on whole conversations.
 
 Metrics: per turn, IFEval's four accuracies (``turn_k_prompt_level_strict_acc``, ``turn_k_inst_level_strict_acc``,
 ``..._loose_acc``; instruction-level ones pooled over instructions) and ``turn_k_avg_acc``, the mean of those
-four, which is the paper's per-turn "average accuracy" (o1-preview: 0.877 at turn 1, 0.707 at turn 3);
+four, which is the paper's per-turn "average accuracy" (o1-preview: 0.877 at turn 1, 0.707 at turn 3; the
+official ``metrics.py`` calls it ``turn_k_<language>_overall``);
 ``avg_acc`` (main) is the mean of ``turn_k_avg_acc`` over the turns asked. Subsets are the languages.
 
 As the official code (facebookresearch/Multi-IF), the word and sentence counts detect the answer's language
