@@ -105,17 +105,18 @@ def derived_metrics(values: Mapping[str, Sequence[float | None]]) -> dict[str, M
     out: dict[str, MetricScore] = {}
     averages = []
     for turn in TURNS:
-        counts = values[turn_metric(turn, "instructions")]
-        graded = [i for i, n in enumerate(counts) if n]
+        graded = [i for i, v in enumerate(values[turn_metric(turn, "prompt_level_strict_acc")]) if v is not None]
         if not graded:
             out[turn_metric(turn, "avg_acc")] = MetricScore(score=None)
             continue
+        # A failed request scored as wrong (--ignore-errors) has no instruction count: it weighs one instruction.
+        counts = {i: float(values[turn_metric(turn, "instructions")][i] or 1) for i in graded}
         accuracies = []
         for metric in IFEVAL_METRICS:
             column = values[turn_metric(turn, metric)]
             if metric in INSTRUCTION_LEVEL:
-                total = sum(float(counts[i] or 0) for i in graded)
-                accuracies.append(sum(float(column[i] or 0) * float(counts[i] or 0) for i in graded) / total)
+                total = sum(counts.values())
+                accuracies.append(sum(float(column[i] or 0) * counts[i] for i in graded) / total)
             else:
                 accuracies.append(sum(float(column[i] or 0) for i in graded) / len(graded))
         average = sum(accuracies) / len(accuracies)
