@@ -23,7 +23,7 @@ from assay.eval.report import build_report, print_table, repeat_metric, write_re
 from assay.eval.scoring.judge import judge_failed
 from assay.eval.store import RunStore
 from assay.models import ModelBackend, make_model
-from assay.types import Completion, GenerationConfig, Sample, SampleResult, Score
+from assay.types import Completion, GenerationConfig, Message, Sample, SampleResult, Score
 from assay.types.completion import ErrorInfo
 from assay.types.report import BenchmarkReport
 from assay.utils.gctune import collector_tuned_for_load
@@ -387,14 +387,33 @@ class _Pool:
 
     async def answer(self, benchmark: Benchmark, sample: Sample, repeat: int) -> tuple[Completion, Score]:
         generation = _generation_for(self.task.generation_config, repeat)
+        sent = sample.messages
+        completion = await self._turn(sample, sent, generation)
+        # Multi-turn benchmarks (``Benchmark.next_turn``) go on while the model answers: the last turn's
+        # completion is returned, carrying the earlier ones in ``turns``; each turn takes a slot of its own.
+        earlier: list[Completion] = []
+        while completion.error is None and self.fatal is None and sent is not None:
+            following = benchmark.next_turn(sample, [*sent, Message.assistant(completion.text)])
+            if following is None:
+                break
+            earlier.append(completion)
+            sent = following
+            completion = await self._turn(sample, sent, generation, chat=True)
+        if earlier:
+            completion = completion.model_copy(update={"turns": earlier})
+        return completion, await self.grade(benchmark, sample, completion)
+
+    async def _turn(self, sample: Sample, messages: list[Message] | None, generation: GenerationConfig,
+                    chat: bool = False) -> Completion:
+        """One request of a sample's conversation, in a slot of the pool; its failure noted."""
         async with self.slots:
             if self.fatal is not None:
-                return Completion(error=ErrorInfo(kind="cancelled", message="run stopped")), Score()
-            completion = await self._generate(sample, generation)
+                return Completion(error=ErrorInfo(kind="cancelled", message="run stopped"))
+            completion = await self._generate(sample, generation, messages, chat)
             self.failures.requests += 1
         if completion.error is not None:
             self._note_failure(completion.error)
-        return completion, await self.grade(benchmark, sample, completion)
+        return completion
 
     async def grade(self, benchmark: Benchmark, sample: Sample, completion: Completion) -> Score:
         """Score one completion (filters, then the benchmark's scorer); a failed request is not graded."""
@@ -420,15 +439,18 @@ class _Pool:
         scores = [await self.grade(benchmark, result.sample, c) for c in result.completions]
         return result.model_copy(update={"scores": scores, "benchmark_version": benchmark.version})
 
-    async def _generate(self, sample: Sample, generation: GenerationConfig) -> Completion:
-        assert sample.messages is not None
+    async def _generate(self, sample: Sample, generation: GenerationConfig, messages: list[Message] | None = None,
+                        chat: bool = False) -> Completion:
+        """``messages`` (the sample's own by default) sent to the model; ``chat``: never as a raw prompt."""
+        messages = sample.messages if messages is None else messages
+        assert messages is not None
         complete = getattr(self.model, "complete", None)
-        if sample.prompt is not None and complete is not None:
+        if sample.prompt is not None and complete is not None and not chat:
             request = complete(sample.prompt, generation)
         elif sample.tools is not None:
-            request = self.model.generate(sample.messages, generation, tools=sample.tools)  # type: ignore[call-arg]
+            request = self.model.generate(messages, generation, tools=sample.tools)  # type: ignore[call-arg]
         else:
-            request = self.model.generate(sample.messages, generation)
+            request = self.model.generate(messages, generation)
         try:
             if self.task.timeout is None:
                 return await request

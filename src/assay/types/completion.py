@@ -126,6 +126,8 @@ class Completion(BaseModel):
     chunk_count: int = 0
     attempts: int = 1
     error: ErrorInfo | None = None
+    # A multi-turn conversation (``Benchmark.next_turn``): this is its last answer, these the earlier ones in order.
+    turns: list[Completion] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:

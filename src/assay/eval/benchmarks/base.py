@@ -154,6 +154,13 @@ class Benchmark:
         """
         return None
 
+    def next_turn(self, sample: Sample, history: list[Message]) -> list[Message] | None:
+        """A multi-turn benchmark's next request: the messages to send, given ``history`` (the messages just sent
+        and the model's answer to them, as an assistant message); None ends the conversation. The default, one
+        turn. The runner keeps every turn's answer (``Completion.turns``, then the last one), so a resumed run
+        re-grades whole conversations; pure, as ``sample`` is."""
+        return None
+
     def score(self, sample: Sample, answer: str) -> Score:
         """Grade the (filtered) answer text; pure: no I/O, no model."""
         raise NotImplementedError

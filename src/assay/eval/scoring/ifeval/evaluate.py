@@ -9,7 +9,7 @@ response, or an empty variant, follows nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from assay.eval.scoring.ifeval.base import Instruction, build_instruction
 
@@ -35,15 +35,21 @@ def follows(checker: Instruction, response: str) -> bool:
     return bool(response.strip()) and checker.check(response)
 
 
+Builder = Callable[[str, Mapping[str, Any] | None], Instruction]
+
+
 def grade_response(response: str, instruction_ids: Sequence[str], kwargs: Sequence[Mapping[str, Any] | None],
-                   rules: str = "official") -> list[InstructionResult]:
-    """Strict and loose verdicts for each instruction, in order, under ``rules`` ("official" or "assay")."""
+                   rules: str = "official", build: Builder | None = None) -> list[InstructionResult]:
+    """Strict and loose verdicts for each instruction, in order, under ``rules`` ("official" or "assay");
+    ``build`` (id, kwargs → checker) replaces the rules' checkers where a benchmark grades some ids its own way
+    (Multi-IF's language-aware length checks)."""
     if len(instruction_ids) != len(kwargs):
         raise ValueError(f"{len(instruction_ids)} instructions but {len(kwargs)} kwargs")
     variants = loose_variants(response)
     results = []
     for instruction_id, arguments in zip(instruction_ids, kwargs):
-        checker = build_instruction(instruction_id, arguments, rules)
+        checker = build(instruction_id, arguments) if build is not None else \
+            build_instruction(instruction_id, arguments, rules)
         strict = follows(checker, response)
         loose = strict or any(follows(checker, variant) for variant in variants[1:])
         results.append(InstructionResult(instruction_id, strict, loose))
