@@ -267,8 +267,9 @@ def _plan_section(plan_dir: Path, summary: PlanSummary) -> str:
         parts.append(_server_section(summary))
     if have_records:
         times = read_times(records)
-        parts.append("<h3>Distributions (successful requests)</h3><div>"
-                     + "".join(_histograms(summary, times)) + "</div>")
+        histograms = _histograms(summary, times)
+        if histograms:
+            parts.append("<h3>Distributions (successful requests)</h3><div>" + "".join(histograms) + "</div>")
         series = read_server_metrics(records)
         if series:
             parts.append("<h3>Server and client over the plan</h3><div>"
@@ -329,7 +330,8 @@ def _latency_table(summary: PlanSummary) -> str:
     rows = []
     for label, name, metric, server_key in _LATENCIES:
         mean = getattr(summary, f"mean_{name}_s")
-        cells = [_td(_percentile(summary, metric, p), "ms", key=f"{metric}.{p}") for p in ("p50", "p90", "p99")]
+        cells = [_td(_percentile(summary, metric, p), "ms", key=f"percentiles.{metric}.{p}")
+                 for p in ("p50", "p90", "p99")]
         if mean is None and all(_percentile(summary, metric, p) is None for p in ("p50", "p90", "p99")):
             continue
         row = [f"<th>{escape(label)}</th>", _td(mean, "ms", key=f"mean_{name}_s"), *cells]
