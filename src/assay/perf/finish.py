@@ -124,13 +124,17 @@ def summarize_plan(records: Path, settings: PlanSettings, *,
 
 
 def finish_run(folder: Path, summaries: list[PlanSummary], *, draw_charts: bool, console: Console | None) -> None:
-    """``sweep.json`` (and ``sweep.png``) of a run of several plans; the sweep table on ``console``."""
+    """``sweep.json`` (and ``sweep.png``) of a run of several plans; the sweep table on ``console``; and the
+    run's ``report.html`` (one page that opens offline, its charts drawn inline whatever ``draw_charts``)."""
+    from assay.perf.html_report import write_report  # it reads RECORDS_FILE from here
+
     if len(summaries) > 1:
         report.write_json(folder / "sweep.json", [s.to_json() for s in summaries])
         if console is not None:
             console.print(report.sweep_table(summaries))
         if draw_charts:
             charts.sweep_charts(summaries, folder / "sweep.png")
+    write_report(folder, summaries)
 
 
 def plan_folders(folder: Path) -> list[Path]:
@@ -148,7 +152,7 @@ def rebuild_run(folder: str | Path, *, console: Console | None = None) -> tuple[
     plans = plan_folders(folder)
     if not plans:
         raise ConfigError(f"{folder}: no plan folder with {RECORDS_FILE} in it (not an assay perf run folder?)")
-    draw_charts = bool(_run_config(folder).get("charts", True))
+    draw_charts = bool(read_run_config(folder).get("charts", True))
     found = []
     for plan_dir in plans:
         records = plan_dir / RECORDS_FILE
@@ -176,7 +180,8 @@ def _has_rows(records: Path) -> bool:
     return records.is_file() and count_requests(records) > 0
 
 
-def _run_config(folder: Path) -> dict[str, Any]:
+def read_run_config(folder: Path) -> dict[str, Any]:
+    """The run's ``config.yaml`` (credentials redacted when written), or ``{}`` when it is missing or unreadable."""
     try:
         data = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):

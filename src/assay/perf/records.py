@@ -368,3 +368,39 @@ def iter_rows(path: str | Path) -> Iterator[dict[str, Any]]:
             yield item
     finally:
         db.close()
+
+
+_NOTABLE = ("request_index", "repeat", "worker", "prompt_index", "turn", "start_s", "ok", "error_kind",
+            "error_status", "error_message", "ttft_s", "tpot_s", "latency_s", "input_tokens", "output_tokens",
+            "finish_reason", "response_id")
+
+
+def read_notable_requests(path: str | Path, limit: int = 200, message_chars: int = 500) -> list[dict[str, Any]]:
+    """The requests worth a look in a report: the first failed ones (up to half of ``limit``), then the slowest
+    successful ones, at most ``limit`` rows and ``message_chars`` of each error message, so a report stays small
+    however many requests a plan made."""
+    db = connect(path)
+    db.row_factory = sqlite3.Row
+    try:
+        names = [c if c != "repeat" or _has_repeat(db) else "0 AS repeat" for c in _NOTABLE]
+        names = [f"substr(error_message, 1, {int(message_chars)}) AS error_message" if c == "error_message" else c
+                 for c in names]
+        select = f"SELECT {', '.join(names)} FROM requests"
+        failed = [dict(r) for r in db.execute(f"{select} WHERE ok = 0 ORDER BY id LIMIT ?", (limit // 2,))]
+        slowest = [dict(r) for r in db.execute(f"{select} WHERE ok = 1 ORDER BY latency_s DESC, id LIMIT ?",
+                                               (limit - len(failed),))]
+    finally:
+        db.close()
+    return failed + slowest
+
+
+def read_times(path: str | Path) -> dict[str, np.ndarray]:
+    """``ok``, ``ttft_s``, ``tpot_s``, ``latency_s`` and ``done_s`` of every request (no ITL blobs: cheap to
+    read for charts)."""
+    db = connect(path)
+    try:
+        rows = db.execute("SELECT ok, ttft_s, tpot_s, latency_s, done_s FROM requests ORDER BY id").fetchall()
+    finally:
+        db.close()
+    block = np.array(rows, dtype=np.float64).reshape(-1, 5)
+    return {name: block[:, j] for j, name in enumerate(("ok", "ttft_s", "tpot_s", "latency_s", "done_s"))}
