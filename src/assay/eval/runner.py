@@ -23,7 +23,7 @@ from assay.eval.report import build_report, print_table, write_reports
 from assay.eval.scoring.judge import judge_failed
 from assay.eval.store import RunStore
 from assay.models import ModelBackend, make_model
-from assay.types import Completion, GenerationConfig, Sample, SampleResult, Score
+from assay.types import Completion, GenerationConfig, Message, Sample, SampleResult, Score
 from assay.types.completion import ErrorInfo
 from assay.types.report import BenchmarkReport
 from assay.utils.gctune import collector_tuned_for_load
@@ -366,15 +366,33 @@ class _Pool:
                             benchmark=benchmark.name, benchmark_version=benchmark.version)
 
     async def answer(self, benchmark: Benchmark, sample: Sample, repeat: int) -> tuple[Completion, Score]:
+        """One repeat of ``sample``: its turns asked in order (one for most benchmarks), then graded."""
         generation = _generation_for(self.task.generation_config, repeat)
+        messages = sample.messages or []
+        completion = await self._ask(sample, generation, None)
+        earlier: list[Completion] = []
+        for turn in range(1, benchmark.turn_count(sample)):
+            if completion is None or completion.error is not None:
+                break  # a failed turn ends the conversation: the sample is asked again on resume
+            earlier.append(completion)  # the next turn follows the model's own answer to this one
+            messages = benchmark.next_turn(sample, [*messages, Message.assistant(completion.text)], turn)
+            completion = await self._ask(sample, generation, messages)
+        if completion is None:
+            return Completion(error=ErrorInfo(kind="cancelled", message="run stopped")), Score()
+        completion.earlier_turns = earlier
+        return completion, await self.grade(benchmark, sample, completion)
+
+    async def _ask(self, sample: Sample, generation: GenerationConfig,
+                   messages: list[Message] | None) -> Completion | None:
+        """One request in the pool (None once the run is stopping); a failure is noted."""
         async with self.slots:
             if self.fatal is not None:
-                return Completion(error=ErrorInfo(kind="cancelled", message="run stopped")), Score()
-            completion = await self._generate(sample, generation)
+                return None
+            completion = await self._generate(sample, generation, messages)
             self.failures.requests += 1
         if completion.error is not None:
             self._note_failure(completion.error)
-        return completion, await self.grade(benchmark, sample, completion)
+        return completion
 
     async def grade(self, benchmark: Benchmark, sample: Sample, completion: Completion) -> Score:
         """Score one completion (filters, then the benchmark's scorer); a failed request is not graded."""
@@ -400,15 +418,18 @@ class _Pool:
         scores = [await self.grade(benchmark, result.sample, c) for c in result.completions]
         return result.model_copy(update={"scores": scores, "benchmark_version": benchmark.version})
 
-    async def _generate(self, sample: Sample, generation: GenerationConfig) -> Completion:
+    async def _generate(self, sample: Sample, generation: GenerationConfig,
+                        messages: list[Message] | None = None) -> Completion:
+        """Ask ``sample`` (a later turn of it: ``messages``, always chat)."""
         assert sample.messages is not None
         complete = getattr(self.model, "complete", None)
-        if sample.prompt is not None and complete is not None:
+        if messages is None and sample.prompt is not None and complete is not None:
             request = complete(sample.prompt, generation)
         elif sample.tools is not None:
-            request = self.model.generate(sample.messages, generation, tools=sample.tools)  # type: ignore[call-arg]
+            request = self.model.generate(messages or sample.messages, generation,  # type: ignore[call-arg]
+                                          tools=sample.tools)
         else:
-            request = self.model.generate(sample.messages, generation)
+            request = self.model.generate(messages or sample.messages, generation)
         try:
             if self.task.timeout is None:
                 return await request

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 TokenSource = Literal["server", "tokenizer", "none"]
 NS_PER_S = 1_000_000_000
@@ -126,6 +126,18 @@ class Completion(BaseModel):
     chunk_count: int = 0
     attempts: int = 1
     error: ErrorInfo | None = None
+    # A multi-turn sample (MT-Bench) is one conversation per repeat: this completion answers its last turn asked,
+    # and the answers to the turns before it are kept here, in order, so that grading (and re-grading on resume)
+    # sees the whole conversation. Empty for one-turn samples.
+    earlier_turns: list[Completion] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_turns(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # One-turn predictions are written as before multi-turn samples existed.
+        data = handler(self)
+        if not data.get("earlier_turns"):
+            data.pop("earlier_turns", None)
+        return data
 
     @property
     def ok(self) -> bool:

@@ -153,6 +153,19 @@ class Benchmark:
         """
         return None
 
+    def turn_count(self, sample: Sample) -> int:
+        """How many user turns the model answers for ``sample``, one request each (MT-Bench: two).
+
+        The runner asks turn k+1 with the messages ``next_turn`` builds once turn k is answered, and stores the
+        answers to the earlier turns with the last one (``Completion.earlier_turns``).
+        """
+        return 1
+
+    def next_turn(self, sample: Sample, history: list[Message], turn: int) -> list[Message]:
+        """The messages of turn ``turn`` (0-based, so 1 is the second): ``history`` is the messages of the turn
+        before, with the model's answer to them appended as an assistant message."""
+        raise NotImplementedError(f"{self.name} asks {self.turn_count(sample)} turns but builds no next turn")
+
     def score(self, sample: Sample, answer: str) -> Score:
         """Grade the (filtered) answer text; pure: no I/O, no model."""
         raise NotImplementedError
