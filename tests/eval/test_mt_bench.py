@@ -150,6 +150,27 @@ def test_fastchat_question_file_reads_the_same(tmp_path):
     assert samples["82"].target == rows[1]["reference"] and samples["81"].target is None
 
 
+def test_the_hubs_parquet_layout_reads_the_same(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    rows = [orjson.loads(line) for line in (DATA / "train.jsonl").read_bytes().splitlines()]
+    (tmp_path / "hub" / "data").mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "hub" / "data" / "train-00000-of-00001.parquet")
+    samples = _samples(dataset_id=str(tmp_path / "hub"))
+    assert {k: (s.metadata["turns"], s.target) for k, s in samples.items()} == \
+        {k: (s.metadata["turns"], s.target) for k, s in _samples().items()}
+
+
+def test_a_baseline_file_must_answer_every_question(tmp_path):
+    answers = _jsonl(tmp_path / "base.jsonl", [{"question_id": 11240001, "choices": [{"turns": ["a", "b"]}]}])
+    with pytest.raises(DatasetError, match="question 11240003: the baseline_answers file has no answers"):
+        _samples(extra_params={"mode": "pairwise", "baseline_answers": str(answers)})
+    bad = _jsonl(tmp_path / "bad.jsonl", [{"question_id": 1, "choices": [{"turns": ["only one"]}]}])
+    with pytest.raises(ConfigError, match="record 1 has no question id and two answers"):
+        _samples(extra_params={"mode": "pairwise", "baseline_answers": str(bad)})
+
+
 def test_a_row_with_one_turn_is_refused(tmp_path):
     folder = tmp_path / "bad"
     folder.mkdir()
