@@ -404,3 +404,16 @@ async def test_pairwise_against_a_second_model_that_answers_both_turns(tmp_path)
     assert "baseline model base-m" in result.reports["mt_bench"].protocol
     stored = _predictions(result.run_dir)["11240002"]["scores"][0]["metadata"]["baseline"]
     assert stored == list(BASELINE["11240002"][0])
+
+
+async def test_a_single_run_resumed_in_pairwise_mode_grades_its_stored_answers_again(tmp_path):
+    answers = _jsonl(tmp_path / "gpt-4.jsonl", [{"question_id": k, "turns": list(b)} for k, (b, *_) in BASELINE.items()])
+    judge_replay = _jsonl(tmp_path / "judge.jsonl", _judge_rows() + _pair_judge_rows())
+    async with _sim(_model_replay(tmp_path / "model.jsonl")) as model, _sim(judge_replay) as judge:
+        single = await arun_task(_task(tmp_path, model, judge), show=False)
+        assert single.reports["mt_bench"].score == pytest.approx(SCORE)
+        task = _task(tmp_path, model, judge, use_cache=str(single.run_dir),
+                     extra_params={"mode": "pairwise", "baseline_answers": str(answers)})
+        pairwise = await arun_task(task, show=False)
+        assert model.stats()["requests_total"] == 8 and judge.stats()["requests_total"] == 8 + 16
+    _check_pairwise(pairwise.reports["mt_bench"])

@@ -24,6 +24,11 @@ Protocol (``mode``):
   consistency rule). ``win_rate`` counts a tie as half; ``tie_rate`` is the share of tied turns. The baseline
   answers come from ``baseline_answers`` (a FastChat ``model_answer/<model>.jsonl`` or rows of ``{question_id
   or prompt_id, turns: [a1, a2]}``) or a second model (``baseline_model_args``) asked both turns in the run.
+  As in ``pairwise.py``, a failed judge request is asked again on resume; a reply naming no verdict stays
+  ungraded.
+
+The mode is a grading setting: a finished run resumed in the other mode grades its stored answers again. The
+model's first answer goes back to it as it was given (its content; reasoning returned apart is not sent).
 
 Where assay differs: the judge prompts are assay's wording of the paper's protocol (the same material, markers
 and rating format); the paper's judge was GPT-4 (temperature 0, 2048 tokens), here any ``judge_model_args``.
@@ -35,8 +40,10 @@ no reference is graded with the general prompt.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from typing import Any, ClassVar, Literal
 
+import orjson
 from pydantic import Field
 
 from assay.data import HubDataset
@@ -286,12 +293,8 @@ class MTBench(JudgedBenchmark):
         if category not in REFERENCE_CATEGORIES or not reference or len(reference) < TURNS:
             reference = None  # FastChat shows the reference to the judge only in these categories
         metadata: dict[str, Any] = {"question": turns[0], "turns": turns, "category": category}
-        if self._baseline_file is not None:
-            baseline = self._baseline_file.get(sample_id)
-            if baseline is None:
-                raise DatasetError(f"{self.name} question {sample_id}: the baseline_answers file has no answers "
-                                   "for it")
-            metadata["baseline"] = baseline
+        if self._baseline_file is not None and sample_id not in self._baseline_file:  # said at start, not at grading
+            raise DatasetError(f"{self.name} question {sample_id}: the baseline_answers file has no answers for it")
         return Sample(id=sample_id, subset=subset, target=reference, metadata=metadata)
 
     def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
@@ -346,8 +349,8 @@ class MTBench(JudgedBenchmark):
 
     async def _baseline(self, sample: Sample) -> tuple[list[str] | None, str | None]:
         """The baseline's answers to both turns (the second model answers turn 2 after its own turn 1)."""
-        if self.baseline_model is None:
-            return list(sample.metadata["baseline"]), None
+        if self._baseline_file is not None:  # read at grading: a stored sample graded again gets them too
+            return self._baseline_file[sample.id], None
         self.baseline_model.cache = self.llm_judge.cache  # one cache file per run, keyed by model and prompt
         messages = list(sample.messages or self.prompt(sample, []))
         answers: list[str] = []
@@ -394,9 +397,13 @@ class MTBench(JudgedBenchmark):
     # ---- identity ----------------------------------------------------------------------------------
 
     def scoring_fingerprint(self) -> dict[str, Any]:
+        # The mode and the baseline change the grade, never the model's answers: resuming a run in another mode,
+        # or with another baseline file (its answers are hashed), grades its stored answers again.
         fingerprint = super().scoring_fingerprint()
         if self.pairwise_mode:
-            fingerprint["pairwise"] = {"system": PAIR_SYSTEM + PAIR_SECOND_TURN_NOTE,
+            source = "model" if self._baseline_file is None else hashlib.sha256(
+                orjson.dumps(self._baseline_file, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+            fingerprint["pairwise"] = {"baseline": source, "system": PAIR_SYSTEM + PAIR_SECOND_TURN_NOTE,
                                        "templates": [PAIR_TEMPLATE, PAIR_CONVERSATION_TEMPLATE]}
             if self.baseline_model is not None:
                 fingerprint["baseline_model"] = self.baseline_model.config.fingerprint()
@@ -406,11 +413,10 @@ class MTBench(JudgedBenchmark):
         return fingerprint
 
     def fingerprint(self) -> dict[str, Any]:
-        # The mode and the baseline's source decide what the run compares: a new one is a new run.
-        source = ("model" if self.baseline_model is not None else "file" if self._baseline_file is not None
-                  else None)
-        return {**super().fingerprint(), "mode": "pairwise" if self.pairwise_mode else "single",
-                **({"baseline": source} if source else {})}
+        # Its own settings only grade (scoring_fingerprint has them): the answers, hence resume, ignore them.
+        fingerprint = super().fingerprint()
+        extra = {k: v for k, v in fingerprint.pop("extra_params", {}).items() if k not in MTBench.Params.model_fields}
+        return {**fingerprint, **({"extra_params": extra} if extra else {})}
 
     def protocol(self) -> str:
         judge = self.llm_judge.config.model_id if self.llm_judge is not None else "(no judge)"
