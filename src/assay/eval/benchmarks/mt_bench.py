@@ -24,7 +24,9 @@ Protocol (``mode``):
   consistency rule). ``win_rate`` counts a tie as half; ``tie_rate`` is the share of tied turns. The baseline
   answers come from ``baseline_answers`` (a FastChat ``model_answer/<model>.jsonl`` or rows of ``{question_id
   or prompt_id, turns: [a1, a2]}``) or a second model (``baseline_model_args``) asked both turns in the run.
-  As in ``pairwise.py``, a failed judge request is asked again on resume; a reply naming no verdict stays
+  Answers are matched by id: FastChat's answer files carry FastChat's ``question_id`` (81-160), so run them
+  with FastChat's ``question.jsonl`` as the dataset; the HF copy's ``prompt_id`` is a hash of the prompt. As
+  in ``pairwise.py``, a failed judge request is asked again on resume; a reply naming no verdict stays
   ungraded.
 
 The mode is a grading setting: a finished run resumed in the other mode grades its stored answers again. The
@@ -32,6 +34,8 @@ model's first answer goes back to it as it was given (its content; reasoning ret
 
 Where assay differs: the judge prompts are assay's wording of the paper's protocol (the same material, markers
 and rating format); the paper's judge was GPT-4 (temperature 0, 2048 tokens), here any ``judge_model_args``.
+FastChat samples the model at a temperature per category (writing and roleplay 0.7, stem and humanities 0.1,
+the rest 0; 1024 new tokens); here every question gets the run's ``generation_config``.
 The rating is the last ``[[N]]`` of the reply (FastChat takes the first); ``score`` of a question needs both
 turns graded (FastChat averages whatever turns were graded). A question of a reference category whose row has
 no reference is graded with the general prompt.
@@ -185,6 +189,7 @@ def turn_value(values: list[float | None]) -> float | None:
 # ---- baseline answers -----------------------------------------------------------------------------------
 
 def _turn_texts(value: Any) -> list[str] | None:
+    """A list of turns as texts (plain strings, or messages with ``content``); None for anything else."""
     if isinstance(value, list) and value and all(isinstance(t, str) for t in value):
         return list(value)
     if isinstance(value, list) and value and all(isinstance(t, dict) for t in value):
@@ -294,7 +299,9 @@ class MTBench(JudgedBenchmark):
             reference = None  # FastChat shows the reference to the judge only in these categories
         metadata: dict[str, Any] = {"question": turns[0], "turns": turns, "category": category}
         if self._baseline_file is not None and sample_id not in self._baseline_file:  # said at start, not at grading
-            raise DatasetError(f"{self.name} question {sample_id}: the baseline_answers file has no answers for it")
+            raise DatasetError(f"{self.name} question {sample_id}: the baseline_answers file has no answers for it "
+                               "(its ids must be the dataset's: question_id for FastChat's question.jsonl, prompt_id "
+                               "for the HF copy)")
         return Sample(id=sample_id, subset=subset, target=reference, metadata=metadata)
 
     def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
