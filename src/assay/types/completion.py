@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 TokenSource = Literal["server", "tokenizer", "none"]
 NS_PER_S = 1_000_000_000
@@ -126,8 +126,17 @@ class Completion(BaseModel):
     chunk_count: int = 0
     attempts: int = 1
     error: ErrorInfo | None = None
-    # A multi-turn conversation (``Benchmark.next_turn``): this is its last answer, these the earlier ones in order.
+    # A multi-turn conversation (``Benchmark.next_turn``: multi_if, mt_bench): this is its last answer, these the
+    # earlier ones in order, so that grading (and re-grading on resume) sees the whole conversation.
     turns: list[Completion] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_turns(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # One-turn predictions are written as they were before multi-turn benchmarks existed.
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("turns"):
+            data.pop("turns", None)
+        return data
 
     @property
     def ok(self) -> bool:

@@ -19,8 +19,8 @@ Arena-Hard v0.1, ``output`` for AlpacaEval).
   Evaluators", 2024 (arXiv:2404.04475). 805 instructions against GPT-4 Turbo's outputs; ``win_rate`` per pair
   (both orders, MT-Bench's consistency rule) and the headline ``lc_win_rate``, the length-controlled GLM.
 
-Not here: MT-Bench (its second turn needs the model's first answer in the prompt, which the single-turn
-runner does not do yet) and Arena-Hard's style control.
+MT-Bench (two turns, single-answer grading by default) is ``mt_bench.py``. Not here: Arena-Hard's style
+control.
 """
 
 from __future__ import annotations
@@ -112,6 +112,27 @@ def read_baseline_answers(path: str | Path) -> dict[str, str]:
     return answers
 
 
+def make_baseline_model(benchmark: str, args: dict[str, Any]) -> Any:
+    """The second model whose answers are the baseline (``baseline_model_args``, the judge's keys): an ``LLMJudge``
+    asked with the prompt's own messages, no system prompt of its own."""
+    from assay.eval.scoring.judge import JudgeModelConfig, LLMJudge
+
+    try:
+        config = JudgeModelConfig.from_args({"system_prompt": None, **args})
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("judge_model_args", f"{benchmark}.baseline_model_args")) from None
+    return LLMJudge(config)
+
+
+async def close_baseline_model(model: Any) -> None:
+    """Close a baseline model's connections, leaving its cache (the judge's, which the runner closes) open."""
+    if model is not None:
+        from assay.eval.scoring.judge import JudgeCache
+
+        model.cache = JudgeCache()
+        await model.close()
+
+
 class PairwiseBenchmark(JudgedBenchmark):
     """A benchmark graded only by comparing each answer with a baseline's, by the LLM judge in both orders."""
 
@@ -132,25 +153,13 @@ class PairwiseBenchmark(JudgedBenchmark):
                               "(known: baseline_answers, baseline_model_args)")
         self._baseline_file: dict[str, str] | None = (
             read_baseline_answers(params["baseline_answers"]) if params.get("baseline_answers") else None)
-        self.baseline_model: Any = None
-        if params.get("baseline_model_args"):
-            from assay.eval.scoring.judge import JudgeModelConfig, LLMJudge
-
-            args = {"system_prompt": None, **params["baseline_model_args"]}
-            try:
-                config = JudgeModelConfig.from_args(args)
-            except ConfigError as exc:
-                raise ConfigError(str(exc).replace("judge_model_args", f"{self.name}.baseline_model_args")) from None
-            self.baseline_model = LLMJudge(config)
+        self.baseline_model: Any = (make_baseline_model(self.name, params["baseline_model_args"])
+                                    if params.get("baseline_model_args") else None)
         self.pairwise: PairwiseJudge | None = None
 
     async def aclose(self) -> None:
         """Close the baseline model's connections (its cache is the judge's, which the runner closes)."""
-        if self.baseline_model is not None:
-            from assay.eval.scoring.judge import JudgeCache
-
-            self.baseline_model.cache = JudgeCache()
-            await self.baseline_model.close()
+        await close_baseline_model(self.baseline_model)
 
     def use_judge(self, strategy: str, judge: Any) -> None:
         from assay.eval.scoring.judge import resolve_mode

@@ -259,14 +259,16 @@ class LLMJudge:
             return JudgeVerdict(model=self.config.model_id, prompt=reply.prompt, reply=reply.text, error=reply.error)
         return self._verdict(reply.prompt, reply.text or "", cached=reply.cached)
 
-    async def ask(self, messages: list[Message]) -> JudgeReply:
+    async def ask(self, messages: list[Message], *, fresh: bool = False) -> JudgeReply:
         """The model's reply to ``messages``, from the cache when this exact request was answered before.
 
         Never raises for a failed request: the reply carries ``error`` (a failure is "could not grade").
+        ``fresh`` asks again even so (a benchmark that re-asks an unreadable cached reply); the new reply
+        replaces the cached one.
         """
         prompt = messages[-1].text()
         key = self.cache_key(messages)
-        cached = self.cache.get(key)
+        cached = None if fresh else self.cache.get(key)
         if cached is not None:
             return JudgeReply(prompt=prompt, text=cached, cached=True)
         async with self.slots:
