@@ -267,3 +267,90 @@ def test_static_assets_are_served_from_the_package(app_url):
     for name in ("web.js", "web.css"):
         status, text = get(f"{app_url}/static/{quote(name)}")
         assert status == 200 and len(text) > 100
+
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser_page(tmp_path):
+    """A headless Debian Chromium page (Playwright); every request to anything but loopback is refused."""
+    import os
+    import shutil
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    chromium = os.environ.get("ASSAY_CHROMIUM", "/usr/bin/chromium")
+    if not shutil.which(chromium):
+        pytest.skip(f"no Chromium at {chromium} (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=chromium, headless=True, args=CHROMIUM_FLAGS,
+            viewport={"width": 1500, "height": 1000})
+        outside: list[str] = []
+
+        def only_loopback(route):  # noqa: ANN001
+            if route.request.url.startswith("http://127.0.0.1"):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", only_loopback)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        sync_api.expect.set_options(timeout=15_000)
+        yield page, sync_api.expect
+        context.close()
+        assert outside == []
+
+
+def test_in_a_browser_rows_keys_url_and_reload(browser_page, app_url, tmp_path):
+    page, expect = browser_page
+    page.goto(samples_url(app_url))
+    expect(page.locator("#list-info")).to_have_text("120 of 120 samples match")
+    page.locator('tr.sample-row[data-row="2"]').click()
+    sample = page.locator("#sample")
+    expect(sample).to_have_attribute("data-row", "2")
+    expect(sample).to_contain_text("Question 2: what is 2 + 1?")
+    expect(page.locator('tr.sample-row[data-row="2"]')).to_have_class(re.compile("selected"))
+    page.keyboard.press("j")
+    expect(sample).to_have_attribute("data-row", "3")
+    expect(page).to_have_url(re.compile(r"row=3"))
+    page.keyboard.press("k")
+    page.keyboard.press("k")
+    expect(sample).to_have_attribute("data-row", "1")
+    expect(page).to_have_url(re.compile(r"row=1(&|$)"))
+    page.reload()
+    expect(page.locator("#sample")).to_have_attribute("data-row", "1")
+    expect(page.locator("#sample")).to_contain_text("Adding one to 1.")
+    expect(page.locator('tr.sample-row[data-row="1"]')).to_have_class(re.compile("selected"))
+
+    # j past the end of a page opens the next page's first sample, with its list.
+    page.goto(samples_url(app_url, row=49))
+    expect(page.locator("#sample")).to_have_attribute("data-row", "49")
+    page.keyboard.press("j")
+    expect(page.locator("#sample")).to_have_attribute("data-row", "50")
+    expect(page.locator(".pager .at")).to_have_text("page 2 of 3")
+    expect(page).to_have_url(re.compile(r"page=2"))
+
+    # Filters apply as they change; a bad bound is a field error.
+    page.locator("#filters input[name=min]").fill("abc")
+    expect(page.locator("#min-error")).to_have_text("'abc' is not a number")
+    page.locator("#filters input[name=min]").fill("")
+    expect(page.locator("#min-error")).to_have_text("")
+    page.locator("#filters select[name=status]").select_option("wrong")
+    expect(page.locator("#list-info")).to_have_text("17 of 120 samples match")
+    expect(page).to_have_url(re.compile(r"status=wrong"))
+    page.locator("#filters input[name=q]").fill("question 20:")
+    expect(page.locator("#list-info")).to_have_text("1 of 120 samples match")
+
+    # A hostile answer is shown as text: no script ran, no image element was made.
+    page.goto(samples_url(app_url, run=MIXED, row=0))
+    expect(page.locator("#sample pre.answer")).to_have_text(HOSTILE)
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#detail img").count() == 0
+    page.locator("details.reasoning summary").click()
+    expect(page.locator("details.reasoning pre")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "workbench-samples.png"), full_page=True)
+    assert (tmp_path / "workbench-samples.png").stat().st_size > 10_000

@@ -19,6 +19,7 @@
   let listSeq = 0;
   let sampleSeq = 0;
   let timer = null;
+  let steps = Promise.resolve();  // j / k pressed fast: each step starts from the sample the last one opened
 
   function setParam(name, value) {
     if (value === null || value === undefined || value === "") state.delete(name);
@@ -103,6 +104,10 @@
     if (otherPage) await loadList();
   }
 
+  function queueStep(direction) {
+    steps = steps.then(function () { return step(direction); }).catch(function () {});
+  }
+
   function filtersChanged() {
     clearTimeout(timer);
     timer = setTimeout(function () {
@@ -137,15 +142,15 @@
     const link = event.target.closest("a.prev[data-row], a.next[data-row]");
     if (link) {
       event.preventDefault();
-      step(link.classList.contains("next") ? "next" : "prev");
+      queueStep(link.classList.contains("next") ? "next" : "prev");
     }
   });
 
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.target.closest && event.target.closest("input, select, textarea")) return;
-    if (event.key === "j") { event.preventDefault(); step("next"); }
-    else if (event.key === "k") { event.preventDefault(); step("prev"); }
+    if (event.key === "j") { event.preventDefault(); queueStep("next"); }
+    else if (event.key === "k") { event.preventDefault(); queueStep("prev"); }
   });
 
   window.addEventListener("popstate", async function () {
