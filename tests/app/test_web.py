@@ -354,3 +354,12 @@ def test_in_a_browser_rows_keys_url_and_reload(browser_page, app_url, tmp_path):
     expect(page.locator("details.reasoning pre")).to_be_visible()
     page.screenshot(path=str(tmp_path / "workbench-samples.png"), full_page=True)
     assert (tmp_path / "workbench-samples.png").stat().st_size > 10_000
+
+
+def test_the_workbench_is_the_default_ui():
+    from click.testing import CliRunner
+
+    from assay.cli.main import build_cli
+
+    result = CliRunner().invoke(build_cli(), ["app", "--help"], terminal_width=200)
+    assert result.exit_code == 0 and "[default: web]" in result.output and "127.0.0.1" in result.output

@@ -206,16 +206,18 @@ class ListPage:
 def _index_and_rows(outputs: Outputs, query: SamplesQuery) -> tuple[PredictionIndex, list[int], dict[str, str]]:
     run_line(outputs, query.run)  # the run must be a run folder, not any folder of the outputs
     flt, errors = query.sample_filter()
-    with _LOCK:
+    with _LOCK:  # one build of an index, however many requests want it at once
         index = prediction_index(outputs, query.run, query.bench)
         key = (index.path, index.stamp, flt)
         rows = _ROWS.get(key)
-        if rows is None:
-            rows = _ROWS[key] = filter_rows(index, flt)
-            while len(_ROWS) > 32:
-                _ROWS.popitem(last=False)
-        else:
+        if rows is not None:
             _ROWS.move_to_end(key)
+            return index, rows, errors
+    rows = filter_rows(index, flt)  # outside the lock: a text search reads the file, other pages need not wait
+    with _LOCK:
+        _ROWS[key] = rows
+        while len(_ROWS) > 32:
+            _ROWS.popitem(last=False)
     return index, rows, errors
 
 

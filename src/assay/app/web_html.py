@@ -107,7 +107,9 @@ def runs_page(runs: list[RunLine], root: str) -> str:
     table = ('<table id="runs-table" class="grid"><thead><tr><th>Model</th><th>Benchmark</th><th>Score</th>'
              '<th>Samples</th><th>Failed</th><th>Truncated</th><th>Status</th><th>Started</th></tr></thead>'
              f'<tbody>{"".join(rows)}</tbody></table>')
-    return page("Runs", f'<p class="muted">{len(runs)} runs under <code>{h(root)}</code></p>{table}', "runs")
+    note = (f'<p class="muted">{len(runs)} runs under <code>{h(root)}</code> · comparing runs, perf sweeps and '
+            'think results: <code>assay app --ui gradio</code></p>')
+    return page("Runs", note + table, "runs")
 
 
 def run_page(run: RunLine, reports: dict[str, BenchmarkReport]) -> str:
@@ -263,7 +265,6 @@ def _completion(result: SampleResult, i: int, metric: str) -> str:
         count = f"{tokens} tokens" if tokens is not None else "tokens not reported"
         reasoning = (f'<details class="reasoning"><summary>Reasoning · {h(count)}</summary>'
                      f'{_pre(completion.reasoning, "text reasoning-text")}</details>')
-    grade = ""
     extracted = None if score is None else score.extracted
     grade = (f'<div class="grade"><div><h4>Extracted</h4>{_pre(extracted, "text extracted")}</div>'
              f'<div><h4>Target</h4>{_pre(result.sample.target, "text target")}</div></div>')
@@ -279,9 +280,13 @@ def _completion(result: SampleResult, i: int, metric: str) -> str:
         for label, value in (("Explanation", score.explanation), ("Judge", text)):
             if value:
                 explanation += f'<h4>{label}</h4>{_pre(value, "text explanation")}'
+    calls = ""
+    if completion.tool_calls:
+        calls = "<h4>Tool calls</h4>" + _pre([c.model_dump(mode="json") for c in completion.tool_calls],
+                                              "text tool-calls")
     return (f'<section class="completion"><h3>{h(title)}</h3><div class="badges">{_badges(completion, score, metric)}'
             f'</div><div class="chips">{_chips(completion)}</div>{reasoning}'
-            f'{_pre(completion.text, "text answer")}{grade}{values}{explanation}</section>')
+            f'{_pre(completion.text, "text answer")}{calls}{grade}{values}{explanation}</section>')
 
 
 def _step(query: SamplesQuery, neighbour: Neighbour | None, label: str, cls: str) -> str:

@@ -283,15 +283,16 @@ def _app_command() -> click.Command:
 
     return click.Command(
         "app", callback=run,
-        help="Web viewer (read only: uploads are refused) for the eval runs, perf sweeps and think results "
-             "under an outputs folder.",
+        help="Web viewer (read only: uploads are refused) for the runs under an outputs folder: the workbench "
+             "(runs, samples) or, with --ui gradio, the viewer that also compares runs and shows perf sweeps and "
+             "think results.",
         params=[
             click.Option(["--outputs"], default="./outputs", show_default=True, help="The folder to read."),
             click.Option(["--host"], default="127.0.0.1", show_default=True,
                          help="Address to listen on (0.0.0.0 exposes the results to the network)."),
             click.Option(["--port"], type=click.IntRange(1, 65535), default=7860, show_default=True,
                          help="Port to listen on."),
-            click.Option(["--ui"], type=click.Choice(["web", "gradio"]), default="gradio", show_default=True,
+            click.Option(["--ui"], type=click.Choice(["web", "gradio"]), default="web", show_default=True,
                          help="web: the workbench (runs and samples, fast on big runs); gradio: the viewer with "
                               "compare, perf and think tabs."),
         ],
