@@ -132,6 +132,14 @@ def test_run_page(app_url):
     assert "truncated: 1" in text and "unfinished reasoning: 1" in text and "samples →" in text
 
 
+def test_a_run_still_being_written_is_read_up_to_its_last_whole_line(app_url, outputs):
+    run = write_large_run(outputs, 4, run_id="20260104_000000_writing")
+    with (run / "predictions" / "gsm8k.jsonl").open("ab") as handle:
+        handle.write(b'{"sample": {"id": "torn", "messages": [')
+    status, text = get(samples_url(app_url, run="20260104_000000_writing"))
+    assert status == 200 and "4 of 4 samples match" in text
+
+
 def test_samples_list_pages_of_fifty_in_dataset_order(app_url):
     status, text = get(samples_url(app_url))
     assert status == 200 and "120 of 120 samples match" in text
@@ -307,6 +315,11 @@ def browser_page(tmp_path):
 
 def test_in_a_browser_rows_keys_url_and_reload(browser_page, app_url, tmp_path):
     page, expect = browser_page
+    page.goto(app_url + "/")
+    page.locator("#runs-table tr.run-row", has_text="mixed-model").locator("td.num").first.click()
+    expect(page).to_have_url(re.compile(rf"/run\?run={MIXED}$"))
+    page.get_by_text("samples →").click()
+    expect(page.locator("#list-info")).to_have_text("5 of 5 samples match")
     page.goto(samples_url(app_url))
     expect(page.locator("#list-info")).to_have_text("120 of 120 samples match")
     page.locator('tr.sample-row[data-row="2"]').click()
