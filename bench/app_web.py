@@ -68,6 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=50_000)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--gradio", action="store_true", help="also time the Gradio viewer's launch to HTTP 200")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         outputs = Path(folder)
@@ -125,6 +126,30 @@ def main() -> None:
         finally:
             process.terminate()
             process.wait(timeout=10)
+        if args.gradio:
+            print(f"{'the Gradio viewer: launch to HTTP 200':<46} {gradio_start_s(outputs, env) * 1000:9.1f} ms")
+
+
+def gradio_start_s(outputs: Path, env: dict[str, str]) -> float:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "assay", "app", "--ui", "gradio", "--outputs", str(outputs),
+                                "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**env, "GRADIO_ANALYTICS_ENABLED": "False"})
+    try:
+        while True:
+            try:
+                fetch_s(f"http://127.0.0.1:{port}/")
+                return time.perf_counter() - start
+            except OSError:
+                if process.poll() is not None or time.perf_counter() - start > 180:
+                    raise RuntimeError("assay app --ui gradio did not start") from None
+                time.sleep(0.05)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 if __name__ == "__main__":
