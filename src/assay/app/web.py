@@ -81,12 +81,13 @@ def _html(text: str, status: int = 200) -> HTMLResponse:
 
 
 def _guarded(call: Callable[[Request], str]) -> Callable[[Request], Response]:
-    """A page handler whose ``ConfigError`` (no such run, a name leading out of the folder) becomes a 404."""
+    """A page handler whose ``ConfigError`` (no such run, a name leading out of the folder) or ``OSError`` (a file
+    removed while it was read) becomes a 404 page."""
 
     def endpoint(request: Request) -> Response:
         try:
             return _html(call(request))
-        except ConfigError as exc:
+        except (ConfigError, OSError) as exc:
             return _html(web_html.error_page(404, str(exc)), 404)
 
     endpoint.__name__ = call.__name__
@@ -112,7 +113,7 @@ def build_app(outputs: Outputs, check_host: bool = True) -> Any:
         listing = list_page(outputs, query)
         try:
             detail = _detail(query)
-        except ConfigError as exc:  # a stale link to a row the file no longer has: the list still shows
+        except (ConfigError, OSError) as exc:  # a stale link to a row the file no longer has: the list still shows
             detail = f'<p class="error-page">{web_html.h(exc)}</p>'
         return web_html.samples_page(query, listing, detail)
 
