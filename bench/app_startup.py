@@ -30,7 +30,8 @@ def startup_s(outputs: Path) -> float:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "assay", "app", "--outputs", str(outputs), "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "assay", "app", "--ui", "gradio", "--outputs", str(outputs),
+                                "--port", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
     try:

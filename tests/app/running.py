@@ -22,14 +22,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(outputs: Path, scratch: Path, startup_timeout_s: float = 60) -> Iterator[str]:
-    """The app's URL while it runs on ``outputs``; its log and Gradio's cache folder go under ``scratch``."""
+def running_app(outputs: Path, scratch: Path, startup_timeout_s: float = 60, ui: str = "gradio") -> Iterator[str]:
+    """The app's URL while it runs on ``outputs`` (``ui``: the ``--ui`` to start); its log and Gradio's cache
+    folder go under ``scratch``."""
     port = free_port()
     log = scratch / "app.log"
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(scratch / "gradio")}
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "assay", "app", "--outputs", str(outputs),
-                                    "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env)
+                                    "--port", str(port), "--ui", ui], stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + startup_timeout_s

@@ -271,9 +271,12 @@ def _think_command() -> click.Command:
 
 
 def _app_command() -> click.Command:
-    def run(outputs: str, host: str, port: int) -> None:
+    def run(outputs: str, host: str, port: int, ui: str) -> None:
         try:
-            from assay.app.ui import serve
+            if ui == "web":
+                from assay.app.web import serve
+            else:
+                from assay.app.ui import serve  # type: ignore[assignment]
         except ImportError as exc:
             raise AssayError(f"`assay app` needs the app extra (pip install 'assay[app]'): {exc}") from None
         click.echo(f"assay app: reading {outputs} on http://{host}:{port} (Ctrl-C to stop)", err=True)
@@ -281,14 +284,18 @@ def _app_command() -> click.Command:
 
     return click.Command(
         "app", callback=run,
-        help="Web viewer (read only: uploads are refused) for the eval runs, perf sweeps and think results "
-             "under an outputs folder.",
+        help="Web viewer (read only: uploads are refused) for the runs under an outputs folder: the workbench "
+             "(runs, samples) or, with --ui gradio, the viewer that also compares runs and shows perf sweeps and "
+             "think results.",
         params=[
             click.Option(["--outputs"], default="./outputs", show_default=True, help="The folder to read."),
             click.Option(["--host"], default="127.0.0.1", show_default=True,
                          help="Address to listen on (0.0.0.0 exposes the results to the network)."),
             click.Option(["--port"], type=click.IntRange(1, 65535), default=7860, show_default=True,
                          help="Port to listen on."),
+            click.Option(["--ui"], type=click.Choice(["web", "gradio"]), default="web", show_default=True,
+                         help="web: the workbench (runs and samples, fast on big runs); gradio: the viewer with "
+                              "compare, perf and think tabs."),
         ],
     )
 

@@ -1,0 +1,140 @@
+"""``assay app --ui web``: the workbench, a small ASGI app (Starlette on uvicorn) with server-rendered pages.
+
+Read only and local by default: it binds 127.0.0.1, answers only GET and HEAD (anything else gets 405 before
+its body is read, so nothing can be uploaded), checks the Host header on loopback (a DNS-rebinding page
+cannot read it), sends a Content-Security-Policy that allows only its own scripts and styles, and reads
+only the manifest, reports and predictions inside run folders of the outputs folder. Its assets are files of
+this package (``static/``): no CDN, no build step.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from assay.app import web_html
+from assay.app.readers import Outputs
+from assay.app.web_data import SamplesQuery, list_page, list_runs, run_line, run_reports, sample_detail
+from assay.errors import ConfigError
+
+STATIC = Path(__file__).resolve().parent / "static"
+_HEADERS = [
+    (b"content-security-policy", b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                                 b"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+_LOOPBACK = {"127.0.0.1", "localhost"}
+log = logging.getLogger("assay.app")
+
+
+class _ReadOnlyLocal:
+    """ASGI middleware: only GET/HEAD pass (405 otherwise, body unread); on loopback, only loopback Host names;
+    security headers on every response."""
+
+    def __init__(self, app: Any, check_host: bool) -> None:
+        self.app = app
+        self.check_host = check_host
+
+    @staticmethod
+    async def _refuse(send: Any, status: int, text: str, extra: list[tuple[bytes, bytes]]) -> None:
+        body = text.encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                (b"content-length", str(len(body)).encode()), (b"connection", b"close"),
+                                *extra, *_HEADERS]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            await self._refuse(send, 405, "assay app is read only: only GET and HEAD are answered",
+                               [(b"allow", b"GET, HEAD")])
+            return
+        if self.check_host:
+            host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+            name = host.rsplit(":", 1)[0] if not host.startswith("[") else host
+            if name not in _LOOPBACK:
+                await self._refuse(send, 400, "unexpected Host header", [])
+                return
+
+        async def with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _html(text: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(text, status, headers={"cache-control": "no-store"})
+
+
+def _guarded(call: Callable[[Request], str]) -> Callable[[Request], Response]:
+    """A page handler whose ``ConfigError`` (no such run, a name leading out of the folder) or ``OSError`` (a file
+    removed while it was read) becomes a 404 page."""
+
+    def endpoint(request: Request) -> Response:
+        try:
+            return _html(call(request))
+        except (ConfigError, OSError) as exc:
+            return _html(web_html.error_page(404, str(exc)), 404)
+
+    endpoint.__name__ = call.__name__
+    return endpoint
+
+
+def build_app(outputs: Outputs, check_host: bool = True) -> Any:
+    """The ASGI app over ``outputs``."""
+
+    def runs(request: Request) -> str:
+        return web_html.runs_page(list_runs(outputs), str(outputs.root))
+
+    def run(request: Request) -> str:
+        run_id = request.query_params.get("run", "")
+        return web_html.run_page(run_line(outputs, run_id), run_reports(outputs, run_id))
+
+    def _detail(query: SamplesQuery) -> str:
+        return web_html.detail_fragment(query, sample_detail(outputs, query)) if query.row is not None \
+            else web_html.no_sample()
+
+    def samples(request: Request) -> str:
+        query = SamplesQuery.parse(request.query_params)
+        listing = list_page(outputs, query)
+        try:
+            detail = _detail(query)
+        except (ConfigError, OSError) as exc:  # a stale link to a row the file no longer has: the list still shows
+            detail = f'<p class="error-page">{web_html.h(exc)}</p>'
+        return web_html.samples_page(query, listing, detail)
+
+    def list_part(request: Request) -> str:
+        query = SamplesQuery.parse(request.query_params)
+        return web_html.list_fragment(query, list_page(outputs, query))
+
+    def sample_part(request: Request) -> str:
+        return _detail(SamplesQuery.parse(request.query_params))
+
+    routes = [Route("/", _guarded(runs)), Route("/run", _guarded(run)), Route("/samples", _guarded(samples)),
+              Route("/part/list", _guarded(list_part)), Route("/part/sample", _guarded(sample_part)),
+              Mount("/static", StaticFiles(directory=str(STATIC), follow_symlink=False), name="static")]
+    app = Starlette(routes=routes)
+    return _ReadOnlyLocal(app, check_host)
+
+
+def serve(outputs_dir: str, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Serve the workbench on ``host:port`` until interrupted."""
+    import uvicorn
+
+    outputs = Outputs(outputs_dir)
+    app = build_app(outputs, check_host=host in _LOOPBACK)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
