@@ -96,9 +96,6 @@ class Ramp:
             return None
         return math.log(target / self.start) / self.duration_s
 
-    def describe(self, target: float, unit: str) -> str:
-        return f"{self.shape} ramp {self.start:g} → {target:g} {unit} over {self.duration_s:g} s"
-
 
 def parse_seconds(value: object) -> object:
     """``30``, ``"30s"``, ``"500ms"``, ``"2m"`` or ``"1h"`` → seconds; anything else goes on to validation."""
