@@ -80,6 +80,16 @@ def test_mid_plan_guard_cuts_the_plan_short(tmp_path):
     assert result.sweep.skipped == ["parallel_4_number_2000"]
 
 
+def test_mid_plan_guard_also_ends_the_plans_repeats(tmp_path):
+    config = SimConfig(port=0, latency_model="fixed", ttft_ms=1, itl_ms=1, output_len="4", error_rate=0.6, seed=4)
+    with SimProcess(config) as sim:
+        result = perf(sim, tmp_path, parallel=[2], number=[500], max_tokens=4, test_connection=False, repeats=3,
+                      stop_error_rate=30, stop_error_after=20)
+    (summary,) = result.summaries
+    assert summary.total_requests < 100 and summary.repeats == 1
+    assert result.stopped_early.numbers["cut_short"] is True
+
+
 def test_error_guard_waits_for_its_count():
     guard = ErrorGuard(after=10, error_rate_pct=50)
     assert not guard.check(5, 5)  # too few yet

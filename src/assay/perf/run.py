@@ -283,7 +283,7 @@ async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan
     try:
         for repeat in range(repeats):
             finished = await _run_plan(setup, client, plan, records, stop, console, repeat)
-            if not finished:
+            if not finished or _guard_tripped(setup.config, records):
                 break
             if console is not None and repeats > 1:
                 console.print(report.repeat_line(records, repeat, repeats), markup=False, highlight=False)
@@ -296,6 +296,15 @@ async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan
     if console is not None:
         console.print(report.plan_report(summary))
     return summary
+
+
+def _guard_tripped(config: PerfConfig, records: Path) -> bool:
+    """Whether the mid-plan error guard (--stop-error-after) has cut the plan short, so no further repeat runs."""
+    if config.stop_error_after is None or config.stop_error_rate is None or config.repeats == 1:
+        return False
+    failures = read_failures(records)
+    return (failures.requests >= config.stop_error_after
+            and 100.0 * failures.total / failures.requests > config.stop_error_rate)
 
 
 async def _run_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, records: Path, stop: asyncio.Event,

@@ -88,11 +88,12 @@ class StopRules:
         rate = 100.0 * summary.failed_requests / summary.total_requests
         if rate <= self.error_rate_pct:
             return None
-        cut_short = self.error_after is not None and summary.total_requests < summary.number
+        planned = summary.number * summary.repeats
+        cut_short = self.error_after is not None and summary.total_requests < planned
         numbers: dict[str, Number] = {
             "error_rate_pct": round(rate, 3), "threshold_pct": self.error_rate_pct,
             "failed_requests": summary.failed_requests, "total_requests": summary.total_requests,
-            "planned_requests": summary.number, "cut_short": cut_short}
+            "planned_requests": planned, "cut_short": cut_short}
         kinds = ", ".join(f"{k} x{n}" for k, n in sorted(summary.error_kinds.items(), key=lambda kv: -kv[1])[:3])
         message = (f"{summary.plan}: {rate:.1f}% of {summary.total_requests} requests failed "
                    f"(over --stop-error-rate {self.error_rate_pct:g}%{'; ' + kinds if kinds else ''})"
