@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from assay.client import ClientConfig, split_endpoint_url
 from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, EndpointUrl, redact_url
+from assay.perf.ramps import parse_seconds
 from assay.types import GenerationConfig
 
 API_KEY_ENV_VARS = ("ASSAY_API_KEY", "OPENAI_API_KEY")
@@ -47,6 +48,10 @@ def parse_key_values(value: Any, *, what: str) -> Any:
 SIM_PROMPTS = Path(__file__).parent / "datasets" / "sim_prompts.txt"
 # The sweep `--sim` runs when no load plan is given (a minute on a laptop): --parallel 1 8 32 --number 8 32 128.
 SIM_SWEEP = ((1, 8, 32), (8, 32, 128))
+
+# Seconds, also written 30s, 500ms or 2m (the CLI hands the text over as it was typed).
+Seconds = Annotated[float, BeforeValidator(parse_seconds)]
+
 
 class PerfConfig(BaseModel):
     """One ``assay perf`` run: where to send, what to send, and the load plans (possibly a sweep)."""
@@ -105,6 +110,35 @@ class PerfConfig(BaseModel):
     duration: float | None = Field(
         default=None, gt=0, description="Stop sending after this many seconds per plan (in-flight requests finish).")
     warmup: int = Field(default=0, ge=0, description="Unrecorded warm-up requests before the first plan.")
+    ramp: Literal["none", "linear", "exponential"] = Field(
+        default="none",
+        description="Raise each plan's load to its target over --ramp-duration: the request rate with --rate "
+                    "(arrivals follow the rising rate), else the concurrency (lanes released over time).")
+    ramp_duration: Seconds | None = Field(
+        default=None, gt=0, description="--ramp: how long the ramp lasts (seconds, or 30s, 500ms, 2m).")
+    ramp_start: float | None = Field(
+        default=None, ge=0,
+        description="--ramp: where the ramp starts, in requests/s with --rate or requests in flight without "
+                    "[default: a tenth of the rate; 1 request in flight].")
+    stop_error_rate: float | None = Field(
+        default=None, ge=0, lt=100,
+        description="Sweep stop rule: a plan whose failed requests exceed this percentage ends the sweep after "
+                    "it (the remaining plans are skipped).")
+    stop_error_after: int | None = Field(
+        default=None, ge=1,
+        description="With --stop-error-rate: also cut a plan short once this many of its requests finished with "
+                    "the error rate over it (in-flight requests finish), then end the sweep.")
+    stop_on_saturation: bool = Field(
+        default=False,
+        description="Sweep stop rule: end the sweep once a plan with more load than the one before gains at most "
+                    "--saturation-throughput-gain percent request throughput while its median latency rises by "
+                    "more than --saturation-latency-rise percent.")
+    saturation_throughput_gain: float = Field(
+        default=10.0, ge=0, description="--stop-on-saturation: throughput gains up to this percentage count as flat.")
+    saturation_latency_rise: float = Field(
+        default=50.0, gt=0, description="--stop-on-saturation: a median latency rise over this percentage counts.")
+    saturation_latency: Literal["e2e", "ttft"] = Field(
+        default="e2e", description="--stop-on-saturation: the latency compared, p50 end-to-end or p50 TTFT.")
     repeats: int = Field(
         default=1, ge=1, le=1000,
         description="Run each plan this many times in a row (repeat r draws its arrivals with seed + r); the "
@@ -296,12 +330,52 @@ class PerfConfig(BaseModel):
                 raise ValueError(f"--api {self.api} has no first token: use e2e_latency_ms, not {timed[0]}")
             if self.multi_turn:
                 raise ValueError(f"--multi-turn does not apply to --api {self.api}")
+            if self.stop_on_saturation and self.saturation_latency == "ttft":
+                raise ValueError(f"--api {self.api} has no first token: use --saturation-latency e2e")
+        self._check_ramp()
+        self._check_stop_rules()
         if self.api_key is None:
             for var in API_KEY_ENV_VARS:
                 if os.environ.get(var):
                     self.api_key = SecretStr(os.environ[var])
                     break
         return self
+
+    def _check_ramp(self) -> None:
+        """A ramp needs its shape and duration together, and a start at or below every plan's target."""
+        given = {"ramp_duration", "ramp_start"} & self.model_fields_set
+        if self.ramp == "none":
+            if given:
+                raise ValueError(f"--{sorted(given)[0].replace('_', '-')} needs --ramp linear or exponential")
+            return
+        if self.ramp_duration is None:
+            raise ValueError(f"--ramp {self.ramp} needs --ramp-duration (e.g. 30s)")
+        if self.trace is not None:
+            raise ValueError("--ramp does not apply to --trace (the trace sets the arrival times)")
+        if self.sla_auto_tune:
+            raise ValueError("--ramp does not apply to --sla-auto-tune")
+        start = self.ramp_start
+        if start is None:
+            return
+        targets, unit = (self.rate, "requests/s") if self.rate is not None else (self.parallel or [1], "in flight")
+        if self.rate is None and start < 1:
+            raise ValueError("--ramp-start of a concurrency ramp must be at least 1 request in flight")
+        if self.ramp == "exponential" and start <= 0:
+            raise ValueError("--ramp exponential needs --ramp-start > 0 (it grows by a factor, never from 0)")
+        if start > min(targets):
+            raise ValueError(f"--ramp-start {start:g} is above the target {min(targets):g} {unit}")
+
+    def _check_stop_rules(self) -> None:
+        """Stop rules end a sweep; their thresholds mean nothing without them."""
+        if self.stop_error_after is not None and self.stop_error_rate is None:
+            raise ValueError("--stop-error-after needs --stop-error-rate (the percentage it checks)")
+        tuned = {"saturation_throughput_gain", "saturation_latency_rise", "saturation_latency"} & self.model_fields_set
+        if tuned and not self.stop_on_saturation:
+            raise ValueError(f"--{sorted(tuned)[0].replace('_', '-')} needs --stop-on-saturation")
+        if self.stop_on_saturation and self.saturation_latency == "ttft" and not self.stream:
+            raise ValueError("--saturation-latency ttft needs streaming (--stream)")
+        if self.sla_auto_tune and (self.stop_error_rate is not None or self.stop_on_saturation):
+            raise ValueError("--sla-auto-tune runs its own search: leave out --stop-error-rate/--stop-on-saturation")
 
     def _check_trace(self) -> None:
         """A trace is its own load plan: options that make other plans, or another prompt source, clash."""

@@ -9,7 +9,7 @@ needs beyond the rows (the plan, the API, the SLOs, the worker count) is stored 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from rich.console import Console
 from assay.errors import ConfigError
 from assay.perf import charts, report
 from assay.perf.plans import LoadPlan
+from assay.perf.ramps import Ramp
 from assay.perf.records import (
     count_requests,
     merge_records,
@@ -56,7 +57,8 @@ class PlanSettings:
                 "slo_ms": orjson.dumps(self.slo_ms or {}).decode(),
                 "load_plan": orjson.dumps({"distribution": plan.distribution, "burstiness": plan.burstiness,
                                            "duration_s": plan.duration_s, "trace_speed": plan.trace_speed,
-                                           "arrivals_s": plan.arrivals_s}).decode()}
+                                           "arrivals_s": plan.arrivals_s,
+                                           "ramp": None if plan.ramp is None else asdict(plan.ramp)}).decode()}
 
     @classmethod
     def from_meta(cls, meta: dict[str, str]) -> PlanSettings:
@@ -66,7 +68,8 @@ class PlanSettings:
         plan = LoadPlan(number=int(meta["number"]), parallel=optional(meta["parallel"], int),
                         rate=optional(meta["rate"], float), distribution=shape["distribution"],
                         burstiness=float(shape["burstiness"]), duration_s=shape["duration_s"],
-                        arrivals_s=_tuple_or_none(shape.get("arrivals_s")), trace_speed=shape.get("trace_speed"))
+                        arrivals_s=_tuple_or_none(shape.get("arrivals_s")), trace_speed=shape.get("trace_speed"),
+                        ramp=Ramp(**shape["ramp"]) if shape.get("ramp") else None)
         return cls(plan, api=meta["api"], slo_ms=orjson.loads(meta["slo_ms"]) or None, workers=int(meta["workers"]),
                    model=meta.get("model", ""))
 

@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 
 from assay.perf.config import PerfConfig
+from assay.perf.ramps import DEFAULT_RATE_START_FRACTION, Ramp
 
 DEFAULT_NUMBER = 1000
 
@@ -25,6 +26,7 @@ class LoadPlan:
     no cap). ``rate``: requests per second for an open loop, ``None`` for a closed loop. ``number``: how many
     requests; ``duration_s`` stops sending earlier. ``arrivals_s``: a replayed trace's arrival times (seconds
     from the start, already divided by ``trace_speed``), which make it an open loop without a rate.
+    ``ramp``: the rate (open loop) or concurrency (closed loop) rises to its target along it (``assay.perf.ramps``).
     """
 
     number: int
@@ -35,6 +37,7 @@ class LoadPlan:
     duration_s: float | None = None
     arrivals_s: tuple[float, ...] | None = field(default=None, repr=False)
     trace_speed: float | None = None
+    ramp: Ramp | None = None
 
     @property
     def name(self) -> str:
@@ -57,7 +60,14 @@ class LoadPlan:
         """When each request is due, in seconds from the plan's start (zeros for a closed loop)."""
         if self.arrivals_s is not None:
             return np.asarray(self.arrivals_s, dtype=np.float64)
-        return arrival_offsets_s(self.number, self.rate, self.distribution, self.burstiness, seed)
+        return arrival_offsets_s(self.number, self.rate, self.distribution, self.burstiness, seed, ramp=self.ramp)
+
+    def lane_offsets_s(self) -> np.ndarray:
+        """When each closed-loop lane starts sending, in seconds from the plan's start (all at 0 without a ramp)."""
+        lanes = self.parallel or 1
+        if self.ramp is None:
+            return np.zeros(lanes)
+        return self.ramp.lane_offsets_s(lanes)
 
     def split(self, workers: int) -> list[LoadPlan]:
         """This plan shared by ``workers`` processes: concurrency, count and rate divided as evenly as can be.
@@ -74,10 +84,20 @@ class LoadPlan:
             rate = None if self.rate is None else self.rate * number / self.number
             # A trace's worker k sends requests k, k+n, ... (the runner's global index) at their own times.
             arrivals = None if self.arrivals_s is None else self.arrivals_s[k::workers]
+            ramp = self._ramp_share(number, parallel)
             if number > 0:
                 plans.append(LoadPlan(number, parallel, rate, self.distribution, self.burstiness, self.duration_s,
-                                      arrivals, self.trace_speed))
+                                      arrivals, self.trace_speed, ramp))
         return plans
+
+
+    def _ramp_share(self, number: int, parallel: int | None) -> Ramp | None:
+        """A worker's ramp: its start scaled as its rate (by its share of requests) or its concurrency."""
+        if self.ramp is None:
+            return None
+        if self.open_loop:
+            return self.ramp.scaled(number / self.number)
+        return self.ramp.scaled((parallel or 1) / (self.parallel or 1))
 
 
 def _share(total: int, parts: int, index: int) -> int:
@@ -90,14 +110,19 @@ def _number_text(value: float) -> str:
 
 def arrival_offsets_s(
     number: int, rate: float | None, distribution: str = "poisson", burstiness: float = 1.0, seed: int = 0,
+    *, ramp: Ramp | None = None,
 ) -> np.ndarray:
     """Absolute arrival times (s from start) for ``number`` requests at ``rate`` per second.
 
     ``poisson``: exponential gaps; ``gamma``: gamma gaps with shape ``burstiness`` and the same mean (vLLM's
-    burstiness); ``constant``: equal gaps. The first request goes at 0.
+    burstiness); ``constant``: equal gaps. The first request goes at 0. With a ``ramp`` the same process is
+    drawn at unit rate and mapped through the ramp's inverse cumulative rate (time rescaling), so the rate
+    rises along the ramp and the process keeps its shape.
     """
     if rate is None or number == 0:
         return np.zeros(number)
+    if ramp is not None:
+        return ramp.inverse_cumulative(arrival_offsets_s(number, 1.0, distribution, burstiness, seed), rate)
     mean_gap = 1.0 / rate
     if distribution == "constant":
         gaps = np.full(number, mean_gap)
@@ -131,9 +156,21 @@ def build_plans(config: PerfConfig) -> list[LoadPlan]:
         number = pick(config.number, i) or DEFAULT_NUMBER
         plans.append(LoadPlan(
             number=number, parallel=parallel, rate=rate, distribution=config.rate_distribution,
-            burstiness=config.burstiness, duration_s=config.duration,
+            burstiness=config.burstiness, duration_s=config.duration, ramp=plan_ramp(config, rate, parallel),
         ))
     return plans
+
+
+def plan_ramp(config: PerfConfig, rate: float | None, parallel: int | None) -> Ramp | None:
+    """The ramp of a plan with this ``rate`` (open loop) or ``parallel`` (closed loop), from ``config.ramp``;
+    without ``--ramp-start`` a rate starts at a tenth of its target, a concurrency at one request."""
+    if config.ramp == "none" or config.ramp_duration is None:
+        return None
+    if rate is not None:
+        start = config.ramp_start if config.ramp_start is not None else rate * DEFAULT_RATE_START_FRACTION
+    else:
+        start = config.ramp_start if config.ramp_start is not None else 1.0
+    return Ramp(config.ramp, config.ramp_duration, float(start))
 
 
 def trace_plan(config: PerfConfig) -> LoadPlan:

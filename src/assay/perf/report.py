@@ -47,6 +47,10 @@ def summary_table(summary: PlanSummary) -> Table:
         rows.append(("Request rate (req/s)", _num(summary.rate, 2)))
     if summary.trace_speed is not None:
         rows.append(("Trace replay speed", f"{summary.trace_speed:g}x"))
+    if summary.ramp is not None:
+        ramp = summary.ramp
+        unit = "req/s" if ramp.variable == "rate" else "in flight"
+        rows.append(("Ramp", f"{ramp.shape}, {ramp.start:g} → {ramp.target:g} {unit} in {ramp.duration_s:g} s"))
     if summary.workers > 1:
         rows.append(("Load-generator processes", str(summary.workers)))
     rows += [

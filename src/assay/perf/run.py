@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import AsyncIterator, Callable, Iterator
+from typing import AsyncIterator, Awaitable, Callable, Iterator
 
 import yaml
 from rich.console import Console
@@ -32,6 +32,7 @@ from assay.perf.finish import RECORDS_FILE, PlanSettings, finish_plan, finish_ru
 from assay.perf.records import RecordWriter, read_failures, write_meta, write_server_metrics
 from assay.perf.server_metrics import scraper_for
 from assay.perf.runner import NS_PER_S, Counters, PlanRun, RequestBuilder
+from assay.perf.stop_rules import SWEEP_STATUS_FILE, ErrorGuard, StopRules, StoppedEarly, SweepStatus
 from assay.perf.summary import PlanSummary
 from assay.utils.tokenizer import Tokenizer, load_tokenizer
 
@@ -48,6 +49,11 @@ class PerfResult:
     interrupted: bool = False
     tuning: TuningResult | None = None
     failures: FailureTally = field(default_factory=FailureTally)
+    sweep: SweepStatus | None = None  # with stop rules: the plans that ran, were skipped, and why
+
+    @property
+    def stopped_early(self) -> StoppedEarly | None:
+        return None if self.sweep is None else self.sweep.stopped_early
 
     def plan_dir(self, summary: PlanSummary) -> Path:
         return self.run_dir / summary.plan
@@ -91,7 +97,8 @@ class Setup:
         monitor = HealthMonitor(lambda t, lag, cpu: writer.add_health(worker, t, lag, cpu), origin_ns=origin_ns)
         run = PlanRun(plan, client, self.builder(client), writer, origin_ns, seed=self.config.seed + repeat,
                       worker=worker, workers=workers, multi_turn=self.config.multi_turn,
-                      count_tokens=self.count_tokens(), stop=stop or asyncio.Event(), repeat=repeat)
+                      count_tokens=self.count_tokens(), stop=stop or asyncio.Event(), repeat=repeat,
+                      guard=ErrorGuard.from_config(self.config, workers))
         try:
             yield run, monitor
         finally:
@@ -140,6 +147,8 @@ def run_perf(config: PerfConfig, *, console: Console | None = None, run_dir: str
     _event_loop_run(_run(setup, plans, result, console), config.event_loop)
     if result.tuning is not None:
         report.write_json(folder / "sla_auto_tune.json", result.tuning.model_dump(mode="json"))
+    if result.sweep is not None and folder.is_dir():
+        report.write_json(folder / SWEEP_STATUS_FILE, result.sweep.model_dump(mode="json"))
     finish_run(folder, result.summaries, draw_charts=config.charts, console=console)
     if console is not None:
         console.print(f"results: {folder}")
@@ -219,12 +228,40 @@ async def _run(setup: Setup, plans: list[LoadPlan], result: PerfResult, console:
                     if console is not None and result.tuning is not None:
                         console.print(result.tuning.describe())
                 else:
-                    for plan in plans:
-                        if await execute(plan) is None:
-                            break
+                    await _sweep(plans, execute, StopRules.from_config(config), result, console)
             finally:
                 trackers.finish()
     result.interrupted = result.interrupted or stop.is_set()
+
+
+async def _sweep(plans: list[LoadPlan], execute: Callable[[LoadPlan], Awaitable[PlanSummary | None]],
+                 rules: StopRules, result: PerfResult, console: Console | None) -> None:
+    """Run the plans in order; with stop rules, end after the first plan that trips one and list the rest
+    as skipped (in ``result.sweep``, written to ``sweep_status.json``)."""
+    if rules.active:
+        result.sweep = SweepStatus(planned=[p.name for p in plans], rules=rules.describe())
+    previous: PlanSummary | None = None
+    for i, plan in enumerate(plans):
+        summary = await execute(plan)
+        if summary is None:
+            break
+        if result.sweep is None:
+            continue
+        result.sweep.completed.append(plan.name)
+        if summary.interrupted:
+            break
+        stopped = rules.check(summary, previous)
+        if stopped is not None:
+            result.sweep.stopped_early = stopped
+            result.sweep.skipped = [p.name for p in plans[i + 1:]]
+            if console is not None:
+                skipped = ", ".join(result.sweep.skipped) or "none"
+                console.print(f"sweep stopped early ({stopped.rule}): {stopped.message}; skipped plans: {skipped}",
+                              markup=False, highlight=False)
+            return
+        previous = summary
+    if result.sweep is not None:
+        result.sweep.skipped = [p.name for p in plans if p.name not in result.sweep.completed]
 
 
 async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan_dir: Path, stop: asyncio.Event,
@@ -246,7 +283,7 @@ async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan
     try:
         for repeat in range(repeats):
             finished = await _run_plan(setup, client, plan, records, stop, console, repeat)
-            if not finished:
+            if not finished or _guard_tripped(setup.config, records):
                 break
             if console is not None and repeats > 1:
                 console.print(report.repeat_line(records, repeat, repeats), markup=False, highlight=False)
@@ -259,6 +296,15 @@ async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan
     if console is not None:
         console.print(report.plan_report(summary))
     return summary
+
+
+def _guard_tripped(config: PerfConfig, records: Path) -> bool:
+    """Whether the mid-plan error guard (--stop-error-after) has cut the plan short, so no further repeat runs."""
+    if config.stop_error_after is None or config.stop_error_rate is None or config.repeats == 1:
+        return False
+    failures = read_failures(records)
+    return (failures.requests >= config.stop_error_after
+            and 100.0 * failures.total / failures.requests > config.stop_error_rate)
 
 
 async def _run_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, records: Path, stop: asyncio.Event,

@@ -1,8 +1,8 @@
 """Executes one load plan in one event loop: drives the shared client, never retries, records every request.
 
-Closed loop: ``parallel`` lanes, each sending its next request when the last one finished. Open loop:
-requests go out at absolute arrival times (drawn up front), at most ``parallel`` in flight; each record
-keeps its scheduled time and how late it actually went out.
+Closed loop: ``parallel`` lanes, each sending its next request when the last one finished (a ramp starts
+the lanes one by one). Open loop: requests go out at absolute arrival times (drawn up front), at most
+``parallel`` in flight; each record keeps its scheduled time and how late it actually went out.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from assay.perf.datasets import Prompt, PromptSet
 from assay.perf.metrics import request_metrics
 from assay.perf.plans import LoadPlan
 from assay.perf.records import RecordWriter, RequestRecord
+from assay.perf.stop_rules import ErrorGuard
 from assay.types import Completion, ErrorInfo, GenerationConfig, Timings
 from assay.utils.gctune import collector_tuned_for_load
 
@@ -134,6 +135,7 @@ class PlanRun:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     progress: Counters = field(default_factory=Counters)
     repeat: int = 0  # which run of the plan (--repeats), stored with each record
+    guard: ErrorGuard | None = None  # --stop-error-after: stops sending (in-flight requests finish), not Ctrl-C
 
     def global_index(self, local: int) -> int:
         # Worker k of n takes requests k, k+n, k+2n... of the plan, so prompts are spread the same way
@@ -144,8 +146,12 @@ class PlanRun:
         d = self.plan.duration_s
         return None if d is None else self.origin_ns + int(d * NS_PER_S)
 
+    def halted(self) -> bool:
+        """Whether to send no more: Ctrl-C (``stop``) or the mid-plan error guard tripped."""
+        return self.stop.is_set() or (self.guard is not None and self.guard.tripped)
+
     async def execute(self) -> bool:
-        """Run the plan; True when it ran to the end, False when stopped (Ctrl-C)."""
+        """Run the plan; True when it ran to the end (or the error guard ended it), False when stopped (Ctrl-C)."""
         with collector_tuned_for_load():
             await _sleep_until(self.origin_ns)
             if self.plan.open_loop:
@@ -162,14 +168,16 @@ class PlanRun:
         indices = iter(range(self.plan.number))
         deadline = self.deadline_ns()
 
-        async def lane() -> None:
+        async def lane(start_s: float) -> None:
+            if start_s > 0:  # a ramp releases this lane later
+                await _sleep_until(self.origin_ns + int(start_s * NS_PER_S))
             for local in indices:  # one shared iterator: each index is taken by exactly one lane
                 now = time.perf_counter_ns()
-                if self.stop.is_set() or (deadline is not None and now >= deadline):
+                if self.halted() or (deadline is not None and now >= deadline):
                     return
                 await self._conversation(local, now)
 
-        lanes = [asyncio.ensure_future(lane()) for _ in range(self.plan.parallel or 1)]
+        lanes = [asyncio.ensure_future(lane(float(start_s))) for start_s in self.plan.lane_offsets_s()]
         await self._wait_or_stop(lanes)
 
     async def _open_loop(self) -> None:
@@ -192,10 +200,13 @@ class PlanRun:
                 # measures sending, not making up the prompt.
                 prepared = self.builder.for_index(self.global_index(local))
                 await _sleep_until(due_ns)
-                if self.stop.is_set() or (deadline is not None and due_ns >= deadline):
+                if self.halted() or (deadline is not None and due_ns >= deadline):
                     return
                 if cap is not None:
                     await cap.acquire()
+                    if self.halted():
+                        cap.release()
+                        return
                 task = asyncio.ensure_future(send(local, due_ns, prepared))
                 in_flight.add(task)
                 task.add_done_callback(in_flight.discard)
@@ -236,7 +247,7 @@ class PlanRun:
             return
         messages = list(prompt.messages)
         for turn, text in enumerate(prompt.turns[1:], 1):
-            if not completion.ok or self.stop.is_set():
+            if not completion.ok or self.halted():
                 return
             messages += [{"role": "assistant", "content": completion.text}, {"role": "user", "content": text}]
             due_ns = time.perf_counter_ns()
@@ -274,3 +285,7 @@ class PlanRun:
                 response_id=completion.response_id, tool_calls=len(completion.tool_calls), repeat=self.repeat,
             ))
         self.progress.add(completion.ok)
+        if self.guard is not None and not self.guard.tripped and self.guard.check(self.progress.done,
+                                                                                    self.progress.failed):
+            log.warning("plan %s: %d of %d requests failed: over --stop-error-rate %g%%, stopping the plan",
+                        self.plan.name, self.progress.failed, self.progress.done, self.guard.error_rate_pct)

@@ -6,7 +6,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -51,6 +51,27 @@ class ClientHealth(BaseModel):
     warnings: list[str] = Field(default_factory=list)
 
 
+class RampSummary(BaseModel):
+    """A plan's ramp (``--ramp``): what rose (the request rate or the concurrency), from where to where, how."""
+
+    shape: str
+    variable: Literal["rate", "parallel"]
+    start: float
+    target: float
+    duration_s: float
+
+    @classmethod
+    def of(cls, plan: LoadPlan) -> RampSummary | None:
+        ramp = plan.ramp
+        if ramp is None:
+            return None
+        if plan.rate is not None:
+            return cls(shape=ramp.shape, variable="rate", start=ramp.start, target=plan.rate,
+                       duration_s=ramp.duration_s)
+        return cls(shape=ramp.shape, variable="parallel", start=ramp.start, target=float(plan.parallel or 1),
+                   duration_s=ramp.duration_s)
+
+
 class RepeatStat(BaseModel):
     """One metric over a plan's repeats: their mean, its 95% interval (Student's t over the repeats, so it
     says how far another run's mean may fall by chance), and each repeat's own value."""
@@ -71,6 +92,7 @@ class PlanSummary(BaseModel):
     number: int
     trace_speed: float | None = Field(default=None, description="A replayed trace's speed factor (--trace-speed).")
     workers: int = 1
+    ramp: RampSummary | None = Field(default=None, description="The plan's ramp (--ramp), if it had one.")
     interrupted: bool = False
     duration_s: float
     total_requests: int
@@ -110,8 +132,11 @@ class PlanSummary(BaseModel):
 
     def to_json(self) -> dict[str, Any]:
         """What ``summary.json`` and ``sweep.json`` hold; a single run's has no repeat fields (as before
-        --repeats existed)."""
-        return self.model_dump(mode="json", exclude={"repeats", "repeat_stats"} if self.repeats == 1 else None)
+        --repeats existed), a plan without a ramp no ramp field."""
+        exclude = set() if self.repeats > 1 else {"repeats", "repeat_stats"}
+        if self.ramp is None:
+            exclude.add("ramp")  # files of plans without a ramp stay as they were
+        return self.model_dump(mode="json", exclude=exclude or None)
 
 
 @dataclass(frozen=True)
@@ -224,7 +249,7 @@ def summarize(
     }
     return PlanSummary(
         plan=plan.name, api=api, parallel=plan.parallel, rate=plan.rate, number=plan.number, workers=workers,
-        trace_speed=plan.trace_speed if plan.arrivals_s is not None else None,
+        trace_speed=plan.trace_speed if plan.arrivals_s is not None else None, ramp=RampSummary.of(plan),
         interrupted=interrupted, duration_s=duration, total_requests=columns.total, succeeded_requests=succeeded,
         failed_requests=columns.total - succeeded, error_kinds=columns.error_kinds,
         request_throughput_rps=per_s(succeeded),
