@@ -96,3 +96,17 @@ def test_a_bad_url_error_does_not_echo_the_password(tmp_path):
                     "gsm8k", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "s3cret-pw" not in result.stderr and "***@127.0.0.1" in result.stderr
+
+
+def test_scrub_secrets_blanks_credential_keys_at_any_depth_and_keeps_token_counts():
+    from assay.client.config import scrub_secrets
+
+    config = {"generation_config": {"max_tokens": 64, "min_tokens": 4}, "pad_token": "<pad>",
+              "dataset_args": {"arena_hard": {"extra_params": {"baseline_model_args": {
+                  "api_key": "sk-1", "api_url": "http://u:p@h:1/v1?token=t", "headers": [{"Authorization": "B x"}]}}}},
+              "hf_token": "hf_x", "token": "", "secret_key": "s", "model": "m"}
+    scrubbed = scrub_secrets(config)
+    assert scrubbed["generation_config"] == {"max_tokens": 64, "min_tokens": 4} and scrubbed["pad_token"] == "<pad>"
+    args = scrubbed["dataset_args"]["arena_hard"]["extra_params"]["baseline_model_args"]
+    assert args == {"api_key": "***", "api_url": "http://***@h:1/v1?token=***", "headers": [{"Authorization": "***"}]}
+    assert (scrubbed["hf_token"], scrubbed["token"], scrubbed["secret_key"], scrubbed["model"]) == ("***", "", "***", "m")

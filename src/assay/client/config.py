@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -77,6 +77,26 @@ def redact_url(url: str | None) -> str | None:
         f"{name}=***" if sep and _SECRET_QUERY.search(name) else f"{name}{sep}{value}"
         for name, sep, value in (item.partition("=") for item in parts.query.split("&") if item))
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+# Keys whose values are credentials, wherever they sit in a written config or fingerprint: api_key, secret_key,
+# password, authorization, token / hf_token / access_token (not max_tokens or pad_token).
+_SECRET_KEY = re.compile(r"^(.*_)?(api_?key|secret(_key)?|access_key|password|passwd|authorization)$"
+                         r"|^((access|auth|api|hf|bearer)_)?token$", re.IGNORECASE)
+
+
+def scrub_secrets(value: Any) -> Any:
+    """``value`` (a config or fingerprint: dicts, lists, strings) as it may be written: the value of every key that
+    names a credential becomes ``***`` and every URL string loses its credentials (:func:`redact_url`), at any
+    depth (a baseline model's ``api_key`` inside ``dataset_args.<name>.extra_params`` too)."""
+    if isinstance(value, dict):
+        return {key: ("***" if item else item) if isinstance(key, str) and _SECRET_KEY.match(key)
+                else scrub_secrets(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub_secrets(item) for item in value]
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        return redact_url(value)
+    return value
 
 
 class ClientConfig(BaseModel):

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
-from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, EndpointUrl, redact_url
+from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, EndpointUrl, redact_url, scrub_secrets
 from assay.types.generation import GenerationConfig
 
 EvalType = Literal["openai_api", "checkpoint", "llm_ckpt", "sim", "mock_llm"]
@@ -219,7 +219,7 @@ class TaskConfig(BaseModel):
         data["model_args"] = {k: "***" if _secret_name(k) else v for k, v in data["model_args"].items()}
         data["judge_model_args"] = {k: "***" if _secret_name(k) else redact_url(v) if k == "api_url" and isinstance(v, str) else v
                                     for k, v in data["judge_model_args"].items()}
-        return data
+        return scrub_secrets(data)  # and at any depth: a baseline model's api_key in a benchmark's extra_params
 
 
 def _secret_name(key: str) -> bool:

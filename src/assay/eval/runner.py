@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from assay import __version__
+from assay.client.config import scrub_secrets
 from assay.client.failures import FailureTally
 from assay.data import DatasetLoader
 from assay.errors import ConfigError, ModelError
@@ -69,13 +70,15 @@ def _as_task(task_cfg: TaskConfig | dict[str, Any] | str | Path) -> TaskConfig:
 
 
 def _fingerprint(task: TaskConfig, model: ModelBackend, benchmarks: list[Benchmark]) -> dict[str, Any]:
-    return {
+    # Written to manifest.json: credentials inside a benchmark's settings (a baseline model's api_key) are
+    # scrubbed; a key's value never changes the answers, so resume compares the scrubbed forms.
+    return scrub_secrets({
         "model": model.describe(),
         "generation_config": task.generation_config.model_dump(mode="json", exclude={"n"}),
         "repeats": _repeats_fingerprint(task, benchmarks),
         "benchmarks": {b.name: b.fingerprint() for b in benchmarks},
         "scoring": {b.name: b.scoring_fingerprint() for b in benchmarks},
-    }
+    })
 
 
 def _repeats_fingerprint(task: TaskConfig, benchmarks: list[Benchmark]) -> int | dict[str, int]:
@@ -141,7 +144,7 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
     manifest = store.read_manifest()
     rescore: set[str] = set()
     if manifest:
-        previous = manifest.get("fingerprint", {})
+        previous = scrub_secrets(manifest.get("fingerprint", {}))  # an older run's may hold a key in clear
         _check_resumable(previous, fingerprint, store.root)
         rescore = {name for name, scoring in fingerprint["scoring"].items()
                    if previous.get("scoring", {}).get(name, scoring) != scoring}

@@ -129,6 +129,27 @@ async def test_a_second_model_answers_as_the_baseline(tmp_path):
     assert scored[0]["scores"][0]["metadata"]["baseline"] in {b for _, b, *_ in ARENA}
 
 
+async def test_a_baseline_models_key_reaches_no_file_of_the_run(tmp_path):
+    """Its api_key sat in clear in manifest.json's fingerprint and config.yaml (a benchmark's extra_params)."""
+    data, model_replay, judge_replay = _arena_files(tmp_path)
+    baseline_replay = _jsonl(tmp_path / "baseline.jsonl", [{"prompt": q, "response": b} for q, b, *_ in ARENA])
+    rows = _jsonl(tmp_path / "questions.jsonl", [{"question_id": f"q{i}", "turns": [{"content": q}]}
+                                                 for i, (q, *_) in enumerate(ARENA)])
+    async with _sim(model_replay) as model, _sim(judge_replay) as judge, _sim(baseline_replay) as baseline:
+        url = baseline.base_url.replace("http://", "http://user:pw-SECRET-2@") + "?key=SECRET-3"
+        args = {"model_id": "base-m", "api_url": url, "api_key": "sk-SECRET-1", "max_retries": 0}
+        task = _task(tmp_path, model, judge, "arena_hard", rows, dataset_extra={"extra_params": {
+            "baseline_model_args": args}})
+        first = await arun_task(task, show=False)
+        again = await arun_task(_task(tmp_path, model, judge, "arena_hard", rows, use_cache=str(first.run_dir),
+                                      dataset_extra={"extra_params": {"baseline_model_args": args}}), show=False)
+    assert again.reports["arena_hard"].score == first.reports["arena_hard"].score  # resumes: keys compare scrubbed
+    for path in first.run_dir.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert "SECRET" not in text, path.relative_to(first.run_dir)
+
+
 async def test_baseline_answers_from_an_arena_hard_answer_file(tmp_path):
     data, model_replay, judge_replay = _arena_files(tmp_path)
     questions = _jsonl(tmp_path / "questions.jsonl", [{"question_id": f"q{i}", "turns": [{"content": q}]}
