@@ -1,0 +1,62 @@
+"""Several replicas of one model with no load balancer in front: which endpoint the next request goes to.
+
+``assay perf`` and ``assay eval`` both take several URLs and spread their requests over them with an
+``EndpointPicker``. Round-robin sends request i to endpoint i mod n, which matches what a balancer in front of
+identical replicas would do; least-loaded sends each request to the endpoint with the fewest requests of this
+process still in flight, so a slower (or busier) replica gets fewer and the faster ones take up the slack.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator, Literal
+
+EndpointPolicy = Literal["round-robin", "least-loaded"]
+ENDPOINT_POLICIES: tuple[EndpointPolicy, ...] = ("round-robin", "least-loaded")
+
+
+class EndpointPicker:
+    """Picks an endpoint index per request and counts each endpoint's requests in flight.
+
+    Single event loop, no locks: ``pick`` and ``release`` never await. ``start`` offsets the round-robin
+    (worker k of a perf run starts at endpoint k, so the first requests of all workers don't land on one
+    replica); least-loaded breaks ties the same rotating way.
+    """
+
+    def __init__(self, count: int, policy: EndpointPolicy = "round-robin", *, start: int = 0) -> None:
+        if count < 1:
+            raise ValueError("an endpoint picker needs at least one endpoint")
+        if policy not in ENDPOINT_POLICIES:
+            raise ValueError(f"unknown endpoint policy {policy!r} (use {' or '.join(ENDPOINT_POLICIES)})")
+        self.policy = policy
+        self.in_flight = [0] * count
+        self.sent = [0] * count
+        self._next = start % count
+
+    @property
+    def count(self) -> int:
+        return len(self.in_flight)
+
+    def pick(self) -> int:
+        """The endpoint for the next request, counted in flight until ``release``."""
+        n = self.count
+        if self.policy == "least-loaded":
+            chosen = min(range(n), key=lambda k: (self.in_flight[k], (k - self._next) % n))
+        else:
+            chosen = self._next
+        self._next = (chosen + 1) % n
+        self.in_flight[chosen] += 1
+        self.sent[chosen] += 1
+        return chosen
+
+    def release(self, index: int) -> None:
+        self.in_flight[index] -= 1
+
+    @contextmanager
+    def using(self) -> Iterator[int]:
+        """``with picker.using() as k:`` one request (or conversation) on endpoint ``k``."""
+        index = self.pick()
+        try:
+            yield index
+        finally:
+            self.release(index)
