@@ -9,10 +9,21 @@ process still in flight, so a slower (or busier) replica gets fewer and the fast
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator, Literal
+from typing import Any, Iterator, Literal
 
 EndpointPolicy = Literal["round-robin", "least-loaded"]
 ENDPOINT_POLICIES: tuple[EndpointPolicy, ...] = ("round-robin", "least-loaded")
+
+
+def one_or_several_urls(value: Any) -> Any:
+    """A URL field's input as stored: one URL stays a string (config files and run fingerprints as before
+    several were allowed), several make a list, an empty list is none (a before-validator of config models)."""
+    if isinstance(value, (list, tuple)):
+        urls = [v for v in value if v is not None]
+        if not urls:
+            return None
+        return urls[0] if len(urls) == 1 else urls
+    return value
 
 
 class EndpointPicker:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from assay.client import ClientConfig, split_endpoint_url
 from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, EndpointUrl, redact_url
-from assay.client.endpoints import EndpointPolicy
+from assay.client.endpoints import EndpointPolicy, one_or_several_urls
 from assay.types import GenerationConfig
 
 API_KEY_ENV_VARS = ("ASSAY_API_KEY", "OPENAI_API_KEY")
@@ -211,13 +211,7 @@ class PerfConfig(BaseModel):
     @field_validator("url", mode="before")
     @classmethod
     def _urls(cls, value: Any) -> Any:
-        # One URL stays a string (config.yaml as before); several make a list.
-        if isinstance(value, (list, tuple)):
-            value = [v for v in value if v is not None]
-            if not value:
-                return None
-            return value[0] if len(value) == 1 else list(value)
-        return value
+        return one_or_several_urls(value)
 
     @field_validator("headers", mode="before")
     @classmethod

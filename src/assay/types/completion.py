@@ -126,6 +126,8 @@ class Completion(BaseModel):
     chunk_count: int = 0
     attempts: int = 1
     error: ErrorInfo | None = None
+    # Which endpoint answered, as its redacted base URL: set when requests are spread over several (api_url list).
+    endpoint: str | None = None
 
     @property
     def ok(self) -> bool:
