@@ -11,6 +11,9 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator, Literal
 
+from assay.client.client import OpenAIClient
+from assay.client.config import ClientConfig
+
 EndpointPolicy = Literal["round-robin", "least-loaded"]
 ENDPOINT_POLICIES: tuple[EndpointPolicy, ...] = ("round-robin", "least-loaded")
 
@@ -71,3 +74,33 @@ class EndpointPicker:
             yield index
         finally:
             self.release(index)
+
+
+class EndpointClients:
+    """One ``OpenAIClient`` per endpoint behind one picker, each named by its base URL with credentials redacted
+    (what records, predictions and messages show). ``async with`` opens and closes them all."""
+
+    def __init__(self, configs: list[ClientConfig], policy: EndpointPolicy = "round-robin", *,
+                 start: int = 0) -> None:
+        self.clients = [OpenAIClient(config) for config in configs]
+        self.labels = [config.display_url for config in configs]
+        self.picker = EndpointPicker(len(configs), policy, start=start)
+
+    @property
+    def first(self) -> OpenAIClient:
+        return self.clients[0]
+
+    @contextmanager
+    def using(self) -> Iterator[tuple[OpenAIClient, str]]:
+        """The client and label of the endpoint the picker chose, counted in flight while inside."""
+        with self.picker.using() as index:
+            yield self.clients[index], self.labels[index]
+
+    async def __aenter__(self) -> EndpointClients:
+        for client in self.clients:
+            await client.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        for client in self.clients:
+            await client.close()

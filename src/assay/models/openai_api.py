@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from assay.client import ClientConfig, OpenAIClient
+from assay.client import ClientConfig
 from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S
-from assay.client.endpoints import EndpointPicker, EndpointPolicy
+from assay.client.endpoints import EndpointClients, EndpointPolicy
 from assay.types import Completion, GenerationConfig, Message
 
 
@@ -41,42 +41,37 @@ class OpenAIAPIModel:
             total_timeout_s=total_timeout_s, max_retries=max_retries, max_connections=max_connections,
         ) for url in urls]
         self.config = self.configs[0]
-        self.clients = [OpenAIClient(config) for config in self.configs]
-        self.client = self.clients[0]
-        self.picker = EndpointPicker(len(self.clients), endpoint_policy)
+        self.endpoints = EndpointClients(self.configs, endpoint_policy)
+        self.client = self.endpoints.first
 
     async def __aenter__(self) -> OpenAIAPIModel:
-        for client in self.clients:
-            await client.__aenter__()
+        await self.endpoints.__aenter__()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        for client in self.clients:
-            await client.close()
+        await self.endpoints.__aexit__(*exc_info)
 
     async def generate(self, messages: list[Message], generation: GenerationConfig, *,
                        tools: list[dict[str, Any]] | None = None,
                        tool_choice: str | dict[str, Any] | None = None) -> Completion:
         """One chat answer; with ``tools`` the model may call them (``Completion.tool_calls``)."""
-        with self.picker.using() as index:
-            completion = await self.clients[index].chat(messages, generation=generation, stream=self.stream,
-                                                        capture_errors=True, tools=tools, tool_choice=tool_choice)
-        return self._tagged(completion, index)
+        with self.endpoints.using() as (client, endpoint):
+            completion = await client.chat(messages, generation=generation, stream=self.stream, capture_errors=True,
+                                           tools=tools, tool_choice=tool_choice)
+        return self._tagged(completion, endpoint)
 
     async def complete(self, prompt: str, generation: GenerationConfig) -> Completion:
         """Continue ``prompt`` through the ``/completions`` endpoint (no chat template)."""
-        with self.picker.using() as index:
-            completion = await self.clients[index].complete(prompt, generation=generation, stream=self.stream,
-                                                            capture_errors=True)
-        return self._tagged(completion, index)
+        with self.endpoints.using() as (client, endpoint):
+            completion = await client.complete(prompt, generation=generation, stream=self.stream, capture_errors=True)
+        return self._tagged(completion, endpoint)
 
-    def _tagged(self, completion: Completion, index: int) -> Completion:
+    def _tagged(self, completion: Completion, endpoint: str) -> Completion:
         # One endpoint: nothing to tell apart, and predictions stay as they were before several were allowed.
-        if len(self.clients) > 1:
-            completion.endpoint = self.configs[index].display_url
+        if len(self.configs) > 1:
+            completion.endpoint = endpoint
         return completion
 
     def describe(self) -> dict[str, Any]:
-        if len(self.configs) == 1:
-            return {"type": "openai_api", "model": self.name, "api_url": self.config.display_url}
-        return {"type": "openai_api", "model": self.name, "api_url": [c.display_url for c in self.configs]}
+        labels = self.endpoints.labels
+        return {"type": "openai_api", "model": self.name, "api_url": labels[0] if len(labels) == 1 else labels}

@@ -357,7 +357,7 @@ class PerfConfig(BaseModel):
     @property
     def endpoint_labels(self) -> list[str]:
         """Each endpoint's base URL with credentials redacted: what records, summaries and messages name."""
-        return [redact_url(self._endpoint_of(url)[0]) or "" for url in self.urls]
+        return [self.client_config(k).display_url for k in range(len(self.urls))]
 
     @property
     def endpoint(self) -> tuple[str, EndpointApi]:
@@ -401,7 +401,8 @@ class PerfConfig(BaseModel):
         """Connection settings of endpoint ``endpoint`` (the first by default): no retries (a load tester
         records failures instead)."""
         return ClientConfig(
-            base_url=self._endpoint_of(self.urls[endpoint])[0], api_key=self.api_key, model=self.model, headers=dict(self.headers),
+            base_url=self._endpoint_of(self.urls[endpoint])[0], api_key=self.api_key, model=self.model,
+            headers=dict(self.headers),
             connect_timeout_s=self.connect_timeout, read_timeout_s=self.read_timeout,
             total_timeout_s=self.total_timeout, max_retries=0, include_usage=True,
         )

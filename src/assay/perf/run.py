@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from assay.client import OpenAIClient
 from assay.client.config import redact_url
+from assay.client.endpoints import EndpointClients
 from assay.client.failures import FailureTally
 from assay.client.transport import kernel_timestamps_supported
 from assay.errors import DatasetError, ModelError
@@ -26,7 +27,7 @@ from assay.perf import report, tracking
 from assay.perf.autotune import TuningResult
 from assay.perf.config import PerfConfig
 from assay.perf.datasets import PromptSet, load_prompt_set
-from assay.perf.endpoints import Endpoints
+from assay.perf.endpoints import open_endpoints
 from assay.perf.health import HealthMonitor
 from assay.perf.plans import LoadPlan, build_plans
 from assay.perf.finish import RECORDS_FILE, PlanSettings, finish_plan, finish_run, start_plan
@@ -84,7 +85,8 @@ class Setup:
     async def recorded_run(self, client: OpenAIClient, plan: LoadPlan, records: str | Path, origin_ns: int, *,
                            worker: int = 0, workers: int = 1, stop: asyncio.Event | None = None,
                            repeat: int = 0,
-                           endpoints: Endpoints | None = None) -> AsyncIterator[tuple[PlanRun, HealthMonitor]]:
+                           endpoints: EndpointClients | None = None,
+                           ) -> AsyncIterator[tuple[PlanRun, HealthMonitor]]:
         """``plan`` (or one worker's share of it) set up to write ``records``, with a health monitor that the
         caller starts; the monitor is stopped and the records file closed afterwards. The inline runner,
         worker processes and Ray actors all run their share this way. Repeat ``r`` of a plan draws its
@@ -190,7 +192,7 @@ async def _run(setup: Setup, plans: list[LoadPlan], result: PerfResult, console:
     config = setup.config
     stop = asyncio.Event()
     with _stop_on_sigint(stop):
-        async with Endpoints.from_config(config) as endpoints:
+        async with open_endpoints(config) as endpoints:
             if config.test_connection:
                 await preflight_all(setup, endpoints)
             # The folder appears only once the server answered, so a mistyped URL leaves nothing behind.
@@ -231,8 +233,8 @@ async def _run(setup: Setup, plans: list[LoadPlan], result: PerfResult, console:
     result.interrupted = result.interrupted or stop.is_set()
 
 
-async def _execute_plan(setup: Setup, endpoints: Endpoints, plan: LoadPlan, plan_dir: Path, stop: asyncio.Event,
-                        console: Console | None) -> PlanSummary:
+async def _execute_plan(setup: Setup, endpoints: EndpointClients, plan: LoadPlan, plan_dir: Path,
+                        stop: asyncio.Event, console: Console | None) -> PlanSummary:
     """Run one plan (in this loop or in worker processes), then summarise, write and print it."""
     plan_dir.mkdir(parents=True, exist_ok=True)
     records = plan_dir / RECORDS_FILE
@@ -266,8 +268,8 @@ async def _execute_plan(setup: Setup, endpoints: Endpoints, plan: LoadPlan, plan
     return summary
 
 
-async def _run_plan(setup: Setup, endpoints: Endpoints, plan: LoadPlan, records: Path, stop: asyncio.Event,
-                    console: Console | None, repeat: int = 0) -> bool:
+async def _run_plan(setup: Setup, endpoints: EndpointClients, plan: LoadPlan, records: Path,
+                    stop: asyncio.Event, console: Console | None, repeat: int = 0) -> bool:
     """Run one plan (its ``repeat``-th time) in this loop, in worker processes or on Ray; whether it ran to the
     end."""
     bar = _progress_bar(console, plan, repeat, setup.config.repeats)
@@ -303,8 +305,8 @@ async def _poll_progress(progress: Progress | None, counters: Counters) -> None:
         await asyncio.sleep(0.25)
 
 
-async def _run_plan_inline(setup: Setup, endpoints: Endpoints, plan: LoadPlan, records: Path, stop: asyncio.Event,
-                           progress: Progress | None, repeat: int = 0) -> bool:
+async def _run_plan_inline(setup: Setup, endpoints: EndpointClients, plan: LoadPlan, records: Path,
+                           stop: asyncio.Event, progress: Progress | None, repeat: int = 0) -> bool:
     origin = time.perf_counter_ns() + NS_PER_S // 50
     async with setup.recorded_run(endpoints.first, plan, records, origin, stop=stop, repeat=repeat,
                                   endpoints=endpoints) as (run, monitor):
@@ -317,7 +319,7 @@ async def _run_plan_inline(setup: Setup, endpoints: Endpoints, plan: LoadPlan, r
             poller.cancel()
 
 
-async def _warmup(setup: Setup, endpoints: Endpoints, first: LoadPlan, stop: asyncio.Event) -> None:
+async def _warmup(setup: Setup, endpoints: EndpointClients, first: LoadPlan, stop: asyncio.Event) -> None:
     """Unrecorded requests (spread over the endpoints) so connection set-up and server warm-up stay out of the
     measurements."""
     count = setup.config.warmup
@@ -334,7 +336,7 @@ async def _warmup(setup: Setup, endpoints: Endpoints, first: LoadPlan, stop: asy
 PREFLIGHT_WAIT_S = 30.0
 
 
-async def preflight_all(setup: Setup, endpoints: Endpoints) -> None:
+async def preflight_all(setup: Setup, endpoints: EndpointClients) -> None:
     """The preflight request on every endpoint at once; the first endpoint (in --url order) that fails stops
     the run with its one line, which names it."""
     outcomes = await asyncio.gather(*(preflight(setup, client) for client in endpoints.clients),

@@ -27,7 +27,7 @@ from assay.types import Completion, ErrorInfo, GenerationConfig, Timings
 from assay.utils.gctune import collector_tuned_for_load
 
 if TYPE_CHECKING:
-    from assay.perf.endpoints import Endpoints
+    from assay.client.endpoints import EndpointClients
 
 log = logging.getLogger("assay.perf")
 
@@ -140,7 +140,7 @@ class PlanRun:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     progress: Counters = field(default_factory=Counters)
     repeat: int = 0  # which run of the plan (--repeats), stored with each record
-    endpoints: Endpoints | None = None  # several --url: who spreads the requests (else all go to ``client``)
+    endpoints: EndpointClients | None = None  # several --url: who spreads the requests (else all go to ``client``)
 
     def global_index(self, local: int) -> int:
         # Worker k of n takes requests k, k+n, k+2n... of the plan, so prompts are spread the same way

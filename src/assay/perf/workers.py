@@ -18,7 +18,7 @@ from pathlib import Path
 
 from assay.errors import AssayError
 from assay.perf.config import PerfConfig
-from assay.perf.endpoints import Endpoints
+from assay.perf.endpoints import open_endpoints
 from assay.perf.plans import LoadPlan
 from assay.perf.records import merge_records
 from assay.perf.runner import NS_PER_S
@@ -43,7 +43,7 @@ def _worker_main(config: PerfConfig, plan: LoadPlan, worker: int, workers: int, 
             return
 
     async def main() -> None:
-        async with Endpoints.from_config(config, start=worker) as endpoints, setup.recorded_run(
+        async with open_endpoints(config, start=worker) as endpoints, setup.recorded_run(
                 endpoints.first, plan, part, origin.value, worker=worker, workers=workers, repeat=repeat,
                 endpoints=endpoints) as (run, monitor):
 
