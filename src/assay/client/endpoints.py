@@ -29,6 +29,13 @@ def one_or_several_urls(value: Any) -> Any:
     return value
 
 
+def url_list(value: str | list[str] | None) -> list[str]:
+    """A URL field as a list: none, one, or several."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
 class EndpointPicker:
     """Picks an endpoint index per request and counts each endpoint's requests in flight.
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, EndpointUrl, redact_url
-from assay.client.endpoints import EndpointPolicy, one_or_several_urls
+from assay.client.endpoints import EndpointPolicy, one_or_several_urls, url_list
 from assay.types.generation import GenerationConfig
 
 EvalType = Literal["openai_api", "checkpoint", "llm_ckpt", "sim", "mock_llm"]
@@ -180,9 +180,7 @@ class TaskConfig(BaseModel):
     @property
     def api_urls(self) -> list[str]:
         """Every endpoint URL (none for the checkpoint and sim backends)."""
-        if self.api_url is None:
-            return []
-        return [self.api_url] if isinstance(self.api_url, str) else list(self.api_url)
+        return url_list(self.api_url)
 
     @property
     def model_name(self) -> str:

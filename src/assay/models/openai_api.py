@@ -8,7 +8,7 @@ from pydantic import SecretStr
 
 from assay.client import ClientConfig
 from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S
-from assay.client.endpoints import EndpointClients, EndpointPolicy
+from assay.client.endpoints import EndpointClients, EndpointPolicy, url_list
 from assay.types import Completion, GenerationConfig, Message
 
 
@@ -35,7 +35,7 @@ class OpenAIAPIModel:
     ) -> None:
         self.name = model
         self.stream = stream
-        urls = [api_url] if isinstance(api_url, str) else list(api_url)
+        urls = url_list(api_url)
         self.configs = [ClientConfig(
             base_url=url, api_key=api_key, model=model, read_timeout_s=read_timeout_s,
             total_timeout_s=total_timeout_s, max_retries=max_retries, max_connections=max_connections,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from assay.client import ClientConfig, split_endpoint_url
 from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, EndpointUrl, redact_url
-from assay.client.endpoints import EndpointPolicy, one_or_several_urls
+from assay.client.endpoints import EndpointPolicy, one_or_several_urls, url_list
 from assay.types import GenerationConfig
 
 API_KEY_ENV_VARS = ("ASSAY_API_KEY", "OPENAI_API_KEY")
@@ -350,9 +350,7 @@ class PerfConfig(BaseModel):
     @property
     def urls(self) -> list[str]:
         """Every endpoint URL as given (one, several, or none before --sim starts its server)."""
-        if self.url is None:
-            return []
-        return [self.url] if isinstance(self.url, str) else list(self.url)
+        return url_list(self.url)
 
     @property
     def endpoint_labels(self) -> list[str]:
