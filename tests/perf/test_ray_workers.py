@@ -150,3 +150,17 @@ def test_run_perf_with_a_ray_address_runs_every_plan_on_the_actors(local_ray, si
     with sqlite3.connect(records[1]) as db:
         workers = dict(db.execute("SELECT worker, COUNT(*) FROM requests GROUP BY worker").fetchall())
     assert workers == {0: 8, 1: 8}
+
+
+@needs_ray
+def test_each_actor_spreads_its_requests_over_every_endpoint(local_ray, sim, tmp_path):
+    config = SimConfig(latency_model="fixed", ttft_ms=20, itl_ms=2, output_len="8", api_key=API_KEY)
+    with SimProcess(config) as second:
+        urls = [sim.base_url, second.base_url]
+        result = run_perf(perf_config(sim, tmp_path, url=urls, parallel=[4], number=[16], num_workers=2,
+                                      ray_address="local"))
+    (summary,) = result.summaries
+    assert summary.succeeded_requests == 16 and [e.endpoint for e in summary.endpoints] == urls
+    rows = list(iter_rows(result.plan_dir(summary) / "records.sqlite"))
+    for worker in (0, 1):
+        assert {r["endpoint"] for r in rows if r["worker"] == worker} == set(urls)

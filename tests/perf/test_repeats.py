@@ -62,7 +62,7 @@ def old_records(path, rows: int = 4) -> None:
     db = sqlite3.connect(path)
     db.executescript(_SCHEMA_2)
     for i in range(rows):
-        values = record(i).row()[:-1]  # every column but repeat
+        values = record(i).row()[:-2]  # every column but repeat and endpoint
         db.execute(f"INSERT INTO requests VALUES (NULL, {', '.join('?' * len(values))})", values)
     db.commit()
     db.close()
@@ -87,7 +87,7 @@ def test_records_carry_the_repeat_and_read_back_per_repeat(tmp_path):
             for i in range(4):
                 writer.add(record(i, repeat, ttft=0.01 * (repeat + 1)))
     assert read_repeats(path) == [0, 1, 2]
-    assert read_meta(path)["schema_version"] == str(SCHEMA_VERSION) == "3"
+    assert read_meta(path)["schema_version"] == str(SCHEMA_VERSION) == "4"
     assert [r["repeat"] for r in iter_rows(path)] == [0] * 4 + [1] * 4 + [2] * 4
     for repeat in range(3):
         columns, itl = read_columns(path, repeat=repeat)
@@ -115,7 +115,7 @@ def test_records_written_before_repeats_still_read_and_take_new_rows(tmp_path):
     write_meta(path, {"interrupted": "false"})
     with RecordWriter(path) as writer:
         writer.add(record(9, repeat=1))
-    assert read_repeats(path) == [0, 1] and read_meta(path)["schema_version"] == "3"
+    assert read_repeats(path) == [0, 1] and read_meta(path)["schema_version"] == str(SCHEMA_VERSION)
     # An old worker part merges as repeat 0.
     part, target = tmp_path / "old_part.sqlite", tmp_path / "merged.sqlite"
     old_records(part, rows=2)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
 from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, EndpointUrl, redact_url, scrub_secrets
+from assay.client.endpoints import EndpointPolicy, one_or_several_urls, url_list
 from assay.types.generation import GenerationConfig
 
 EvalType = Literal["openai_api", "checkpoint", "llm_ckpt", "sim", "mock_llm"]
@@ -84,8 +85,13 @@ class TaskConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
     model: str | None = Field(default=None, description="Model name served by the API, or a checkpoint path.")
-    api_url: EndpointUrl | None = Field(
-        default=None, description="OpenAI-compatible URL, with or without /chat/completions.")
+    api_url: EndpointUrl | list[EndpointUrl] | None = Field(
+        default=None, description="OpenAI-compatible URL, with or without /chat/completions. Several (a list, or "
+                                  "--api-url repeated): replicas of one model; they share the one request pool "
+                                  "(eval_batch_size) and each answer records which endpoint gave it.")
+    endpoint_policy: EndpointPolicy = Field(
+        default="round-robin", description="With several api_url: round-robin, or least-loaded (the endpoint "
+                                           "with the fewest of this run's requests in flight).")
     api_key: SecretStr | None = Field(default=None, description="API key (never written to any output).")
     eval_type: EvalType | None = Field(
         default=None, description="openai_api, checkpoint (llm_ckpt) or sim (mock_llm); default: openai_api "
@@ -159,6 +165,11 @@ class TaskConfig(BaseModel):
     def _canonical_judge_strategy(cls, value: Any) -> Any:
         return _JUDGE_STRATEGY_ALIASES.get(value, value) if isinstance(value, str) else value
 
+    @field_validator("api_url", mode="before")
+    @classmethod
+    def _api_urls(cls, value: Any) -> Any:
+        return one_or_several_urls(value)
+
     @field_validator("datasets", mode="before")
     @classmethod
     def _datasets_as_list(cls, value: Any) -> Any:
@@ -191,6 +202,11 @@ class TaskConfig(BaseModel):
         return self
 
     @property
+    def api_urls(self) -> list[str]:
+        """Every endpoint URL (none for the checkpoint and sim backends)."""
+        return url_list(self.api_url)
+
+    @property
     def model_name(self) -> str:
         return self.model or ("assay-sim" if self.eval_type == "sim" else "model")
 
@@ -215,7 +231,8 @@ class TaskConfig(BaseModel):
         """The config as written to config.yaml: JSON types only, never the API key nor a credential in a URL."""
         data = self.model_dump(mode="json", exclude={"api_key"})
         data["api_key"] = "***" if self.api_key is not None and self.api_key.get_secret_value() else None
-        data["api_url"] = redact_url(self.api_url)
+        data["api_url"] = [redact_url(url) for url in self.api_url] if isinstance(self.api_url, list) else redact_url(
+            self.api_url)
         data["model_args"] = {k: "***" if _secret_name(k) else v for k, v in data["model_args"].items()}
         data["judge_model_args"] = {k: "***" if _secret_name(k) else redact_url(v) if k == "api_url" and isinstance(v, str) else v
                                     for k, v in data["judge_model_args"].items()}

@@ -20,7 +20,8 @@ def make_model(task: TaskConfig) -> ModelBackend:
         from assay.models.openai_api import OpenAIAPIModel
 
         assert task.api_url
-        return OpenAIAPIModel(model=task.model_name, api_url=task.api_url, api_key=task.api_key, **common)
+        return OpenAIAPIModel(model=task.model_name, api_url=task.api_url, api_key=task.api_key,
+                              endpoint_policy=task.endpoint_policy, **common)
     if task.eval_type == "sim":
         from assay.models.sim import SimModel
 

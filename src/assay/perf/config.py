@@ -16,6 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, f
 from assay.client import ClientConfig, split_endpoint_url
 from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, EndpointUrl, redact_url
 from assay.perf.ramps import parse_seconds
+from assay.client.endpoints import EndpointPolicy, one_or_several_urls, url_list
 from assay.types import GenerationConfig
 
 API_KEY_ENV_VARS = ("ASSAY_API_KEY", "OPENAI_API_KEY")
@@ -59,10 +60,15 @@ class PerfConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
     # ---- where -----------------------------------------------------------------------------------
-    url: EndpointUrl | None = Field(
+    url: EndpointUrl | list[EndpointUrl] | None = Field(
         default=None,
         description="Endpoint URL, e.g. http://127.0.0.1:8801/v1/chat/completions (or the /v1 base); required "
-                    "unless --sim.")
+                    "unless --sim. Several (--url A --url B, or --url A B): replicas of one model with no balancer "
+                    "in front; requests are spread over them (--endpoint-policy) and summarised per endpoint.")
+    endpoint_policy: EndpointPolicy = Field(
+        default="round-robin",
+        description="With several --url: round-robin (request i to endpoint i mod n), or least-loaded (the "
+                    "endpoint with the fewest requests of this run in flight, so a slower replica gets fewer).")
     model: str | None = Field(
         default=None, description="Model name sent in every request; required unless --sim (then assay-sim).")
     sim: bool = Field(
@@ -236,6 +242,11 @@ class PerfConfig(BaseModel):
                                   "without network); never written anywhere.")
     tracking_project: str = Field(default="assay-perf", description="Project name for --wandb/--swanlab-api-key.")
 
+    @field_validator("url", mode="before")
+    @classmethod
+    def _urls(cls, value: Any) -> Any:
+        return one_or_several_urls(value)
+
     @field_validator("headers", mode="before")
     @classmethod
     def _headers(cls, value: Any) -> Any:
@@ -307,6 +318,8 @@ class PerfConfig(BaseModel):
                 self.parallel, self.number = list(SIM_SWEEP[0]), list(SIM_SWEEP[1])
         elif self.url is None or self.model is None:
             raise ValueError("--url and --model are required (or --sim to load-test the built-in simulator)")
+        if len(self.urls) > 1:
+            self._check_endpoints()
         if self.trace is not None:
             self._check_trace()
         if self.min_prompt_length > self.max_prompt_length:
@@ -376,6 +389,17 @@ class PerfConfig(BaseModel):
             raise ValueError("--saturation-latency ttft needs streaming (--stream)")
         if self.sla_auto_tune and (self.stop_error_rate is not None or self.stop_on_saturation):
             raise ValueError("--sla-auto-tune runs its own search: leave out --stop-error-rate/--stop-on-saturation")
+    def _check_endpoints(self) -> None:
+        """Replicas of one model: every URL must name the same API, and no URL may be given twice (its
+        records could not be told apart)."""
+        apis = {self._endpoint_of(url)[1] for url in self.urls}
+        if len(apis) > 1:
+            raise ValueError(f"the --url endpoints name different APIs ({', '.join(sorted(apis))}): give them all "
+                             "the same path, or set --api")
+        bases = [self._endpoint_of(url)[0] for url in self.urls]
+        twice = next((b for b in bases if bases.count(b) > 1), None)
+        if twice is not None:
+            raise ValueError(f"--url {redact_url(twice)} is given twice")
 
     def _check_trace(self) -> None:
         """A trace is its own load plan: options that make other plans, or another prompt source, clash."""
@@ -397,9 +421,23 @@ class PerfConfig(BaseModel):
     # ---- derived -------------------------------------------------------------------------------------
 
     @property
+    def urls(self) -> list[str]:
+        """Every endpoint URL as given (one, several, or none before --sim starts its server)."""
+        return url_list(self.url)
+
+    @property
+    def endpoint_labels(self) -> list[str]:
+        """Each endpoint's base URL with credentials redacted: what records, summaries and messages name."""
+        return [self.client_config(k).display_url for k in range(len(self.urls))]
+
+    @property
     def endpoint(self) -> tuple[str, EndpointApi]:
-        """(base URL, api) from ``url`` and ``api``; a URL ending in /embeddings or /rerank names its api."""
-        url = self.url.strip()
+        """(base URL, api) of the first endpoint, from ``url`` and ``api``; a URL ending in /embeddings or
+        /rerank names its api (every endpoint names the same one)."""
+        return self._endpoint_of(self.urls[0])
+
+    def _endpoint_of(self, url: str) -> tuple[str, EndpointApi]:
+        url = url.strip()
         path = urlsplit(url).path.rstrip("/")
         named: EndpointApi | None = None
         if path.endswith("/rerank"):
@@ -427,13 +465,15 @@ class PerfConfig(BaseModel):
     def _named_pooling(self) -> bool:
         if self.url is None:  # --sim: the simulator's chat endpoint
             return False
-        path = urlsplit(self.url.strip()).path.rstrip("/")
+        path = urlsplit(self.urls[0].strip()).path.rstrip("/")
         return path.endswith("/rerank") or path.endswith("/embeddings")
 
-    def client_config(self) -> ClientConfig:
-        """Connection settings: no retries (a load tester records failures instead)."""
+    def client_config(self, endpoint: int = 0) -> ClientConfig:
+        """Connection settings of endpoint ``endpoint`` (the first by default): no retries (a load tester
+        records failures instead)."""
         return ClientConfig(
-            base_url=self.endpoint[0], api_key=self.api_key, model=self.model, headers=dict(self.headers),
+            base_url=self._endpoint_of(self.urls[endpoint])[0], api_key=self.api_key, model=self.model,
+            headers=dict(self.headers),
             connect_timeout_s=self.connect_timeout, read_timeout_s=self.read_timeout,
             total_timeout_s=self.total_timeout, max_retries=0, include_usage=True,
         )
@@ -450,7 +490,8 @@ class PerfConfig(BaseModel):
         """The config as written to ``config.yaml``: no API key, no secret-looking headers, no credential in the URL."""
         data = self.model_dump(mode="json", exclude={"api_key", "wandb_api_key", "swanlab_api_key"})
         data["headers"] = {k: ("***" if _secret_header(k) else v) for k, v in dict(self.headers).items()}
-        data["url"] = redact_url(self.url)
+        data["url"] = redact_url(self.url) if isinstance(self.url, str) or self.url is None else [
+            redact_url(url) for url in self.url]
         return data
 
 

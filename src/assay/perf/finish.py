@@ -9,7 +9,7 @@ needs beyond the rows (the plan, the API, the SLOs, the worker count) is stored 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from assay.perf.records import (
     count_requests,
     merge_records,
     read_columns,
+    read_endpoints,
     read_health,
     read_meta,
     read_repeats,
@@ -34,7 +35,14 @@ from assay.perf.records import (
 )
 from assay.perf.server_metrics import ServerView
 from assay.perf.metrics import RequestColumns
-from assay.perf.summary import PlanSummary, laid_end_to_end, repeat_stats, summarize
+from assay.perf.summary import (
+    EndpointSummary,
+    PlanSummary,
+    laid_end_to_end,
+    repeat_stats,
+    summarize,
+    summarize_endpoint,
+)
 
 RECORDS_FILE = "records.sqlite"
 _WORKER_PARTS = "records.worker*.sqlite"
@@ -49,11 +57,14 @@ class PlanSettings:
     slo_ms: dict[str, float] | None = None
     workers: int = 1
     model: str = ""
+    # The endpoints' redacted base URLs (several --url); the first is where rows with none recorded went.
+    endpoints: tuple[str, ...] = ()
 
     def meta(self) -> dict[str, str]:
         plan = self.plan
         return {"plan": plan.name, "parallel": str(plan.parallel), "rate": str(plan.rate), "number": str(plan.number),
                 "model": self.model, "api": self.api, "workers": str(self.workers),
+                "endpoints": orjson.dumps(list(self.endpoints)).decode(),
                 "slo_ms": orjson.dumps(self.slo_ms or {}).decode(),
                 "load_plan": orjson.dumps({"distribution": plan.distribution, "burstiness": plan.burstiness,
                                            "duration_s": plan.duration_s, "trace_speed": plan.trace_speed,
@@ -71,7 +82,7 @@ class PlanSettings:
                         arrivals_s=_tuple_or_none(shape.get("arrivals_s")), trace_speed=shape.get("trace_speed"),
                         ramp=Ramp(**shape["ramp"]) if shape.get("ramp") else None)
         return cls(plan, api=meta["api"], slo_ms=orjson.loads(meta["slo_ms"]) or None, workers=int(meta["workers"]),
-                   model=meta.get("model", ""))
+                   model=meta.get("model", ""), endpoints=tuple(orjson.loads(meta.get("endpoints", "[]"))))
 
 
 def _tuple_or_none(values: list[float] | None) -> tuple[float, ...] | None:
@@ -112,7 +123,9 @@ def summarize_plan(records: Path, settings: PlanSettings, *,
     repeats = read_repeats(records)
     if len(repeats) == 1:
         columns, itl = read_columns(records)
-        return summarize(settings.plan, columns, itl, **options), columns
+        summary = summarize(settings.plan, columns, itl, **options)
+        summary.endpoints = _endpoint_summaries(records, settings, summary.duration_s)
+        return summary, columns
     parts, per_repeat = [], []
     for repeat in repeats:
         part, part_itl = read_columns(records, repeat=repeat)
@@ -123,7 +136,20 @@ def summarize_plan(records: Path, settings: PlanSettings, *,
     summary = summarize(settings.plan, columns, itl, **options)
     summary.repeats = len(repeats)
     summary.repeat_stats = repeat_stats(per_repeat)
+    summary.endpoints = _endpoint_summaries(records, settings, summary.duration_s)
     return summary, columns
+
+
+def _endpoint_summaries(records: Path, settings: PlanSettings, duration_s: float) -> list[EndpointSummary] | None:
+    """Each endpoint's share of the plan, when its requests went to more than one (else None)."""
+    default = settings.endpoints[0] if settings.endpoints else None
+    found = read_endpoints(records, default)
+    if len(found) < 2:
+        return None
+    # The configured order first (an endpoint that got no request is still listed), then any other found.
+    names = list(dict.fromkeys([*settings.endpoints, *found]))
+    return [summarize_endpoint(name, read_columns(records, endpoint=name, default_endpoint=default)[0],
+                               duration_s=duration_s, api=settings.api) for name in names]
 
 
 def finish_run(folder: Path, summaries: list[PlanSummary], *, draw_charts: bool, console: Console | None) -> None:
@@ -168,6 +194,8 @@ def rebuild_run(folder: str | Path, *, console: Console | None = None) -> tuple[
         except (KeyError, ValueError) as exc:
             raise ConfigError(f"{records}: its plan settings are not recorded (written by an assay older than "
                               f"`perf rebuild`, missing {exc})") from None
+        if not settings.endpoints:  # written before several --url: its rows went to the run's URL
+            settings = replace(settings, endpoints=_config_urls(folder))
         found.append((meta.get("started", ""), plan_dir.name, records, settings, meta.get("interrupted", "true")))
     summaries = []
     for _, _, records, settings, interrupted in sorted(found, key=lambda item: (item[0], item[1])):
@@ -177,6 +205,21 @@ def rebuild_run(folder: str | Path, *, console: Console | None = None) -> tuple[
             console.print(report.plan_report(summary))
     finish_run(folder, summaries, draw_charts=draw_charts, console=console)
     return summaries, any(s.interrupted for s in summaries)
+
+
+def _config_urls(folder: Path) -> tuple[str, ...]:
+    """The (already redacted) URLs in a run folder's config.yaml, as endpoint labels."""
+    from assay.client import split_endpoint_url
+
+    url = read_run_config(folder).get("url")
+    urls = [url] if isinstance(url, str) else [u for u in url or [] if isinstance(u, str)]
+    labels = []
+    for text in urls:
+        try:
+            labels.append(split_endpoint_url(text)[0])
+        except ConfigError:
+            labels.append(text)
+    return tuple(labels)
 
 
 def _has_rows(records: Path) -> bool:

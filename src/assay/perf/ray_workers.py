@@ -28,9 +28,9 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from assay.client import OpenAIClient
 from assay.errors import AssayError, ConfigError
 from assay.perf.config import PerfConfig
+from assay.perf.endpoints import open_endpoints
 from assay.perf.plans import LoadPlan
 from assay.perf.records import merge_records
 from assay.perf.runner import NS_PER_S, PlanRun
@@ -112,8 +112,9 @@ class ShareActor:
             shutil.rmtree(folder, ignore_errors=True)
 
     async def _execute(self, part: Path, origin_ns: int) -> None:
-        async with OpenAIClient(self._config.client_config()) as client, self._setup.recorded_run(
-                client, self._plan, part, origin_ns, worker=self.worker, workers=self.workers,
+        async with open_endpoints(self._config, start=self.worker) as endpoints, self._setup.recorded_run(
+                endpoints.first, self._plan, part, origin_ns, worker=self.worker, workers=self.workers,
+                endpoints=endpoints,
                 repeat=self._repeat) as (run, monitor):
             self._run = run
             if self._stopped:

@@ -21,13 +21,16 @@ import numpy as np
 from assay.client.failures import FailureTally
 from assay.perf.metrics import PooledDistribution, RequestColumns, RequestMetrics
 
-SCHEMA_VERSION = 3  # 2: response_id and tool_calls; 3: repeat (--repeats; absent: every row is repeat 0)
+# 2: response_id and tool_calls; 3: repeat (--repeats; absent: every row is repeat 0); 4: endpoint (several --url;
+# absent or NULL: the run's one URL, which the reader is told).
+SCHEMA_VERSION = 4
 
 _COLUMNS = (
     "worker", "request_index", "prompt_index", "turn", "scheduled_s", "start_s", "done_s", "send_lag_s",
     "ok", "error_kind", "error_status", "error_message", "ttft_s", "first_content_s", "latency_s", "tpot_s",
     "input_tokens", "input_token_source", "output_tokens", "output_token_source", "reasoning_tokens",
     "chunk_count", "finish_reason", "itl_s", "response_id", "tool_calls", "repeat",
+    "endpoint",
 )
 
 _CREATE = f"""
@@ -39,7 +42,7 @@ CREATE TABLE IF NOT EXISTS requests (
     ttft_s REAL, first_content_s REAL, latency_s REAL, tpot_s REAL,
     input_tokens INTEGER, input_token_source TEXT, output_tokens INTEGER, output_token_source TEXT,
     reasoning_tokens INTEGER, chunk_count INTEGER, finish_reason TEXT, itl_s BLOB,
-    response_id TEXT, tool_calls INTEGER, repeat INTEGER NOT NULL DEFAULT 0
+    response_id TEXT, tool_calls INTEGER, repeat INTEGER NOT NULL DEFAULT 0, endpoint TEXT
 );
 CREATE TABLE IF NOT EXISTS health (worker INTEGER, t_s REAL, loop_lag_s REAL, cpu_fraction REAL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -73,6 +76,7 @@ class RequestRecord:
     response_id: str | None = None  # the server's id of the response, to join the server's own traces
     tool_calls: int = 0
     repeat: int = 0  # which run of the plan (--repeats), counted from 0
+    endpoint: str | None = None  # the endpoint's base URL, credentials redacted (several --url)
 
     @property
     def send_lag_s(self) -> float:
@@ -87,13 +91,17 @@ class RequestRecord:
             m.ttft_s, m.first_content_s, m.latency_s, m.tpot_s, m.input_tokens, m.input_token_source,
             m.output_tokens, m.output_token_source, m.reasoning_tokens, self.chunk_count, self.finish_reason,
             m.itl_s.astype(np.float32).tobytes() if m.itl_s.size else None, self.response_id, self.tool_calls,
-            self.repeat,
+            self.repeat, self.endpoint,
         )
+
+
+def _has_column(db: sqlite3.Connection, name: str, schema: str = "main") -> bool:
+    return any(row[1] == name for row in db.execute(f"PRAGMA {schema}.table_info(requests)"))
 
 
 def _has_repeat(db: sqlite3.Connection, schema: str = "main") -> bool:
     """Whether ``requests`` has the ``repeat`` column (files older than schema 3 have not)."""
-    return any(row[1] == "repeat" for row in db.execute(f"PRAGMA {schema}.table_info(requests)"))
+    return _has_column(db, "repeat", schema)
 
 
 def _prepare(db: sqlite3.Connection) -> None:
@@ -101,6 +109,8 @@ def _prepare(db: sqlite3.Connection) -> None:
     db.executescript(_CREATE)
     if not _has_repeat(db):
         db.execute("ALTER TABLE requests ADD COLUMN repeat INTEGER NOT NULL DEFAULT 0")
+    if not _has_column(db, "endpoint"):
+        db.execute("ALTER TABLE requests ADD COLUMN endpoint TEXT")
     db.commit()
 
 
@@ -180,8 +190,8 @@ def merge_records(target: str | Path, parts: list[Path]) -> None:
     _prepare(db)
     for i, part in enumerate(parts):
         db.execute(f"ATTACH DATABASE ? AS part{i}", (str(part),))
-        # A part written before schema 3 has no repeat column: its rows are repeat 0.
-        names = _COLUMNS if _has_repeat(db, f"part{i}") else tuple(c for c in _COLUMNS if c != "repeat")
+        # A part written before schema 3 (4) has no repeat (endpoint) column: its rows are repeat 0 (NULL).
+        names = tuple(c for c in _COLUMNS if c not in ("repeat", "endpoint") or _has_column(db, c, f"part{i}"))
         cols = ", ".join(names)
         db.execute(f"INSERT INTO requests ({cols}) SELECT {cols} FROM part{i}.requests ORDER BY id")
         db.execute(f"INSERT INTO health SELECT * FROM part{i}.health")
@@ -263,10 +273,27 @@ def read_repeats(path: str | Path) -> list[int]:
     return found or [0]
 
 
-def read_columns(path: str | Path, *, repeat: int | None = None,
+def read_endpoints(path: str | Path, default: str | None = None) -> list[str]:
+    """The endpoints a records file's requests went to, in order of first use; rows with none recorded (one
+    endpoint, or a file older than schema 4) count as ``default`` (the run's URL) when it is given."""
+    db = connect(path)
+    try:
+        if not _has_column(db, "endpoint"):
+            return [default] if default is not None and count_requests(path) else []
+        found = [row[0] for row in db.execute(
+            "SELECT endpoint FROM requests GROUP BY endpoint ORDER BY MIN(id)")]
+    finally:
+        db.close()
+    named = [e if e is not None else default for e in found]
+    return list(dict.fromkeys(e for e in named if e is not None))
+
+
+def read_columns(path: str | Path, *, repeat: int | None = None, endpoint: str | None = None,
+                 default_endpoint: str | None = None,
                  chunk_rows: int = 20_000) -> tuple[RequestColumns, PooledDistribution]:
-    """The per-request columns and the pooled ITL samples of one plan (of one ``repeat`` of it, else of all),
-    read in chunks (flat memory)."""
+    """The per-request columns and the pooled ITL samples of one plan (of one ``repeat`` of it, else of all;
+    of one ``endpoint``, else of all: rows with no endpoint recorded belong to ``default_endpoint``), read in
+    chunks (flat memory)."""
     db = connect(path)
     numeric = ("ok", "start_s", "done_s", "send_lag_s", "ttft_s", "latency_s", "tpot_s", "input_tokens",
                "output_tokens")
@@ -276,10 +303,17 @@ def read_columns(path: str | Path, *, repeat: int | None = None,
     out_sources: Counter[str] = Counter()
     itl = PooledDistribution()
     try:
-        where, args = "", ()
+        conditions: list[str] = []
+        args: tuple[Any, ...] = ()
         if repeat is not None:
             # Before schema 3 every row is repeat 0.
-            where, args = ("WHERE repeat = ?", (repeat,)) if _has_repeat(db) else ("WHERE ? = 0", (repeat,))
+            conditions.append("repeat = ?" if _has_repeat(db) else "? = 0")
+            args += (repeat,)
+        if endpoint is not None:
+            column = "endpoint" if _has_column(db, "endpoint") else "NULL"
+            conditions.append(f"COALESCE({column}, ?) = ?")
+            args += (default_endpoint, endpoint)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         cursor = db.execute(
             f"SELECT {', '.join(numeric)}, error_kind, error_status, input_token_source, output_token_source, "
             f"itl_s FROM requests {where} ORDER BY id", args)
@@ -356,13 +390,16 @@ def read_health(path: str | Path) -> np.ndarray:
     return np.array(rows, dtype=np.float64).reshape(-1, 3)
 
 
-def iter_rows(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Every stored request as a dict (for tools and tests; the blob decoded to a list of seconds)."""
+def iter_rows(path: str | Path, *, default_endpoint: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every stored request as a dict (for tools and tests; the blob decoded to a list of seconds; ``endpoint``
+    is ``default_endpoint`` where none is recorded)."""
     db = connect(path)
     db.row_factory = sqlite3.Row
     try:
         for row in db.execute("SELECT * FROM requests ORDER BY id"):
             item = dict(row)
+            if item.get("endpoint") is None:
+                item["endpoint"] = default_endpoint
             blob = item.pop("itl_s")
             item["itl_s"] = np.frombuffer(blob, dtype=np.float32).tolist() if blob else []
             yield item

@@ -230,9 +230,37 @@ def repeat_line(records: Path, repeat: int, repeats: int) -> str:
             f"mean TTFT {_num(ttft)} s, mean latency {_num(latency)} s")
 
 
+def endpoint_table(summary: PlanSummary) -> Table | None:
+    """One row per endpoint of a plan run against several (--url A --url B); None for one endpoint."""
+    if not summary.endpoints:
+        return None
+    table = Table(title=f"Per endpoint: {summary.plan}", show_header=True, header_style="bold")
+    generates = summary.api not in POOLING_APIS
+    headers = ["Endpoint", "Requests", "Failed", "Req/s"]
+    headers += ["Output (tok/s)", "TTFT p50 (s)", "TTFT p99 (s)"] if generates else []
+    headers += ["Latency p50 (s)", "Latency p99 (s)", "Errors"]
+    for header in headers:
+        table.add_column(header, justify="left" if header in ("Endpoint", "Errors") else "right",
+                         style="cyan" if header == "Endpoint" else None)
+    for part in summary.endpoints:
+        latency = part.percentiles.get("e2e_latency_s", {})
+        ttft = part.percentiles.get("ttft_s", {})
+        row = [part.endpoint, str(part.total_requests), str(part.failed_requests),
+               _num(part.request_throughput_rps, 3)]
+        if generates:
+            row += [_num(part.output_throughput_tps, 2), _num(ttft.get("p50")), _num(ttft.get("p99"))]
+        errors = ", ".join(f"{kind}: {count}" for kind, count in sorted(part.error_kinds.items())) or "-"
+        row += [_num(latency.get("p50")), _num(latency.get("p99")), errors]
+        table.add_row(*row)
+    return table
+
+
 def plan_report(summary: PlanSummary) -> RenderableType:
     """Everything printed after one plan."""
     parts: list[RenderableType] = [summary_table(summary), percentile_table(summary)]
+    endpoints = endpoint_table(summary)
+    if endpoints is not None:
+        parts.append(endpoints)
     repeats = repeats_table(summary)
     if repeats is not None:
         parts.append(repeats)

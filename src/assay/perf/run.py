@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from assay.client import OpenAIClient
 from assay.client.config import redact_url
+from assay.client.endpoints import EndpointClients
 from assay.client.failures import FailureTally
 from assay.client.transport import kernel_timestamps_supported
 from assay.errors import DatasetError, ModelError
@@ -26,6 +27,7 @@ from assay.perf import report, tracking
 from assay.perf.autotune import TuningResult
 from assay.perf.config import PerfConfig
 from assay.perf.datasets import PromptSet, load_prompt_set
+from assay.perf.endpoints import open_endpoints
 from assay.perf.health import HealthMonitor
 from assay.perf.plans import LoadPlan, build_plans
 from assay.perf.finish import RECORDS_FILE, PlanSettings, finish_plan, finish_run, start_plan
@@ -88,17 +90,20 @@ class Setup:
     @asynccontextmanager
     async def recorded_run(self, client: OpenAIClient, plan: LoadPlan, records: str | Path, origin_ns: int, *,
                            worker: int = 0, workers: int = 1, stop: asyncio.Event | None = None,
-                           repeat: int = 0) -> AsyncIterator[tuple[PlanRun, HealthMonitor]]:
+                           repeat: int = 0,
+                           endpoints: EndpointClients | None = None,
+                           ) -> AsyncIterator[tuple[PlanRun, HealthMonitor]]:
         """``plan`` (or one worker's share of it) set up to write ``records``, with a health monitor that the
         caller starts; the monitor is stopped and the records file closed afterwards. The inline runner,
         worker processes and Ray actors all run their share this way. Repeat ``r`` of a plan draws its
-        arrivals with ``seed + r``, so repeats are independent samples of the same load."""
+        arrivals with ``seed + r``, so repeats are independent samples of the same load. With ``endpoints``
+        the requests are spread over them (``client`` is then their first)."""
         writer = RecordWriter(records)
         monitor = HealthMonitor(lambda t, lag, cpu: writer.add_health(worker, t, lag, cpu), origin_ns=origin_ns)
         run = PlanRun(plan, client, self.builder(client), writer, origin_ns, seed=self.config.seed + repeat,
                       worker=worker, workers=workers, multi_turn=self.config.multi_turn,
                       count_tokens=self.count_tokens(), stop=stop or asyncio.Event(), repeat=repeat,
-                      guard=ErrorGuard.from_config(self.config, workers))
+                      guard=ErrorGuard.from_config(self.config, workers), endpoints=endpoints)
         try:
             yield run, monitor
         finally:
@@ -195,21 +200,21 @@ async def _run(setup: Setup, plans: list[LoadPlan], result: PerfResult, console:
     config = setup.config
     stop = asyncio.Event()
     with _stop_on_sigint(stop):
-        async with OpenAIClient(config.client_config()) as client:
+        async with open_endpoints(config) as endpoints:
             if config.test_connection:
-                await preflight(setup, client)
+                await preflight_all(setup, endpoints)
             # The folder appears only once the server answered, so a mistyped URL leaves nothing behind.
             result.run_dir.mkdir(parents=True, exist_ok=True)
             (result.run_dir / "config.yaml").write_text(
                 yaml.safe_dump(config.public_dump(), sort_keys=False), encoding="utf-8")
             if config.warmup:
-                await _warmup(setup, client, plans[0], stop)
+                await _warmup(setup, endpoints, plans[0], stop)
             trackers = tracking.Trackers(config, result.run_dir, result.run_dir.name)
 
             async def execute(plan: LoadPlan) -> PlanSummary | None:
                 if stop.is_set():
                     return None
-                summary = await _execute_plan(setup, client, plan, result.run_dir / plan.name, stop, console)
+                summary = await _execute_plan(setup, endpoints, plan, result.run_dir / plan.name, stop, console)
                 failures = read_failures(result.run_dir / plan.name / RECORDS_FILE)
                 result.failures.merge(failures)
                 if console is not None and failures.total:
@@ -264,16 +269,17 @@ async def _sweep(plans: list[LoadPlan], execute: Callable[[LoadPlan], Awaitable[
         result.sweep.skipped = [p.name for p in plans if p.name not in result.sweep.completed]
 
 
-async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan_dir: Path, stop: asyncio.Event,
-                        console: Console | None) -> PlanSummary:
+async def _execute_plan(setup: Setup, endpoints: EndpointClients, plan: LoadPlan, plan_dir: Path,
+                        stop: asyncio.Event, console: Console | None) -> PlanSummary:
     """Run one plan (in this loop or in worker processes), then summarise, write and print it."""
     plan_dir.mkdir(parents=True, exist_ok=True)
     records = plan_dir / RECORDS_FILE
     for stale in plan_dir.glob(RECORDS_FILE + "*"):
         stale.unlink()
     settings = PlanSettings(plan, api=setup.api, slo_ms=dict(setup.config.slo), workers=setup.config.num_workers,
-                            model=setup.config.model)
+                            model=setup.config.model, endpoints=tuple(endpoints.labels))
     start_plan(records, settings)  # so `assay perf rebuild` can summarise the plan even if this process is killed
+    # With several --url only the first endpoint's server is scraped (its view is one server's, not the sum).
     scraper = scraper_for(setup.config.server_metrics, setup.config.endpoint[0],
                           setup.config.server_metrics_interval) if not setup.config.pooling else None
     if scraper is not None and not await scraper.start():
@@ -282,7 +288,7 @@ async def _execute_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, plan
     finished = True
     try:
         for repeat in range(repeats):
-            finished = await _run_plan(setup, client, plan, records, stop, console, repeat)
+            finished = await _run_plan(setup, endpoints, plan, records, stop, console, repeat)
             if not finished or _guard_tripped(setup.config, records):
                 break
             if console is not None and repeats > 1:
@@ -307,8 +313,8 @@ def _guard_tripped(config: PerfConfig, records: Path) -> bool:
             and 100.0 * failures.total / failures.requests > config.stop_error_rate)
 
 
-async def _run_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, records: Path, stop: asyncio.Event,
-                    console: Console | None, repeat: int = 0) -> bool:
+async def _run_plan(setup: Setup, endpoints: EndpointClients, plan: LoadPlan, records: Path,
+                    stop: asyncio.Event, console: Console | None, repeat: int = 0) -> bool:
     """Run one plan (its ``repeat``-th time) in this loop, in worker processes or on Ray; whether it ran to the
     end."""
     bar = _progress_bar(console, plan, repeat, setup.config.repeats)
@@ -320,7 +326,7 @@ async def _run_plan(setup: Setup, client: OpenAIClient, plan: LoadPlan, records:
         from assay.perf.workers import run_plan_in_workers
 
         return await run_plan_in_workers(setup.config, plan, records, stop, bar, repeat=repeat)
-    return await _run_plan_inline(setup, client, plan, records, stop, bar, repeat)
+    return await _run_plan_inline(setup, endpoints, plan, records, stop, bar, repeat)
 
 
 def _progress_bar(console: Console | None, plan: LoadPlan, repeat: int = 0, repeats: int = 1):  # noqa: ANN202
@@ -344,10 +350,11 @@ async def _poll_progress(progress: Progress | None, counters: Counters) -> None:
         await asyncio.sleep(0.25)
 
 
-async def _run_plan_inline(setup: Setup, client: OpenAIClient, plan: LoadPlan, records: Path, stop: asyncio.Event,
-                           progress: Progress | None, repeat: int = 0) -> bool:
+async def _run_plan_inline(setup: Setup, endpoints: EndpointClients, plan: LoadPlan, records: Path,
+                           stop: asyncio.Event, progress: Progress | None, repeat: int = 0) -> bool:
     origin = time.perf_counter_ns() + NS_PER_S // 50
-    async with setup.recorded_run(client, plan, records, origin, stop=stop, repeat=repeat) as (run, monitor):
+    async with setup.recorded_run(endpoints.first, plan, records, origin, stop=stop, repeat=repeat,
+                                  endpoints=endpoints) as (run, monitor):
         poller = asyncio.ensure_future(_poll_progress(progress, run.progress))
         monitor.start()
         try:
@@ -357,11 +364,13 @@ async def _run_plan_inline(setup: Setup, client: OpenAIClient, plan: LoadPlan, r
             poller.cancel()
 
 
-async def _warmup(setup: Setup, client: OpenAIClient, first: LoadPlan, stop: asyncio.Event) -> None:
-    """Unrecorded requests so connection set-up and server warm-up stay out of the measurements."""
+async def _warmup(setup: Setup, endpoints: EndpointClients, first: LoadPlan, stop: asyncio.Event) -> None:
+    """Unrecorded requests (spread over the endpoints) so connection set-up and server warm-up stay out of the
+    measurements."""
     count = setup.config.warmup
     plan = LoadPlan(number=count, parallel=max(1, min(count, first.parallel or 1)))
-    run = PlanRun(plan, client, setup.builder(client), None, time.perf_counter_ns(), stop=stop)
+    client = endpoints.first
+    run = PlanRun(plan, client, setup.builder(client), None, time.perf_counter_ns(), stop=stop, endpoints=endpoints)
     await run.execute()
     if run.progress.failed == count:
         log.warning("all %d warm-up requests failed", count)
@@ -370,6 +379,16 @@ async def _warmup(setup: Setup, client: OpenAIClient, first: LoadPlan, stop: asy
 # How long the preflight waits for its answer: servers reject bad options at once, so one still answering by
 # then has taken them (and a long answer need not be waited for).
 PREFLIGHT_WAIT_S = 30.0
+
+
+async def preflight_all(setup: Setup, endpoints: EndpointClients) -> None:
+    """The preflight request on every endpoint at once; the first endpoint (in --url order) that fails stops
+    the run with its one line, which names it."""
+    outcomes = await asyncio.gather(*(preflight(setup, client) for client in endpoints.clients),
+                                    return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 async def preflight(setup: Setup, client: OpenAIClient) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import orjson
 
@@ -25,6 +26,9 @@ from assay.perf.records import RecordWriter, RequestRecord
 from assay.perf.stop_rules import ErrorGuard
 from assay.types import Completion, ErrorInfo, GenerationConfig, Timings
 from assay.utils.gctune import collector_tuned_for_load
+
+if TYPE_CHECKING:
+    from assay.client.endpoints import EndpointClients
 
 log = logging.getLogger("assay.perf")
 
@@ -72,11 +76,13 @@ class RequestBuilder:
         """Embeddings or rerank: one JSON body per request, no generation settings."""
         return self.api in ("embeddings", "rerank")
 
-    async def send(self, body: bytes) -> Completion:
-        """Send one prepared body to the endpoint; failures come back recorded in the ``Completion``."""
+    async def send(self, body: bytes, client: OpenAIClient | None = None) -> Completion:
+        """Send one prepared body to ``client``'s endpoint (else this builder's); failures come back recorded in
+        the ``Completion``."""
+        client = client or self.client
         if self.pooling:
-            return await self.client.send_pooling(self.api, body, capture_errors=True)  # type: ignore[arg-type]
-        return await self.client.send(self.api, body, capture_errors=True)  # type: ignore[arg-type]
+            return await client.send_pooling(self.api, body, capture_errors=True)  # type: ignore[arg-type]
+        return await client.send(self.api, body, capture_errors=True)  # type: ignore[arg-type]
 
     def body(self, prompt: Prompt, messages: list[dict[str, Any]] | None = None) -> bytes:
         if self.pooling:
@@ -136,6 +142,7 @@ class PlanRun:
     progress: Counters = field(default_factory=Counters)
     repeat: int = 0  # which run of the plan (--repeats), stored with each record
     guard: ErrorGuard | None = None  # --stop-error-after: stops sending (in-flight requests finish), not Ctrl-C
+    endpoints: EndpointClients | None = None  # several --url: who spreads the requests (else all go to ``client``)
 
     def global_index(self, local: int) -> int:
         # Worker k of n takes requests k, k+n, k+2n... of the plan, so prompts are spread the same way
@@ -241,22 +248,32 @@ class PlanRun:
                             prepared: tuple[int, Prompt, bytes] | None = None) -> None:
         index = self.global_index(local)
         prompt_index, prompt, body = prepared if prepared is not None else self.builder.for_index(index)
-        completion = await self._send(body)
-        self._record(index, prompt_index, 0, due_ns, prompt.input_tokens, completion)
-        if not (self.multi_turn and prompt.turns and len(prompt.turns) > 1):
-            return
-        messages = list(prompt.messages)
-        for turn, text in enumerate(prompt.turns[1:], 1):
-            if not completion.ok or self.halted():
+        # A conversation stays on one endpoint, where its earlier turns are cached.
+        with self._endpoint() as (client, endpoint):
+            completion = await self._send(body, client)
+            self._record(index, prompt_index, 0, due_ns, prompt.input_tokens, completion, endpoint)
+            if not (self.multi_turn and prompt.turns and len(prompt.turns) > 1):
                 return
-            messages += [{"role": "assistant", "content": completion.text}, {"role": "user", "content": text}]
-            due_ns = time.perf_counter_ns()
-            completion = await self._send(self.builder.body(prompt, messages))
-            self._record(index, prompt_index, turn, due_ns, None, completion)
+            messages = list(prompt.messages)
+            for turn, text in enumerate(prompt.turns[1:], 1):
+                if not completion.ok or self.halted():
+                    return
+                messages += [{"role": "assistant", "content": completion.text}, {"role": "user", "content": text}]
+                due_ns = time.perf_counter_ns()
+                completion = await self._send(self.builder.body(prompt, messages), client)
+                self._record(index, prompt_index, turn, due_ns, None, completion, endpoint)
 
-    async def _send(self, body: bytes) -> Completion:
+    @contextmanager
+    def _endpoint(self) -> Iterator[tuple[OpenAIClient, str | None]]:
+        if self.endpoints is None:
+            yield self.client, None
+            return
+        with self.endpoints.using() as chosen:
+            yield chosen
+
+    async def _send(self, body: bytes, client: OpenAIClient) -> Completion:
         try:
-            return await self.builder.send(body)
+            return await self.builder.send(body, client)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a client bug must not end the run; it is recorded
@@ -268,7 +285,7 @@ class PlanRun:
                 attempts=1, error=ErrorInfo(kind="client_exception", message=f"{exc.__class__.__name__}: {exc}"))
 
     def _record(self, index: int, prompt_index: int, turn: int, due_ns: int, input_tokens: int | None,
-                completion: Completion) -> None:
+                completion: Completion, endpoint: str | None = None) -> None:
         metrics = request_metrics(completion, input_tokens=input_tokens, count_tokens=self.count_tokens)
         timings = completion.timings
         error = completion.error
@@ -283,6 +300,7 @@ class PlanRun:
                 error_message=error.message[:500] if error else None,
                 chunk_count=completion.chunk_count, finish_reason=completion.finish_reason,
                 response_id=completion.response_id, tool_calls=len(completion.tool_calls), repeat=self.repeat,
+                endpoint=endpoint,
             ))
         self.progress.add(completion.ok)
         if self.guard is not None and not self.guard.tripped and self.guard.check(self.progress.done,

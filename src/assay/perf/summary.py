@@ -82,6 +82,24 @@ class RepeatStat(BaseModel):
     values: list[float | None] = Field(default_factory=list)
 
 
+class EndpointSummary(BaseModel):
+    """One endpoint's share of a plan run against several (--url A --url B). Throughputs are over the whole
+    plan's duration, so the endpoints' add up to the plan's."""
+
+    endpoint: str
+    total_requests: int
+    succeeded_requests: int
+    failed_requests: int
+    error_kinds: dict[str, int] = Field(default_factory=dict)
+    request_throughput_rps: float
+    output_throughput_tps: float | None = None
+    total_throughput_tps: float | None = None
+    mean_ttft_s: float | None = None
+    mean_tpot_s: float | None = None
+    mean_latency_s: float | None = None
+    percentiles: dict[str, dict[str, float | None]] = Field(default_factory=dict)
+
+
 class PlanSummary(BaseModel):
     """The results of one load plan. Times in seconds unless the name says otherwise."""
 
@@ -129,13 +147,18 @@ class PlanSummary(BaseModel):
                                                 "every repeat's requests, laid end to end in time.")
     repeat_stats: dict[str, RepeatStat] = Field(
         default_factory=dict, description="With several repeats: each metric of REPEAT_METRICS over the repeats.")
+    endpoints: list[EndpointSummary] | None = Field(
+        default=None, description="With several --url: each endpoint's requests, throughput, latency and errors "
+                                  "(the other fields cover all endpoints together).")
 
     def to_json(self) -> dict[str, Any]:
         """What ``summary.json`` and ``sweep.json`` hold; a single run's has no repeat fields (as before
-        --repeats existed), a plan without a ramp no ramp field."""
+        --repeats existed), a plan without a ramp no ramp field, and a one-endpoint run no endpoint list."""
         exclude = set() if self.repeats > 1 else {"repeats", "repeat_stats"}
         if self.ramp is None:
             exclude.add("ramp")  # files of plans without a ramp stay as they were
+        if self.endpoints is None:
+            exclude.add("endpoints")
         return self.model_dump(mode="json", exclude=exclude or None)
 
 
@@ -272,6 +295,32 @@ def summarize(
             send_lag_p99_ms=verdict.send_lag_p99_ms, send_lag_p50_ms=verdict.send_lag_p50_ms,
             send_lag_max_ms=verdict.send_lag_max_ms, client_bound=verdict.client_bound, warnings=verdict.warnings),
         percentiles=table,
+    )
+
+
+def summarize_endpoint(endpoint: str, columns: RequestColumns, *, duration_s: float,
+                       api: str = "chat") -> EndpointSummary:
+    """One endpoint's share of a plan from its requests' columns (pure), rates over the plan's ``duration_s``."""
+    ok = columns.ok.astype(bool)
+    succeeded = int(ok.sum())
+    per_s = (lambda x: x / duration_s) if duration_s > 0 else (lambda x: 0.0)
+    out_tokens = np.where(ok, columns.output_tokens, np.nan)
+    in_tokens = np.where(ok, columns.input_tokens, np.nan)
+    have_out, have_in = bool(np.isfinite(out_tokens).any()), bool(np.isfinite(in_tokens).any())
+    total_out = float(np.nansum(out_tokens)) if have_out else 0.0
+    total_in = float(np.nansum(in_tokens)) if have_in else 0.0
+    ok_only = {name: np.where(ok, getattr(columns, name), np.nan) for name in ("ttft_s", "tpot_s", "latency_s")}
+    generates = api not in POOLING_APIS
+    return EndpointSummary(
+        endpoint=endpoint, total_requests=columns.total, succeeded_requests=succeeded,
+        failed_requests=columns.total - succeeded, error_kinds=columns.error_kinds,
+        request_throughput_rps=per_s(succeeded),
+        output_throughput_tps=per_s(total_out) if have_out else None,
+        total_throughput_tps=per_s(total_in + total_out) if have_out or (have_in and not generates) else None,
+        mean_ttft_s=finite_mean(ok_only["ttft_s"]), mean_tpot_s=finite_mean(ok_only["tpot_s"]),
+        mean_latency_s=finite_mean(ok_only["latency_s"]),
+        percentiles={"ttft_s": percentiles(ok_only["ttft_s"]), "tpot_s": percentiles(ok_only["tpot_s"]),
+                     "e2e_latency_s": percentiles(ok_only["latency_s"])},
     )
 
 

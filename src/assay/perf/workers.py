@@ -16,9 +16,9 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
-from assay.client import OpenAIClient
 from assay.errors import AssayError
 from assay.perf.config import PerfConfig
+from assay.perf.endpoints import open_endpoints
 from assay.perf.plans import LoadPlan
 from assay.perf.records import merge_records
 from assay.perf.runner import NS_PER_S
@@ -43,8 +43,9 @@ def _worker_main(config: PerfConfig, plan: LoadPlan, worker: int, workers: int, 
             return
 
     async def main() -> None:
-        async with OpenAIClient(config.client_config()) as client, setup.recorded_run(
-                client, plan, part, origin.value, worker=worker, workers=workers, repeat=repeat) as (run, monitor):
+        async with open_endpoints(config, start=worker) as endpoints, setup.recorded_run(
+                endpoints.first, plan, part, origin.value, worker=worker, workers=workers, repeat=repeat,
+                endpoints=endpoints) as (run, monitor):
 
             async def mirror() -> None:
                 while True:

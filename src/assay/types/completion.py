@@ -130,12 +130,18 @@ class Completion(BaseModel):
     # earlier ones in order, so that grading (and re-grading on resume) sees the whole conversation.
     turns: list[Completion] = Field(default_factory=list)
 
+    # Which endpoint answered, as its redacted base URL: set when requests are spread over several (api_url list).
+    endpoint: str | None = None
+
     @model_serializer(mode="wrap")
-    def _without_empty_turns(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # One-turn predictions are written as they were before multi-turn benchmarks existed.
+    def _without_empty_extras(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # One-turn, one-endpoint predictions are written as they were before either existed.
         data = handler(self)
-        if isinstance(data, dict) and not data.get("turns"):
-            data.pop("turns", None)
+        if isinstance(data, dict):
+            if not data.get("turns"):
+                data.pop("turns", None)
+            if data.get("endpoint") is None:
+                data.pop("endpoint", None)
         return data
 
     @property
