@@ -230,10 +230,11 @@ def _byte_to_unicode() -> dict[int, str]:
     return {b: chr(c) for b, c in zip(printable, chars)}
 
 
-def build_tiny_checkpoint(path: Path) -> Path:
+def build_tiny_checkpoint(path: Path, *, head_dim: int = 16) -> Path:
     """Write a tiny random Qwen3-style checkpoint into ``path`` (created if needed) and return ``path``.
 
-    Takes a few seconds on 2 CPU cores. The model name to load is the path itself.
+    Takes a few seconds on 2 CPU cores. The model name to load is the path itself. ``head_dim`` 32 for vLLM,
+    whose CPU attention takes 32 to 512 (16 starts, then fails every request).
     """
     import torch
     from transformers import GenerationConfig, PreTrainedTokenizerFast, Qwen3Config, Qwen3ForCausalLM
@@ -267,7 +268,7 @@ def build_tiny_checkpoint(path: Path) -> Path:
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
-        head_dim=16,
+        head_dim=head_dim,
         max_position_embeddings=2048,
         rms_norm_eps=1e-6,
         tie_word_embeddings=True,

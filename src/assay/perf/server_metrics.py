@@ -41,7 +41,10 @@ NAMES: dict[str, dict[str, tuple[str, ...]]] = {
                            "vllm:gpu_prefix_cache_queries_total"),
         "preemptions": ("vllm:num_preemptions_total", "vllm:num_preemptions"),
         "ttft": ("vllm:time_to_first_token_seconds",),
-        "tpot": ("vllm:time_per_output_token_seconds", "vllm:inter_token_latency_seconds"),
+        # Per request first, as the client's TPOT is (vLLM 0.11+; 0.32 has no time_per_output_token_seconds and
+        # its inter_token_latency_seconds is observed once per token).
+        "tpot": ("vllm:request_time_per_output_token_seconds", "vllm:time_per_output_token_seconds",
+                 "vllm:inter_token_latency_seconds"),
         "e2e": ("vllm:e2e_request_latency_seconds",),
         "queue": ("vllm:request_queue_time_seconds",),
     },
