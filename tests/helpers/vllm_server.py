@@ -126,3 +126,10 @@ class VLLMServer(TransformersServer):
         return [str(self.python.parent / "vllm"), "serve", self.checkpoint, "--served-model-name", self.served_name,
                 "--host", self.host, "--port", str(self.port), "--max-model-len", str(self.max_model_len),
                 "--dtype", "float32", "--enforce-eager", "--reasoning-parser", "qwen3", *self.extra_args]
+
+
+if __name__ == "__main__":  # `python -m tests.helpers.vllm_server`: build the venv ahead of the tests (CI does)
+    try:
+        print(f"vLLM {VLLM_VERSION} (CPU) ready: {vllm_venv()}")
+    except VLLMUnavailable as exc:
+        print(f"vLLM {VLLM_VERSION} (CPU) not installed, its tests will skip: {exc}")
