@@ -141,7 +141,7 @@ def calibration_metrics(values: Mapping[str, Sequence[float | None]]) -> dict[st
 
 @register_benchmark("hle", task_type="qa", tags=("en", "knowledge", "reasoning", "llm_judge"))
 class HLE(JudgedBenchmark):
-    """Humanity's Last Exam (Phan et al., 2025), text-only: exact-match and multiple-choice expert questions."""
+    """Humanity's Last Exam (Phan et al., 2025), text-only expert questions; accuracy and calibration error."""
 
     version = "1"
     licence = "MIT"
