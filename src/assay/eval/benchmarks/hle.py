@@ -23,8 +23,9 @@ judge prompt, not the authors'); without it (``auto``, ``rule``) the rule grades
 the letter that line starts with. The confidence is read from the response's last "Confidence: N%" line by rule
 (100 where none is stated, as the authors' judge is told), reported as ``confidence`` (its mean, 0-1) and used
 for ``calibration_error`` (0-1; the paper prints it in percent), computed per category and overall from the
-graded answers. Where assay differs: the authors' code leaves the last bin out of the sum (so fewer than 200
-answers give 0 there); assay counts every bin. Questions with an image are left out (the text-only subset).
+graded answers. Where assay differs: the authors' code leaves the last bin out of the sum (100-199 answers give
+0 there, fewer fail); assay counts every bin. Their accuracy counts an answer the judge could not grade as wrong;
+assay counts it apart (ungraded). Questions with an image are left out (the text-only subset).
 """
 
 from __future__ import annotations
