@@ -88,7 +88,7 @@ class DatasetLoader:
             return self._fail(benchmark, source, f"no copy under {self.cache_dir} and dataset_hub is local")
         if _offline():
             return self._fail(benchmark, source, f"{_ids(candidates)} not cached and HF_HUB_OFFLINE is set")
-        failures = []
+        failures, gated = [], None
         for hub, repo in candidates:
             try:
                 return hub_download(hub, repo, self.cache_dir, local_only=False)  # type: ignore[return-value]
@@ -96,8 +96,13 @@ class DatasetLoader:
                 failures.append(f"{hub} {repo}: {exc.name or 'the hub client'} is not installed "
                                 "(pip install 'assay[hub]')")
             except Exception as exc:  # noqa: BLE001 - the hubs raise many kinds; all mean "not available here"
+                if hub == "huggingface" and gated is None and is_gated_error(exc):
+                    gated = gated_message(benchmark, repo)
                 failures.append(f"{hub} {repo} is not cached and could not be downloaded ({exc.__class__.__name__})")
             log.info("%s: %s; trying the next hub", benchmark, failures[-1])
+        if gated is not None:
+            # What the user must do is accept the terms, not prefetch: the generic advice would hide that.
+            raise DatasetError(gated)
         return self._fail(benchmark, source, "; ".join(failures))
 
     def _candidates(self, benchmark: str, source: HubDataset, override: str | None) -> list[HubId]:
@@ -126,6 +131,25 @@ class DatasetLoader:
             f"{folder}` where the hub is reachable, or point dataset_args.{benchmark}.dataset_id at a local copy in "
             f"the hub's schema, or --dataset-dir at a folder holding {names}/ (see `assay data layout --datasets "
             f"{benchmark}`)")
+
+
+def is_gated_error(exc: BaseException) -> bool:
+    """Whether a Hugging Face download failed for want of access: ``GatedRepoError`` (the terms not accepted, or
+    no token), or another 401/403 answer. A ``RepositoryNotFoundError`` is not: the hub answers 401 for a repo
+    that does not exist too, and calling a misspelt id gated would send the user to the wrong fix."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if "GatedRepoError" in names:
+        return True
+    if "RepositoryNotFoundError" in names:
+        return False
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status in (401, 403)
+
+
+def gated_message(benchmark: str, repo: str) -> str:
+    """The one line for a gated Hugging Face dataset: where to accept its terms, and the two ways round."""
+    return (f"{benchmark} is gated on Hugging Face: accept its terms at https://huggingface.co/datasets/{repo} and "
+            f"set HF_TOKEN (or pass a local copy with dataset_args.{benchmark}.dataset_id)")
 
 
 _ALLOW_PATTERNS = [f"*{suffix}" for suffix in SUFFIXES] + ["*.md"]

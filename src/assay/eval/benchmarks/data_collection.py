@@ -132,22 +132,39 @@ class DataCollection(Benchmark):
         return self._scorers[key]
 
     def sample_metrics(self, sample: Sample) -> list[str]:
-        """A row carries its own benchmark's metrics, not the union across the collection."""
+        """A row carries its own benchmark's metrics, not the union across the collection; and of those, the ones
+        its benchmark asks of that row (a two-turn multi_if conversation has no turn 3: absent, not ungraded)."""
         wanted = set(self.report_metrics())
-        return [m for m in sample.metadata.get(META, {}).get("metrics", []) if m in wanted]
+        saved = [m for m in sample.metadata.get(META, {}).get("metrics", []) if m in wanted]
+        if META not in sample.metadata:
+            return saved
+        scorer, original = self._original(sample)
+        own = set(scorer.sample_metrics(original))
+        return [m for m in saved if m in own]
 
     def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
         if not sample.messages:
             raise DatasetError(f"collection row {sample.id} has no prompt messages")
         return list(sample.messages)
 
-    def _unwrap(self, sample: Sample, answer: str) -> tuple[Benchmark, Sample, str]:
-        """The row's own benchmark, the sample as that benchmark made it, and the answer after its filters."""
+    def _original(self, sample: Sample) -> tuple[Benchmark, Sample]:
+        """The row's own benchmark, and the sample as that benchmark made it."""
         meta = sample.metadata[META]
         scorer = self._scorer(meta["benchmark"], meta["args"])
         original = sample.model_copy(update={
             "id": meta["sample_id"], "subset": meta["subset"],
             "metadata": {k: v for k, v in sample.metadata.items() if k != META}})
+        return scorer, original
+
+    def next_turn(self, sample: Sample, history: list[Message]) -> list[Message] | None:
+        """The row's own benchmark's next turn: a multi-turn row (multi_if) goes on as it would alone, rather
+        than ending after its first answer with the later turns ungraded."""
+        scorer, original = self._original(sample)
+        return scorer.next_turn(original, history)
+
+    def _unwrap(self, sample: Sample, answer: str) -> tuple[Benchmark, Sample, str]:
+        """The row's own benchmark, the sample as that benchmark made it, and the answer after its filters."""
+        scorer, original = self._original(sample)
         if scorer.args.filters:
             answer = apply_filters(answer, scorer.args.filters).text
         return scorer, original, answer
