@@ -127,8 +127,8 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
     if not task.datasets:
         raise ConfigError("no benchmarks to run: pass --datasets (e.g. --datasets gsm8k math_500)")
     classes = [get_benchmark(name) for name in task.datasets]
-    benchmarks = [cls(task.args_for(cls.name), task.seed) for cls in classes]
-    llm_judge = _llm_judge(task, benchmarks)
+    llm_judge = _llm_judge(task, classes)
+    benchmarks = [_build(cls, task, llm_judge) for cls in classes]
     for benchmark in benchmarks:
         benchmark.report_metrics()  # an unknown metric fails now, not after the answers
     _check_repeat_metrics(task, benchmarks)
@@ -315,30 +315,37 @@ def _lacks_metric(result: SampleResult, metrics: list[str]) -> bool:
     return any(metric not in score.values for score in result.scores for metric in metrics)
 
 
-def _llm_judge(task: TaskConfig, benchmarks: list[Benchmark]) -> Any:
-    """The LLM judge, handed to each benchmark whose ``judge_strategy`` asks for one; None when none does."""
+def _llm_judge(task: TaskConfig, classes: list[type[Benchmark]]) -> Any:
+    """The LLM judge for the benchmarks whose ``judge_strategy`` asks for one; None when none does. Decided from
+    the classes, before any benchmark is built, so each is built with its judge (``_build``)."""
     from assay.eval.benchmarks.common import JudgedBenchmark
     from assay.eval.scoring.judge import JudgeModelConfig, LLMJudge, resolve_mode
 
-    for benchmark in benchmarks:
-        if getattr(benchmark, "needs_judge", False) and resolve_mode(task.judge_strategy, "llm") == "rule":
-            raise ConfigError(f"{benchmark.name} is graded only by {getattr(benchmark, 'judge_kind', 'an LLM judge')}: judge_strategy rule "
-                              "cannot grade it (use auto or llm, with judge_model_args)")
-    judged = [b for b in benchmarks if isinstance(b, JudgedBenchmark)
-              and resolve_mode(task.judge_strategy, b.default_judge_mode) != "rule"]
+    for cls in classes:
+        if getattr(cls, "needs_judge", False) and resolve_mode(task.judge_strategy, "llm") == "rule":
+            raise ConfigError(f"{cls.name} is graded only by {getattr(cls, 'judge_kind', 'an LLM judge')}: "
+                              "judge_strategy rule cannot grade it (use auto or llm, with judge_model_args)")
+    judged = [cls for cls in classes if issubclass(cls, JudgedBenchmark)
+              and resolve_mode(task.judge_strategy, cls.default_judge_mode) != "rule"]  # type: ignore[arg-type]
     if not judged:
         if task.judge_model_args:
             log.warning("judge_model_args is set but no benchmark uses the judge (judge_strategy %s)",
                         task.judge_strategy)
         return None
     if not task.judge_model_args:
-        needing = ", ".join(b.name for b in judged)
+        needing = ", ".join(cls.name for cls in judged)
         raise ConfigError(f"{needing} with judge_strategy {task.judge_strategy} needs judge_model_args "
                           "(model_id, api_url, api_key, generation_config)")
-    judge = LLMJudge(JudgeModelConfig.from_args(task.judge_model_args), task.judge_worker_num)
-    for benchmark in judged:
-        benchmark.use_judge(task.judge_strategy, judge)
-    return judge
+    return LLMJudge(JudgeModelConfig.from_args(task.judge_model_args), task.judge_worker_num)
+
+
+def _build(cls: type[Benchmark], task: TaskConfig, llm_judge: Any) -> Benchmark:
+    """The benchmark as this run grades it: a judged one gets the judge and the strategy when it is built."""
+    from assay.eval.benchmarks.common import JudgedBenchmark
+
+    if llm_judge is not None and issubclass(cls, JudgedBenchmark):
+        return cls(task.args_for(cls.name), task.seed, judge_strategy=task.judge_strategy, llm_judge=llm_judge)
+    return cls(task.args_for(cls.name), task.seed)
 
 
 def _math_judge() -> Any:
