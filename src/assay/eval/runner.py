@@ -245,7 +245,7 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
     a resumed run reports what a fresh run with these settings would), earlier answers included.
     """
     todo: list[tuple[Benchmark, Sample]] = []
-    regrade: list[tuple[Benchmark, SampleResult]] = []
+    regrade: list[tuple[Benchmark, SampleResult, Sample]] = []
     for benchmark in benchmarks:
         samples = selections[benchmark.name]
         stored = store.load_results(benchmark.name, repair=True)
@@ -255,22 +255,22 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
                 todo.append((benchmark, sample))
             elif (benchmark.name in rescore or _lacks_metric(result, benchmark.sample_metrics(result.sample))
                   or any(judge_failed(score) for score in result.scores)):
-                regrade.append((benchmark, result))
+                regrade.append((benchmark, result, sample))
         log.info("%s: %d samples, %d already done, %d to re-grade", benchmark.name, len(samples),
-                 len(samples) - len([1 for b, _ in todo if b is benchmark]), len([1 for b, _ in regrade
+                 len(samples) - len([1 for b, _ in todo if b is benchmark]), len([1 for b, _, _ in regrade
                                                                                 if b is benchmark]))
 
     if todo or regrade:
-        heavy = any(b.heavy_scoring for b, _ in todo) or any(b.heavy_scoring for b, _ in regrade)
+        heavy = any(b.heavy_scoring for b, _ in todo) or any(b.heavy_scoring for b, _, _ in regrade)
         judge = _math_judge() if heavy else None
         try:
             pool = _Pool(task, model, store, judge, failures)
 
-            async def regrade_one(benchmark: Benchmark, result: SampleResult) -> None:
-                store.append(benchmark.name, await pool.regrade(benchmark, result))
+            async def regrade_one(benchmark: Benchmark, result: SampleResult, sample: Sample) -> None:
+                store.append(benchmark.name, await pool.regrade(benchmark, result, sample))
 
             # Concurrently: re-grading may ask the LLM judge, whose own pool bounds it (judge_worker_num).
-            await asyncio.gather(*(regrade_one(b, r) for b, r in regrade))
+            await asyncio.gather(*(regrade_one(b, r, s) for b, r, s in regrade))
             if todo:
                 async with model:
                     await pool.run(todo, show)
@@ -444,9 +444,10 @@ class _Pool:
             score.metadata["truncated"] = True
         return score
 
-    async def regrade(self, benchmark: Benchmark, result: SampleResult) -> SampleResult:
-        """A stored result graded again from its stored completions (no request)."""
-        scores = [await self.grade(benchmark, result.sample, c) for c in result.completions]
+    async def regrade(self, benchmark: Benchmark, result: SampleResult, sample: Sample | None = None) -> SampleResult:
+        """A stored result graded again from its stored completions (no request), against ``sample`` as loaded
+        now where given: it carries what predictions do not keep (``Sample.scoring_data``)."""
+        scores = [await self.grade(benchmark, sample or result.sample, c) for c in result.completions]
         return result.model_copy(update={"scores": scores, "benchmark_version": benchmark.version})
 
     async def _generate(self, sample: Sample, generation: GenerationConfig, messages: list[Message] | None = None,
