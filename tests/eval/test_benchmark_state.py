@@ -110,3 +110,12 @@ def test_a_copy_run_as_one_subset_leaves_the_subset_list_as_built(tmp_path):
     bench = get_benchmark("mmlu")(DatasetArgs(dataset_id=str(tmp_path / "mmlu")))
     changed, loaded = _changed(bench, DatasetLoader(hub="local"))
     assert loaded == 2 and not changed and bench.subset_list == list(bench.subsets)
+
+
+def test_grading_code_leaves_the_benchmark_as_built():
+    bench = get_benchmark("humaneval")(DatasetArgs(**golden_case_args("humaneval")))
+    sample = bench.load(DatasetLoader(hub="local"), 1)[0]
+    before = copy.deepcopy(vars(bench))
+    assert bench.score(sample, f"```python\n{sample.metadata['question']}{sample.target}```").values["acc"] == 1.0
+    assert vars(bench) == before  # the sandbox is shared per limits, not made on the instance
+    assert bench.sandbox() is get_benchmark("humaneval")(DatasetArgs(**golden_case_args("humaneval"))).sandbox()
