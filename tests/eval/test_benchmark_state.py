@@ -15,8 +15,7 @@ from assay.eval.benchmarks import benchmark_names, get_benchmark
 from assay.eval.config import DatasetArgs
 from assay.eval.scoring.judge import JudgeModelConfig, LLMJudge
 
-from .conftest import FIXTURES, golden_case_args
-from .test_benchmarks import CASES
+from .conftest import golden_case_args
 
 
 def _judge() -> LLMJudge:
@@ -55,35 +54,6 @@ KEEPS_STATE = {
 }
 
 
-def _load_args(name: str, tmp_path: Path) -> dict[str, Any]:
-    """Each benchmark's fixture (the golden prompt case, or a few rows written here in the hub's schema)."""
-    if name in CASES:
-        return CASES[name]
-    if name == "bfcl_v3":
-        return {"dataset_id": str(FIXTURES / "bfcl" / "data"), "subset_list": ["simple", "irrelevance"]}
-    if name == "mmlu_redux":
-        return {"dataset_id": str(FIXTURES / "mmlu_redux"), "subset_list": ["international_law"]}
-    if name == "ceval":
-        _jsonl(tmp_path / "ceval" / "law" / "val.jsonl",
-               [{"id": n, "question": f"Q{n}?", "A": "a", "B": "b", "C": "c", "D": "d", "answer": "B"} for n in range(2)])
-        return {"dataset_id": str(tmp_path / "ceval"), "subset_list": ["law"]}
-    if name == "arena_hard_v2":
-        _jsonl(tmp_path / "arena_hard_v2" / "test.jsonl",
-               [{"uid": str(n), "prompt": f"Write {n}.", "category": category, "prediction": "A baseline answer."}
-                for n, category in enumerate(["hard_prompt", "creative_writing"])])
-        return {"dataset_id": str(tmp_path / "arena_hard_v2")}
-    if name == "data_collection":
-        from assay.collections import CollectionSchema, DatasetInfo, WeightedSampler
-        from assay.utils.io import dump_jsonl_data
-
-        schema = CollectionSchema(name="Mix", datasets=[
-            DatasetInfo(name=bench, weight=1, task_type=get_benchmark(bench).task_type,
-                        args={"dataset_id": str(FIXTURES / bench)}) for bench in ("gsm8k", "arc")])
-        items = WeightedSampler(schema, dataset_hub="local").sample(4)
-        return {"dataset_id": str(dump_jsonl_data(items, tmp_path / "mix.jsonl"))}
-    return golden_case_args(name)
-
-
 def _jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
@@ -97,8 +67,8 @@ def _changed(bench: Any, loader: DatasetLoader) -> tuple[set[str], int]:
 
 
 @pytest.mark.parametrize("name", benchmark_names())
-def test_loading_adds_no_state_to_the_benchmark(name, tmp_path):
-    bench = get_benchmark(name)(DatasetArgs(**_load_args(name, tmp_path)))
+def test_loading_adds_no_state_to_the_benchmark(name):
+    bench = get_benchmark(name)(DatasetArgs(**golden_case_args(name)))  # each one's golden prompt case
     changed, loaded = _changed(bench, DatasetLoader(hub="local"))
     assert loaded, f"{name}: its fixture gives no sample"
     assert changed <= KEEPS_STATE.get(name, set()), f"{name}: load() changed {sorted(changed)}"
