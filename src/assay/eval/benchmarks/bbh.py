@@ -93,7 +93,7 @@ class BBH(Benchmark):
 
     class Params(BenchmarkParams):
         cot_prompts: str | None = Field(
-            None, description="folder of the published CoT prompts (a TASK.txt each); default: cot-prompts/ in the data")
+            None, description="folder of the published CoT prompts (TASK.txt each); default: cot-prompts/ of the data")
 
     params: Params
 
