@@ -62,3 +62,34 @@ def test_params_are_frozen():
     humaneval = _build("humaneval")
     with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen-instance error
         humaneval.params.style = "completion"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("name, params, key", [
+    ("ifeval", {"ifeval_rules": "lenient"}, "ifeval_rules"),
+    ("bfcl_v3", {"mode": "xml"}, "mode"),
+    ("bfcl_v3", {"underscore_to_dot": "maybe"}, "underscore_to_dot"),
+    ("bfcl_v3", {"mode": "prompt", "underscore_to_dot": True}, "underscore_to_dot"),
+    ("truthful_qa", {"multiple_correct": "perhaps"}, "multiple_correct"),
+    ("bbh", {"cot_prompts": 3}, "cot_prompts"),
+])
+def test_every_migrated_benchmark_names_the_bad_key_in_one_line(name, params, key):
+    with pytest.raises(ConfigError) as raised:
+        _build(name, **params)
+    message = str(raised.value)
+    assert message.startswith(f"dataset_args.{name}.extra_params.{key}: ") and "\n" not in message
+
+
+def test_the_migrated_benchmarks_keep_their_keys_and_defaults(tmp_path):
+    assert _build("ifeval").rules == "official" and _build("ifeval", ifeval_rules="assay").rules == "assay"
+    bfcl = [_build("bfcl_v3", **params) for params in ({}, {"is_fc_model": False}, {"mode": "fc", "is_fc_model": False},
+                                                       {"underscore_to_dot": False})]
+    assert [(b.mode, b.dots_to_underscores) for b in bfcl] == [("fc", True), ("prompt", False), ("fc", True),
+                                                                 ("fc", False)]
+    truthful = get_benchmark("truthful_qa")
+    assert truthful(DatasetArgs(subset_list=["multiple_choice"])).subset_list == ["mc1"]
+    assert truthful(DatasetArgs(subset_list=["multiple_choice"], extra_params={"multiple_correct": True})) \
+        .subset_list == ["mc2"]
+    (tmp_path / "navigate.txt").write_text("Navigate.\n\nQ: q\nA: a", encoding="utf-8")
+    bbh = _build("bbh", cot_prompts=str(tmp_path))
+    assert bbh.params.cot_prompts == str(tmp_path) and bbh._prompt_file(tmp_path / "data", "navigate").is_file()
+    assert _build("bbh").params.cot_prompts is None

@@ -336,7 +336,7 @@ def test_prompting_mode_on_the_simulator(tmp_path):
 
 @pytest.mark.parametrize("extra,message", [
     ({"eval_type": "checkpoint"}, "bfcl_v3 offers the model tools, which the checkpoint backend cannot send"),
-    ({"mode": "xml"}, "extra_params.mode: 'xml' (use fc or prompt)"),
+    ({"mode": "xml"}, "extra_params.mode: Input should be 'fc' or 'prompt' (got 'xml')"),
     ({"subset_list": ["javascript"]}, "javascript not supported"),
 ])
 def test_the_cli_refuses_what_cannot_run_in_one_line_before_any_run_folder(tmp_path, extra, message):

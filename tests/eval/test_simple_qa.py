@@ -42,8 +42,7 @@ def test_golden_prompt(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_golden_judge_prompt(name):
     """The grader prompt for the first sample is snapshotted too: a change to it is a change of protocol."""
-    bench = get_benchmark(name)()
-    bench.use_judge("auto", LLMJudge(JudgeModelConfig(model_id="j", api_url="http://127.0.0.1:9/v1")))
+    bench = get_benchmark(name)(llm_judge=LLMJudge(JudgeModelConfig(model_id="j", api_url="http://127.0.0.1:9/v1")))
     sample = load_samples(name, **ARGS[name])[0]
     rendered = [m.model_dump() for m in bench.judge_messages(sample, f"  I believe it is {sample.target}.  ")]
     path = GOLDEN_DIR / f"{name}_judge.json"
@@ -58,17 +57,15 @@ def test_golden_judge_prompt(name):
 
 def test_the_users_judge_prompt_replaces_the_grader():
     """judge_model_args.prompt_template (with EvalScope's {gold} / {pred} too) and system_prompt win."""
-    bench = get_benchmark("chinese_simpleqa")()
     config = JudgeModelConfig(model_id="j", api_url="http://127.0.0.1:9/v1", system_prompt="S",
                               prompt_template="Q={question} G={gold} P={pred} -> A, B or C")
-    bench.use_judge("llm", LLMJudge(config))
+    bench = get_benchmark("chinese_simpleqa")(judge_strategy="llm", llm_judge=LLMJudge(config))
     sample = load_samples("chinese_simpleqa", **ARGS["chinese_simpleqa"])[0]
     messages = [m.model_dump() for m in bench.judge_messages(sample, "曹雪芹")]
     assert messages == [{"role": "system", "content": "S"},
                         {"role": "user", "content": f"Q={sample.metadata['question']} G=曹雪芹 P=曹雪芹 -> A, B or C"}]
     no_system = LLMJudge(JudgeModelConfig(model_id="j", api_url="http://127.0.0.1:9/v1", system_prompt=None))
-    bench.use_judge("llm", no_system)
-    assert [m.role for m in bench.judge_messages(sample, "x")] == ["user"]
+    assert [m.role for m in bench.with_judge("llm", no_system).judge_messages(sample, "x")] == ["user"]
 
 
 def test_simple_qa_reads_the_published_csv():

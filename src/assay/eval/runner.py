@@ -127,8 +127,8 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
     if not task.datasets:
         raise ConfigError("no benchmarks to run: pass --datasets (e.g. --datasets gsm8k math_500)")
     classes = [get_benchmark(name) for name in task.datasets]
-    benchmarks = [cls(task.args_for(cls.name), task.seed) for cls in classes]
-    llm_judge = _llm_judge(task, benchmarks)
+    llm_judge = _llm_judge(task, classes)
+    benchmarks = [_build(cls, task, llm_judge) for cls in classes]
     for benchmark in benchmarks:
         benchmark.report_metrics()  # an unknown metric fails now, not after the answers
     _check_repeat_metrics(task, benchmarks)
@@ -245,7 +245,7 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
     a resumed run reports what a fresh run with these settings would), earlier answers included.
     """
     todo: list[tuple[Benchmark, Sample]] = []
-    regrade: list[tuple[Benchmark, SampleResult]] = []
+    regrade: list[tuple[Benchmark, SampleResult, Sample]] = []
     for benchmark in benchmarks:
         samples = selections[benchmark.name]
         stored = store.load_results(benchmark.name, repair=True)
@@ -255,22 +255,22 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
                 todo.append((benchmark, sample))
             elif (benchmark.name in rescore or _lacks_metric(result, benchmark.sample_metrics(result.sample))
                   or any(judge_failed(score) for score in result.scores)):
-                regrade.append((benchmark, result))
+                regrade.append((benchmark, result, sample))
         log.info("%s: %d samples, %d already done, %d to re-grade", benchmark.name, len(samples),
-                 len(samples) - len([1 for b, _ in todo if b is benchmark]), len([1 for b, _ in regrade
+                 len(samples) - len([1 for b, _ in todo if b is benchmark]), len([1 for b, _, _ in regrade
                                                                                 if b is benchmark]))
 
     if todo or regrade:
-        heavy = any(b.heavy_scoring for b, _ in todo) or any(b.heavy_scoring for b, _ in regrade)
+        heavy = any(b.heavy_scoring for b, _ in todo) or any(b.heavy_scoring for b, _, _ in regrade)
         judge = _math_judge() if heavy else None
         try:
             pool = _Pool(task, model, store, judge, failures)
 
-            async def regrade_one(benchmark: Benchmark, result: SampleResult) -> None:
-                store.append(benchmark.name, await pool.regrade(benchmark, result))
+            async def regrade_one(benchmark: Benchmark, result: SampleResult, sample: Sample) -> None:
+                store.append(benchmark.name, await pool.regrade(benchmark, result, sample))
 
             # Concurrently: re-grading may ask the LLM judge, whose own pool bounds it (judge_worker_num).
-            await asyncio.gather(*(regrade_one(b, r) for b, r in regrade))
+            await asyncio.gather(*(regrade_one(b, r, s) for b, r, s in regrade))
             if todo:
                 async with model:
                     await pool.run(todo, show)
@@ -315,30 +315,37 @@ def _lacks_metric(result: SampleResult, metrics: list[str]) -> bool:
     return any(metric not in score.values for score in result.scores for metric in metrics)
 
 
-def _llm_judge(task: TaskConfig, benchmarks: list[Benchmark]) -> Any:
-    """The LLM judge, handed to each benchmark whose ``judge_strategy`` asks for one; None when none does."""
+def _llm_judge(task: TaskConfig, classes: list[type[Benchmark]]) -> Any:
+    """The LLM judge for the benchmarks whose ``judge_strategy`` asks for one; None when none does. Decided from
+    the classes, before any benchmark is built, so each is built with its judge (``_build``)."""
     from assay.eval.benchmarks.common import JudgedBenchmark
     from assay.eval.scoring.judge import JudgeModelConfig, LLMJudge, resolve_mode
 
-    for benchmark in benchmarks:
-        if getattr(benchmark, "needs_judge", False) and resolve_mode(task.judge_strategy, "llm") == "rule":
-            raise ConfigError(f"{benchmark.name} is graded only by {getattr(benchmark, 'judge_kind', 'an LLM judge')}: judge_strategy rule "
-                              "cannot grade it (use auto or llm, with judge_model_args)")
-    judged = [b for b in benchmarks if isinstance(b, JudgedBenchmark)
-              and resolve_mode(task.judge_strategy, b.default_judge_mode) != "rule"]
+    for cls in classes:
+        if getattr(cls, "needs_judge", False) and resolve_mode(task.judge_strategy, "llm") == "rule":
+            raise ConfigError(f"{cls.name} is graded only by {getattr(cls, 'judge_kind', 'an LLM judge')}: "
+                              "judge_strategy rule cannot grade it (use auto or llm, with judge_model_args)")
+    judged = [cls for cls in classes if issubclass(cls, JudgedBenchmark)
+              and resolve_mode(task.judge_strategy, cls.default_judge_mode) != "rule"]  # type: ignore[arg-type]
     if not judged:
         if task.judge_model_args:
             log.warning("judge_model_args is set but no benchmark uses the judge (judge_strategy %s)",
                         task.judge_strategy)
         return None
     if not task.judge_model_args:
-        needing = ", ".join(b.name for b in judged)
+        needing = ", ".join(cls.name for cls in judged)
         raise ConfigError(f"{needing} with judge_strategy {task.judge_strategy} needs judge_model_args "
                           "(model_id, api_url, api_key, generation_config)")
-    judge = LLMJudge(JudgeModelConfig.from_args(task.judge_model_args), task.judge_worker_num)
-    for benchmark in judged:
-        benchmark.use_judge(task.judge_strategy, judge)
-    return judge
+    return LLMJudge(JudgeModelConfig.from_args(task.judge_model_args), task.judge_worker_num)
+
+
+def _build(cls: type[Benchmark], task: TaskConfig, llm_judge: Any) -> Benchmark:
+    """The benchmark as this run grades it: a judged one gets the judge and the strategy when it is built."""
+    from assay.eval.benchmarks.common import JudgedBenchmark
+
+    if llm_judge is not None and issubclass(cls, JudgedBenchmark):
+        return cls(task.args_for(cls.name), task.seed, judge_strategy=task.judge_strategy, llm_judge=llm_judge)
+    return cls(task.args_for(cls.name), task.seed)
 
 
 def _math_judge() -> Any:
@@ -437,9 +444,10 @@ class _Pool:
             score.metadata["truncated"] = True
         return score
 
-    async def regrade(self, benchmark: Benchmark, result: SampleResult) -> SampleResult:
-        """A stored result graded again from its stored completions (no request)."""
-        scores = [await self.grade(benchmark, result.sample, c) for c in result.completions]
+    async def regrade(self, benchmark: Benchmark, result: SampleResult, sample: Sample | None = None) -> SampleResult:
+        """A stored result graded again from its stored completions (no request), against ``sample`` as loaded
+        now where given: it carries what predictions do not keep (``Sample.scoring_data``)."""
+        scores = [await self.grade(benchmark, sample or result.sample, c) for c in result.completions]
         return result.model_copy(update={"scores": scores, "benchmark_version": benchmark.version})
 
     async def _generate(self, sample: Sample, generation: GenerationConfig, messages: list[Message] | None = None,

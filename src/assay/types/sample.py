@@ -28,6 +28,10 @@ class Sample(BaseModel):
     choices: list[str] | None = None
     subset: str = "default"
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # What only the scorer reads and is too large to write with every result (LiveCodeBench's compressed private
+    # tests, megabytes a problem): it travels with the loaded sample and is never serialised, so a sample read
+    # back from predictions lacks it (a re-grade scores the freshly loaded sample).
+    scoring_data: dict[str, Any] = Field(default_factory=dict, exclude=True, repr=False)
 
 
 class Score(BaseModel):

@@ -108,6 +108,41 @@ def test_lcb_end_to_end(tmp_path, make_replay, kind, expected):
     assert report.score == expected and report.num == 4 and report.failed_samples == 0
 
 
+def test_lcb_sample_is_pure_and_its_tests_travel_with_the_sample_not_the_predictions():
+    from assay.errors import DatasetError
+    from assay.eval.benchmarks import get_benchmark
+    from assay.eval.benchmarks.live_code_bench import LiveCodeBench
+    from assay.eval.config import DatasetArgs
+    from assay.types import SampleResult
+
+    rows = [json.loads(line) for line in (FIXTURES / "live_code_bench" / "test.jsonl").read_text().splitlines()]
+    bench = get_benchmark("live_code_bench")(DatasetArgs())
+    before = dict(vars(bench))
+    forward = [bench.sample(row, "release_v1", i) for i, row in enumerate(rows)]
+    backward = [bench.sample(row, "release_v1", i) for i, row in reversed(list(enumerate(rows)))][::-1]
+    assert forward == backward and vars(bench) == before  # nothing cached on the instance
+    tests = LiveCodeBench.tests_of(forward[0])
+    assert tests and all({"input", "output"} <= set(t) for t in tests)
+    stored = SampleResult(sample=forward[0]).model_dump(mode="json")
+    assert "scoring_data" not in stored["sample"] and "private_test_cases" not in json.dumps(stored)
+    with pytest.raises(DatasetError, match="no test cases"):  # read back from predictions: not graded, not wrong
+        LiveCodeBench.tests_of(SampleResult.model_validate(stored).sample)
+
+
+def test_lcb_answers_regraded_on_resume_find_their_tests(tmp_path, make_replay):
+    # Predictions keep no test cases: a re-grade (here for a new filter) scores the freshly loaded sample.
+    args = {"dataset_id": str(FIXTURES / "live_code_bench"), "subset_list": ["release_v1"],
+            "extra_params": {"test_timeout_s": 1, "wall_s": 5, "cpu_s": 3}}
+    samples = _load("live_code_bench", **args)
+    responses = [f"My solution:\n```python\n{LCB_GOLD[s.id]}\n```\nDone." for s in samples]
+    first = _run(tmp_path, make_replay, "live_code_bench", args, samples, responses)
+    assert first.score == 1.0
+    run_dir = next((tmp_path / "out").iterdir())
+    again = _run(tmp_path, make_replay, "live_code_bench", {**args, "filters": {"remove_until": "My solution:"}},
+                 samples, responses, use_cache=str(run_dir))
+    assert again.score == 1.0 and again.num == 2 and again.failed_samples == 0
+
+
 def _humaneval_args():
     return {"dataset_id": str(HUMANEVAL_GZ if HUMANEVAL_GZ.exists() else FIXTURES / "humaneval" / "test.jsonl")}
 

@@ -183,10 +183,8 @@ class Benchmark:
     def load(self, loader: DatasetLoader, limit: float | None = None) -> list[Sample]:
         """The samples to run, with their prompts rendered: each subset in order, ``limit`` per subset."""
         root = loader.locate(self.name, self.source, self.args.source_override)
-        if self._runs_as_one_subset(loader, root):
-            self.subset_list = ["default"]
         samples: list[Sample] = []
-        for subset in self.subset_list:
+        for subset in self.subsets_in(loader, root):
             rows = self.subset_rows(loader, root, subset, self.source.split)
             if not rows:
                 log.warning("%s: subset %s has no rows", self.name, subset)
@@ -200,9 +198,15 @@ class Benchmark:
                 samples.append(sample)
         return samples
 
+    def subsets_in(self, loader: DatasetLoader, root: Path) -> list[str]:
+        """The subsets to load from the copy at ``root``: ``subset_list``, or ``default`` alone for a copy that
+        cannot be split (``_runs_as_one_subset``). Returned, not kept: loading leaves the benchmark as built."""
+        return ["default"] if self._runs_as_one_subset(loader, root) else list(self.subset_list)
+
     def subset_rows(self, loader: DatasetLoader, root: Path, subset: str, split: str) -> list[dict[str, Any]]:
-        """The rows of one subset of ``split``."""
-        if subset == "default" and (self.subsets == ("default",) or self.subset_list == ["default"]):
+        """The rows of one subset of ``split``; ``default``, where the benchmark has no subset of that name, is
+        every row (a copy run as one subset)."""
+        if subset == "default" and (self.subsets == ("default",) or "default" not in self.subsets):
             return loader.rows(root, split, self.source.config)[0]
         if subset not in self.subsets and not self.accepts_any_subset():
             raise ConfigError(f"dataset_args.{self.name}.subset_list: unknown subset {subset!r} "

@@ -17,9 +17,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from assay.data import DatasetLoader, HubDataset
 from assay.errors import ConfigError, DatasetError
-from assay.eval.benchmarks.base import Benchmark, register_benchmark
+from assay.eval.benchmarks.base import Benchmark, BenchmarkParams, register_benchmark
 from assay.types import Message, Sample, Score
 
 TASKS = (
@@ -89,6 +91,12 @@ class BBH(Benchmark):
     protocol_note = ("the paper's CoT prompt: task description, exemplars, 'Q: ... A: Let's think step by step.'; "
                      "acc: exact match of the text after the last 'the answer is'")
 
+    class Params(BenchmarkParams):
+        cot_prompts: str | None = Field(
+            None, description="folder of the published CoT prompts (TASK.txt each); default: cot-prompts/ of the data")
+
+    params: Params
+
     def sample(self, row: dict[str, Any], subset: str, index: int) -> Sample:
         target = str(row["target"]).strip()
         option = _OPTION.match(target)
@@ -105,7 +113,7 @@ class BBH(Benchmark):
                 for i, (question, reasoning) in enumerate(exemplars)]
 
     def _prompt_file(self, root: Path, task: str) -> Path:
-        configured = self.args.extra_params.get("cot_prompts")
+        configured = self.params.cot_prompts
         base = root if root.is_dir() else root.parent
         folders = [Path(str(configured)).expanduser()] if configured else [base / f for f in PROMPT_FOLDERS]
         for folder in folders:

@@ -31,13 +31,14 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import orjson
+from pydantic import Field
 
 from assay.data import DatasetLoader, HubDataset
 from assay.errors import ConfigError, DatasetError
-from assay.eval.benchmarks.base import Benchmark, register_benchmark
+from assay.eval.benchmarks.base import Benchmark, BenchmarkParams, parse_params, register_benchmark
 from assay.eval.config import TaskConfig
 from assay.eval.scoring.bfcl import SINGLE_TURN, aggregate_scores, expected_name, grade_calls
 from assay.types import Completion, Message, Sample, SampleResult, Score
@@ -155,17 +156,27 @@ def _json_field(value: Any) -> Any:
     return value
 
 
-def bfcl_mode(extra_params: dict[str, Any]) -> tuple[str, bool]:
-    """``(mode, dots_to_underscores)`` from ``extra_params``: ``mode`` (fc, prompt) or EvalScope's ``is_fc_model``,
-    and ``underscore_to_dot`` (function-calling mode only: send names with their dots when false)."""
-    mode = extra_params.get("mode")
-    if mode is None and "is_fc_model" in extra_params:
-        mode = "fc" if extra_params["is_fc_model"] else "prompt"
+class BFCLParams(BenchmarkParams):
+    """How the functions are offered: as tools (``fc``) or listed in the prompt, and under which names."""
+
+    mode: Literal["fc", "prompt"] | None = Field(
+        None, description="fc (default): the functions as tools; prompt: listed in BFCL's system prompt")
+    is_fc_model: bool | None = Field(None, description="EvalScope's spelling of mode: true is fc, false prompt")
+    underscore_to_dot: bool | None = Field(
+        None, description="fc mode: send and expect names with _ for . (default true); false in prompt mode")
+
+
+def bfcl_mode(params: BFCLParams | dict[str, Any]) -> tuple[str, bool]:
+    """``(mode, dots_to_underscores)``: ``mode`` (fc, prompt) or EvalScope's ``is_fc_model``, and
+    ``underscore_to_dot`` (function-calling mode only: send names with their dots when false)."""
+    if not isinstance(params, BFCLParams):
+        params = cast(BFCLParams, parse_params("bfcl_v3", BFCLParams, params))
+    mode = params.mode
+    if mode is None and params.is_fc_model is not None:
+        mode = "fc" if params.is_fc_model else "prompt"
     mode = mode or "fc"
-    if mode not in ("fc", "prompt"):
-        raise ConfigError(f"dataset_args.bfcl_v3.extra_params.mode: {mode!r} (use fc or prompt)")
-    dots = extra_params.get("underscore_to_dot", mode == "fc")
-    if not isinstance(dots, bool) or (mode == "prompt" and dots):
+    dots = mode == "fc" if params.underscore_to_dot is None else params.underscore_to_dot
+    if mode == "prompt" and dots:
         raise ConfigError("dataset_args.bfcl_v3.extra_params.underscore_to_dot: true or false, and false in prompt "
                           "mode (the prompt lists the functions' own names)")
     return mode, dots
@@ -182,6 +193,8 @@ class BFCL(Benchmark):
                         aliases=("bfcl",))
     subsets = CATEGORIES
     metrics = ("acc",)
+    Params = BFCLParams
+    params: BFCLParams
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -190,7 +203,7 @@ class BFCL(Benchmark):
             raise ConfigError(f"dataset_args.bfcl_v3.subset_list: {', '.join(unsupported)} not supported (only the "
                               f"Python AST categories: {', '.join(CATEGORIES)})")
         self.subset_list = ["simple" if s == "simple_python" else s for s in self.subset_list]
-        self.mode, self.dots_to_underscores = bfcl_mode(self.args.extra_params)
+        self.mode, self.dots_to_underscores = bfcl_mode(self.params)
 
     @property
     def protocol_note(self) -> str:  # type: ignore[override]

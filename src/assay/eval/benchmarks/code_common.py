@@ -47,13 +47,11 @@ class CodeBenchmark(Benchmark):
                      if value is not None and key in SandboxLimits.__dataclass_fields__}
         self.limits = dataclasses.replace(self.default_limits, **overrides)
         self.workers = self.params.sandbox_workers
-        self._sandbox: Sandbox | None = None
 
     def sandbox(self) -> Sandbox:
-        """The benchmark's sandbox, made on first use (the host's isolation is probed then)."""
-        if self._sandbox is None:
-            self._sandbox = Sandbox(self.limits, self.workers)
-        return self._sandbox
+        """The sandbox for the benchmark's limits, made on first use (the host's isolation is probed then) and
+        shared by the benchmarks with the same limits, so building or grading never changes the benchmark."""
+        return _sandbox(self.limits, self.workers)
 
     async def run_harness(self, job: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
         """Run ``job`` through :mod:`assay.eval.scoring.code_harness` in the sandbox: passed, why not, and the
@@ -78,6 +76,11 @@ class CodeBenchmark(Benchmark):
 
     def scoring_fingerprint(self) -> dict[str, Any]:
         return {**super().scoring_fingerprint(), "limits": dict(self.limits.__dict__)}
+
+
+@functools.lru_cache(maxsize=16)
+def _sandbox(limits: SandboxLimits, workers: int | None) -> Sandbox:
+    return Sandbox(limits, workers)
 
 
 @functools.lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Sequence
 from assay.data import DatasetLoader
 from assay.errors import DatasetError
 from assay.eval.benchmarks.base import Benchmark
+from assay.eval.config import DatasetArgs
 from assay.types import Message, Sample, Score
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -111,25 +112,33 @@ class JudgedBenchmark(Benchmark):
     """A benchmark an LLM judge may grade (``judge_strategy``): ``llm`` asks the judge about every answer,
     ``llm_recall`` only about those the rule did not find correct; ``rule`` (and ``auto``) never asks it.
 
-    The runner calls ``use_judge``; the judge's verdict replaces (or adds) ``acc``, and the rule's own value,
-    the judge prompt and its reply are kept in the score's metadata.
+    The judge is part of the benchmark from its construction (the runner passes ``judge_strategy`` and
+    ``llm_judge``; ``with_judge`` builds a judged copy), so the metrics it adds are fixed then and an instance
+    never changes once built. The judge's verdict replaces (or adds) ``acc``, and the rule's own value, the judge
+    prompt and its reply are kept in the score's metadata.
     """
 
-    llm_judge: Any = None  # an ``LLMJudge`` when judge_mode is not "rule"
-    judge_mode: str = "rule"
     default_judge_mode: ClassVar[str] = "rule"
     needs_judge: ClassVar[bool] = False  # no rule grades it: judge_strategy rule is refused at start
     judge_kind: ClassVar[str] = "an LLM judge"  # what grades it, as the refusal says
+    judge_grades_acc: ClassVar[bool] = True  # the verdict is "acc"; False where the judge gives the metrics itself
 
-    def use_judge(self, strategy: str, judge: Any) -> None:
-        """Grade with ``judge`` (an ``LLMJudge``, or None) as ``strategy`` says."""
+    def __init__(self, args: DatasetArgs | None = None, seed: int = 42, *, judge_strategy: str = "auto",
+                 llm_judge: Any = None) -> None:
         from assay.eval.scoring.judge import resolve_mode
 
-        self.judge_mode = resolve_mode(strategy, self.default_judge_mode)  # type: ignore[arg-type]
-        self.llm_judge = judge if self.judge_mode != "rule" else None
-        if self.llm_judge is not None and "acc" not in self.metrics:
+        super().__init__(args, seed)
+        mode = resolve_mode(judge_strategy, self.default_judge_mode)  # type: ignore[arg-type]
+        self.judge_mode: str = mode if llm_judge is not None else "rule"
+        self.llm_judge: Any = llm_judge if self.judge_mode != "rule" else None  # an ``LLMJudge``
+        if self.llm_judge is not None and self.judge_grades_acc and "acc" not in self.metrics:
             self.metrics = ("acc", *self.metrics)
             self.main_metric = "acc"
+
+    def with_judge(self, strategy: str, judge: Any) -> JudgedBenchmark:
+        """A new benchmark like this one, graded with ``judge`` (an ``LLMJudge``, or None) as ``strategy`` says;
+        this one is left as it is."""
+        return type(self)(self.args, self.seed, judge_strategy=strategy, llm_judge=judge)
 
     def scoring_fingerprint(self) -> dict[str, Any]:
         fingerprint = super().scoring_fingerprint()

@@ -27,9 +27,10 @@ class _UserData(Benchmark):
         if not self.args.source_override:
             raise ConfigError(f"{self.name} reads your files: set dataset_args.{self.name}.dataset_id to a file "
                               "or folder")
-        if self.args.subset_list is None:
-            self.subset_list = self._subsets_in(loader.locate(self.name, self.source, self.args.source_override))
         return super().load(loader, limit)
+
+    def subsets_in(self, loader: DatasetLoader, root: Path) -> list[str]:
+        return self._subsets_in(root) if self.args.subset_list is None else list(self.subset_list)
 
     def _subsets_in(self, root: Path) -> list[str]:
         """Without a subset_list, every file of the folder is a subset ("example_val.csv" → "example")."""

@@ -5,7 +5,7 @@ Uncontaminated Math Competitions", 2025, arXiv:2505.23281): HF ``MathArena/hmmt_
 ``evalscope/hmmt_feb_2025`` (split ``train``; fields ``problem_idx``, ``problem``, ``answer``, ``problem_type``).
 Answers are short closed forms (integers, fractions, radicals), so the grading is the math checker's
 equivalence of the last boxed answer, as EvalScope's ``hmmt25`` (the name kept here). EvalScope grades with a
-judge model by default; assay grades by rule and offers the LLM judge through ``use_judge``.
+judge model by default; assay grades by rule and offers the LLM judge (``judge_strategy``).
 """
 
 from __future__ import annotations

@@ -20,24 +20,18 @@ re-grades stored answers rather than mixing rules.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal, cast
+from typing import Any, Literal
+
+from pydantic import Field
 
 from assay.data import HubDataset
-from assay.errors import ConfigError, DatasetError
-from assay.eval.benchmarks.base import Benchmark, register_benchmark
-from assay.eval.scoring.ifeval import RULES, build_instruction, grade_response, ifeval_metrics
+from assay.errors import DatasetError
+from assay.eval.benchmarks.base import Benchmark, BenchmarkParams, register_benchmark
+from assay.eval.scoring.ifeval import build_instruction, grade_response, ifeval_metrics
 from assay.types import Message, Sample, Score
 
 INSTRUCTION_LEVEL = ("inst_level_strict_acc", "inst_level_loose_acc")
 IFEvalRules = Literal["official", "assay"]
-
-
-def ifeval_rules(extra_params: dict[str, Any]) -> IFEvalRules:
-    """``extra_params.ifeval_rules``, "official" when absent; a ``ConfigError`` for any other value."""
-    rules = extra_params.get("ifeval_rules", "official")
-    if rules not in RULES:
-        raise ConfigError(f"dataset_args.ifeval.extra_params.ifeval_rules: {rules!r} (use official or assay)")
-    return cast(IFEvalRules, rules)
 
 
 @register_benchmark("ifeval", task_type="instruction_following", tags=("en", "instruction_following"))
@@ -50,9 +44,15 @@ class IFEval(Benchmark):
     metrics = ("prompt_level_strict_acc", "inst_level_strict_acc", "prompt_level_loose_acc", "inst_level_loose_acc")
     main_metric = "prompt_level_strict_acc"
 
+    class Params(BenchmarkParams):
+        ifeval_rules: IFEvalRules = Field(
+            "official", description="official: Google's checker's verdicts; assay: with assay's fixes (docs/eval.md)")
+
+    params: Params
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.rules: IFEvalRules = ifeval_rules(self.args.extra_params)
+        self.rules: IFEvalRules = self.params.ifeval_rules
 
     @property
     def protocol_note(self) -> str:  # type: ignore[override]

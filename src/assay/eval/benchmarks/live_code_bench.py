@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime
+import functools
 import io
 import json
 import pickle
@@ -85,6 +86,13 @@ def decode_tests(field: Any) -> list[dict[str, Any]]:
         return []
     if isinstance(field, list):
         return field
+    return _decode_text(str(field))
+
+
+@functools.lru_cache(maxsize=4)
+def _decode_text(field: str) -> list[dict[str, Any]]:
+    # Repeats of one problem are graded close together: a few decoded problems are kept (decoded, the private
+    # tests of one problem can be tens of megabytes, so only a few), keyed by the encoded text itself.
     try:
         return json.loads(field)
     except ValueError:
@@ -128,7 +136,6 @@ class LiveCodeBench(CodeBenchmark):
         self.test_timeout_s = params.test_timeout_s
         for subset in self.subset_list:
             release_numbers(subset)  # a bad name fails now
-        self._tests: dict[str, tuple[Any, Any]] = {}
 
     def accepts_any_subset(self) -> bool:
         return True
@@ -159,9 +166,10 @@ class LiveCodeBench(CodeBenchmark):
                                f"got keys {sorted(row)}")
         metadata = row.get("metadata") or {}
         metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
-        sample_id = str(row["question_id"])
-        self._tests[sample_id] = (row.get("public_test_cases"), row.get("private_test_cases"))
-        return Sample(id=sample_id, subset=subset, metadata={
+        # The tests stay encoded, with the sample but out of the predictions (``scoring_data``): a problem's
+        # private tests are megabytes, decoded only when an answer is graded.
+        tests = {"public_test_cases": row.get("public_test_cases"), "private_test_cases": row.get("private_test_cases")}
+        return Sample(id=str(row["question_id"]), subset=subset, scoring_data=tests, metadata={
             "question": row["question_content"], "title": row.get("question_title"),
             "platform": row.get("platform"), "difficulty": row.get("difficulty"),
             "contest_date": str(row.get("contest_date", "")), "starter_code": row.get("starter_code") or "",
@@ -177,10 +185,14 @@ class LiveCodeBench(CodeBenchmark):
     def fingerprint(self) -> dict[str, Any]:
         return {**super().fingerprint(), "test_timeout_s": self.test_timeout_s}
 
-    def tests_of(self, sample: Sample) -> list[dict[str, Any]]:
-        """Public then private tests of a loaded sample."""
-        public, private = self._tests[sample.id]
-        return decode_tests(public) + decode_tests(private)
+    @staticmethod
+    def tests_of(sample: Sample) -> list[dict[str, Any]]:
+        """Public then private tests of a loaded sample (one read back from predictions has none: not graded)."""
+        data = sample.scoring_data
+        if "private_test_cases" not in data:
+            raise DatasetError(f"live_code_bench {sample.id}: the sample carries no test cases (it was read back "
+                               "from predictions, not loaded from the dataset)")
+        return decode_tests(data["public_test_cases"]) + decode_tests(data["private_test_cases"])
 
     async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
         code = extract_code(answer)

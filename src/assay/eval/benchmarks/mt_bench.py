@@ -253,6 +253,7 @@ class MTBench(JudgedBenchmark):
     default_judge_mode: ClassVar[str] = "llm"
     needs_judge: ClassVar[bool] = True
     judge_kind: ClassVar[str] = "an LLM judge (MT-Bench)"
+    judge_grades_acc: ClassVar[bool] = False  # the judge's ratings (or comparisons) are the metrics
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -271,19 +272,15 @@ class MTBench(JudgedBenchmark):
         self._baseline_file = read_baseline_file(params.baseline_answers) if params.baseline_answers else None
         self.baseline_model: Any = (make_baseline_model(self.name, params.baseline_model_args)
                                     if params.baseline_model_args else None)
-        self.pair_judges: tuple[PairwiseJudge, PairwiseJudge] | None = None
+        judge = self.llm_judge
+        self.pair_judges: tuple[PairwiseJudge, PairwiseJudge] | None = (
+            PairwiseJudge(judge, PAIR_SYSTEM, PAIR_TEMPLATE),
+            PairwiseJudge(judge, PAIR_SYSTEM + PAIR_SECOND_TURN_NOTE, PAIR_CONVERSATION_TEMPLATE),
+        ) if judge is not None else None
 
     async def aclose(self) -> None:
         """Close the baseline model's connections."""
         await close_baseline_model(self.baseline_model)
-
-    def use_judge(self, strategy: str, judge: Any) -> None:
-        from assay.eval.scoring.judge import resolve_mode
-
-        self.judge_mode = resolve_mode(strategy, self.default_judge_mode)  # type: ignore[arg-type]
-        self.llm_judge = judge
-        self.pair_judges = (PairwiseJudge(judge, PAIR_SYSTEM, PAIR_TEMPLATE),
-                            PairwiseJudge(judge, PAIR_SYSTEM + PAIR_SECOND_TURN_NOTE, PAIR_CONVERSATION_TEMPLATE))
 
     # ---- data --------------------------------------------------------------------------------------
 

@@ -140,6 +140,7 @@ class PairwiseBenchmark(JudgedBenchmark):
     default_judge_mode: ClassVar[str] = "llm"
     needs_judge: ClassVar[bool] = True
     judge_kind: ClassVar[str] = "a pairwise LLM judge"
+    judge_grades_acc: ClassVar[bool] = False  # the judge's comparisons give the win rates
     judge_system: ClassVar[str] = ""
     judge_template: ClassVar[str] = ""
     bootstrap_resamples: ClassVar[int] = 1000
@@ -155,18 +156,12 @@ class PairwiseBenchmark(JudgedBenchmark):
             read_baseline_answers(params["baseline_answers"]) if params.get("baseline_answers") else None)
         self.baseline_model: Any = (make_baseline_model(self.name, params["baseline_model_args"])
                                     if params.get("baseline_model_args") else None)
-        self.pairwise: PairwiseJudge | None = None
+        judge = self.llm_judge
+        self.pairwise = PairwiseJudge(judge, self.judge_system, self.judge_template) if judge is not None else None
 
     async def aclose(self) -> None:
         """Close the baseline model's connections (its cache is the judge's, which the runner closes)."""
         await close_baseline_model(self.baseline_model)
-
-    def use_judge(self, strategy: str, judge: Any) -> None:
-        from assay.eval.scoring.judge import resolve_mode
-
-        self.judge_mode = resolve_mode(strategy, self.default_judge_mode)  # type: ignore[arg-type]
-        self.llm_judge = judge
-        self.pairwise = PairwiseJudge(judge, self.judge_system, self.judge_template)
 
     # ---- data --------------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from pydantic import Field
 from assay.data import DatasetLoader, HubDataset
 from assay.eval.benchmarks.base import BenchmarkParams, register_benchmark
 from assay.eval.benchmarks.common import MathBenchmark
-from assay.eval.config import DatasetArgs, TaskConfig
+from assay.eval.config import TaskConfig
 from assay.types import Message, Sample, SampleResult, Score
 from assay.types.report import BenchmarkReport, MetricScore
 
@@ -78,8 +78,8 @@ class PolyMath(MathBenchmark):
                      "last boxed answer vs the target by math-verify equivalence; dw_acc = (1·low + 2·medium + "
                      "4·high + 8·top) / 15 per language, mean over languages overall")
 
-    def __init__(self, args: DatasetArgs | None = None, seed: int = 42) -> None:
-        super().__init__(args, seed)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.levels = tuple(level for level in LEVELS if level in self.params.levels)  # type: ignore[attr-defined]
         self.metrics = ("dw_acc", "acc", *(f"acc_{level}" for level in self.levels))
 

@@ -82,19 +82,14 @@ class FactualityBenchmark(JudgedBenchmark):
     task_type = "qa"
     default_judge_mode: ClassVar[str] = "llm"
     needs_judge: ClassVar[bool] = True
+    # The judge grades every answer whatever the strategy says (there is no rule to try first), and the
+    # metrics are the three grades, not the "acc" JudgedBenchmark adds.
+    judge_grades_acc: ClassVar[bool] = False
     metrics = SAMPLE_METRICS
     main_metric = "f_score"
     judge_system: ClassVar[str | None] = None
     judge_template: ClassVar[str] = GRADER_TEMPLATE
     protocol_note = "the question as one user message"
-
-    def use_judge(self, strategy: str, judge: Any) -> None:
-        # The judge grades every answer whatever the strategy says (there is no rule to try first), and the
-        # metrics are the three grades, not the "acc" JudgedBenchmark adds.
-        from assay.eval.scoring.judge import resolve_mode
-
-        self.judge_mode = resolve_mode(strategy, self.default_judge_mode)  # type: ignore[arg-type]
-        self.llm_judge = judge
 
     def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
         return [Message.user(str(sample.metadata["question"]))]

@@ -18,9 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from assay.data import DatasetLoader, HubDataset
 from assay.errors import ConfigError
-from assay.eval.benchmarks.base import register_benchmark
+from assay.eval.benchmarks.base import BenchmarkParams, register_benchmark
 from assay.eval.benchmarks.common import LETTERS, MCQ_TEMPLATE, MultipleChoice, format_choices
 from assay.eval.config import DatasetArgs
 from assay.types import Message, Sample
@@ -56,10 +58,16 @@ class TruthfulQA(MultipleChoice):
                      "mc1: the single true option; mc2 (generative, not the paper's likelihood MC2): any true "
                      "option of the MC2 set")
 
+    class Params(BenchmarkParams):
+        multiple_correct: bool = Field(
+            False, description="EvalScope's subset multiple_choice runs mc2 when true, else mc1")
+
+    params: Params
+
     def __init__(self, args: DatasetArgs | None = None, seed: int = 42) -> None:
         super().__init__(args, seed)
         if "multiple_choice" in self.subset_list:  # EvalScope's one subset; its MC2 is an extra parameter
-            chosen = "mc2" if self.args.extra_params.get("multiple_correct") else "mc1"
+            chosen = "mc2" if self.params.multiple_correct else "mc1"
             self.subset_list = [chosen if s == "multiple_choice" else s for s in self.subset_list]
 
     def subset_rows(self, loader: DatasetLoader, root: Path, subset: str, split: str) -> list[dict[str, Any]]:
