@@ -19,11 +19,11 @@ import yaml
 
 from assay.errors import ConfigError
 from assay.types import SampleResult
-from assay.types.manifest import RunManifest
+from assay.types.manifest import MANIFEST_FILE, RunManifest
 
 log = logging.getLogger("assay.eval")
 
-MANIFEST = "manifest.json"
+MANIFEST = MANIFEST_FILE
 _WARNED: set[tuple[Path, int, int]] = set()  # damaged lines already reported
 
 

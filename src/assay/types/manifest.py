@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from assay.errors import ConfigError
 
+MANIFEST_FILE = "manifest.json"  # in the run folder
 SCHEMA_VERSION = 2  # 1: the untyped dicts written before this model
 RunStatus = Literal["running", "finished", "interrupted", "failed"]
 
