@@ -269,8 +269,8 @@ def test_a_collection_run_is_headed_by_its_weighted_score_with_no_filler_rows(tm
     assert "| replay-model | data_collection | acc | OVERALL | 6 | 1.0000 |" in rows  # six rows have acc
     assert not [row for row in rows if "prompt_level" in row and "ifeval" not in row and "OVERALL" not in row]
     manifest = orjson.loads((result.run_dir / "manifest.json").read_bytes())
-    assert manifest["scores"]["data_collection"]["metric"] == "weighted_score"
-    assert manifest["scores"]["data_collection"]["score"] == 1.0
+    assert manifest["benchmarks"]["data_collection"]["main_metric"] == "weighted_score"
+    assert manifest["benchmarks"]["data_collection"]["score"] == 1.0
     assert "…" not in printed and "weighted_score" in printed
     from assay.app.readers import Outputs, list_eval_runs  # the viewer's reader: the run's score is the headline
 

@@ -9,7 +9,7 @@ by ``assay.app.perf_think``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -17,6 +17,7 @@ import orjson
 import yaml
 
 from assay.errors import ConfigError
+from assay.types.manifest import MANIFEST_FILE, RunManifest
 from assay.types.report import BenchmarkReport
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+=-]*$")
@@ -52,7 +53,7 @@ class Outputs:
 
 @dataclass(frozen=True)
 class EvalRun:
-    """One eval run folder: who ran, when, on what, and each benchmark's main score."""
+    """One eval run folder: who ran, when, on what, and each benchmark's main score (from its manifest)."""
 
     run_id: str  # the folder, relative to the outputs root
     model: str
@@ -61,10 +62,13 @@ class EvalRun:
     datasets: tuple[str, ...]
     scores: dict[str, float | None]
     main_metrics: dict[str, str]
+    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    task_types: dict[str, str] = field(default_factory=dict)
+    manifest: RunManifest | None = field(default=None, compare=False, repr=False)
 
 
 def _is_eval_run(folder: Path) -> bool:
-    return (folder / "manifest.json").is_file() or (folder / "reports").is_dir() or (folder / "predictions").is_dir()
+    return (folder / MANIFEST_FILE).is_file() or (folder / "reports").is_dir() or (folder / "predictions").is_dir()
 
 
 def list_eval_runs(outputs: Outputs, max_depth: int = 2) -> list[EvalRun]:
@@ -104,23 +108,40 @@ def _inside(root: Path, path: Path) -> bool:
 
 
 def read_eval_run(outputs: Outputs, run_id: str) -> EvalRun:
+    """The run at ``run_id``, described by its manifest alone (``ConfigError`` for a damaged one).
+
+    A manifest that predates the scores table (or a folder with reports and no manifest) takes the missing
+    main scores from ``reports/``; the benchmark registry is never consulted, so the viewer shows what the
+    run recorded, not what today's code would say.
+    """
     folder = outputs.path(run_id)
-    manifest = read_json(folder / "manifest.json") or {}
-    reports = read_reports(outputs, run_id)
-    datasets = sorted(set(reports) | set(manifest.get("benchmarks", {})) | set(_prediction_names(folder)))
-    config = _read_yaml(folder / "config.yaml")
-    model = manifest.get("model") or next((r.model for r in reports.values()), None) or config.get("model") or "?"
+    path = folder / MANIFEST_FILE
+    manifest = RunManifest.load(path) if path.is_file() else None
+    entries = manifest.benchmarks if manifest is not None else {}
+    missing = [name for name, entry in entries.items() if entry.main_metric is None]
+    reports = read_reports(outputs, run_id) if manifest is None or missing else {}
+    datasets = sorted(set(entries) | set(reports) | set(_prediction_names(folder)))
+    scores: dict[str, float | None] = {}
+    main_metrics: dict[str, str] = {}
+    for name in datasets:
+        entry = entries.get(name)
+        if entry is not None and entry.main_metric is not None:
+            scores[name], main_metrics[name] = entry.score, entry.main_metric
+        elif name in reports:
+            scores[name], main_metrics[name] = reports[name].score, reports[name].main_metric
+        else:
+            scores[name] = None
+    if manifest is not None:
+        model, status = manifest.model, manifest.status
+        started = manifest.started_at.isoformat() if manifest.started_at else ""
+    else:
+        model = next((r.model for r in reports.values()), None) or _read_yaml(folder / "config.yaml").get("model")
+        model, status, started = str(model or "?"), "unknown", ""
     return EvalRun(
-        run_id=run_id, model=str(model), started=str(manifest.get("started") or _stamp_of(folder.name)),
-        status=str(manifest.get("status", "unknown")), datasets=tuple(datasets),
-        scores={name: reports[name].score if name in reports else None for name in datasets},
-        main_metrics={name: r.main_metric for name, r in reports.items()},
+        run_id=run_id, model=model, started=started, status=status, datasets=tuple(datasets), scores=scores,
+        main_metrics=main_metrics, tags={name: tuple(e.tags) for name, e in entries.items()},
+        task_types={name: e.task_type for name, e in entries.items() if e.task_type}, manifest=manifest,
     )
-
-
-def _stamp_of(name: str) -> str:
-    match = re.match(r"(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})", name)
-    return "{}-{}-{}T{}:{}:{}".format(*match.groups()) if match else ""
 
 
 def _prediction_names(folder: Path) -> list[str]:
@@ -178,15 +199,13 @@ def subset_rows(outputs: Outputs, run_id: str) -> list[SubsetRow]:
 
 
 def task_type_scores(run: EvalRun) -> dict[str, float]:
-    """Mean main score per kind of task (the benchmarks' tags other than language), for the radar chart."""
-    from assay.eval.benchmarks import benchmark_names, get_benchmark
-
-    known = set(benchmark_names())
+    """Mean main score per kind of task (the benchmarks' tags other than language, as the manifest recorded
+    them), for the radar chart; a benchmark without tags counts as ``other``."""
     groups: dict[str, list[float]] = {}
     for name, score in run.scores.items():
         if score is None:
             continue
-        tags = [t for t in get_benchmark(name).tags if t not in ("en", "zh")] if name in known else []
+        tags = [t for t in run.tags.get(name, ()) if t not in ("en", "zh")]
         for tag in tags or ["other"]:
             groups.setdefault(tag, []).append(score)
     return {tag: sum(v) / len(v) for tag, v in sorted(groups.items())}

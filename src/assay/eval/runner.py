@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from assay import __version__
-from assay.client.config import scrub_secrets
+from assay.client.config import redact_url, scrub_secrets
 from assay.client.failures import FailureTally
 from assay.data import DatasetLoader
 from assay.errors import ConfigError, ModelError
@@ -26,6 +26,7 @@ from assay.eval.store import RunStore
 from assay.models import ModelBackend, make_model
 from assay.types import Completion, GenerationConfig, Message, Sample, SampleResult, Score
 from assay.types.completion import ErrorInfo
+from assay.types.manifest import BenchmarkEntry, RequestTally, RunFingerprint, RunManifest
 from assay.types.report import BenchmarkReport
 from assay.utils.gctune import collector_tuned_for_load
 
@@ -141,26 +142,20 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
 
     resuming = task.use_cache is not None and not task.fresh
     store = RunStore.existing(task.use_cache) if resuming else RunStore.create(task.work_dir, task.model_name)
-    manifest = store.read_manifest()
+    previous = store.read_manifest()
     rescore: set[str] = set()
-    if manifest:
-        previous = scrub_secrets(manifest.get("fingerprint", {}))  # an older run's may hold a key in clear
-        _check_resumable(previous, fingerprint, store.root)
+    if previous is not None:
+        before = scrub_secrets(previous.fingerprint.model_dump())  # an older run's may hold a key in clear
+        _check_resumable(before, fingerprint, store.root)
         rescore = {name for name, scoring in fingerprint["scoring"].items()
-                   if previous.get("scoring", {}).get(name, scoring) != scoring}
+                   if before["scoring"].get(name, scoring) != scoring}
         for key in ("benchmarks", "scoring"):
-            fingerprint[key] = {**previous.get(key, {}), **fingerprint[key]}
+            fingerprint[key] = {**before[key], **fingerprint[key]}
     store.write_config(task.public_dict())
     if llm_judge is not None:
         llm_judge.use_cache(store.root / "judge_cache.jsonl")
     handler = _attach_log(store.logs / "run.log")
-    started = dt.datetime.now().isoformat(timespec="seconds")
-    earlier_benchmarks = manifest.get("benchmarks", {})
-    manifest = {"run_id": store.run_id, "assay_version": __version__, "status": "running",
-                "started": manifest.get("started", started), "resumed": started if manifest else None,
-                "model": task.model_name, "eval_type": task.eval_type, "preset": task.preset_record,
-                "benchmarks": {**earlier_benchmarks, **{b.name: {"version": b.version} for b in benchmarks}},
-                "fingerprint": fingerprint}
+    manifest = _start_manifest(previous, store.run_id, task, benchmarks, selections, fingerprint)
     store.write_manifest(manifest)
     log.info("run %s: %s on %s", store.run_id, task.model_name, ", ".join(task.datasets))
     failures = FailureTally()
@@ -168,8 +163,8 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
         with collector_tuned_for_load():
             reports = await _run(task, benchmarks, selections, model, store, rescore, show, failures)
     except BaseException as exc:
-        manifest["status"] = "failed" if isinstance(exc, Exception) else "interrupted"
-        manifest["error"] = str(exc)
+        manifest.status = "failed" if isinstance(exc, Exception) else "interrupted"
+        manifest.error = str(exc)
         store.write_manifest(manifest)
         if not isinstance(exc, Exception):  # Ctrl-C or SIGTERM
             log.warning("interrupted: the finished samples are kept in %s; --use-cache %s resumes the run",
@@ -184,20 +179,48 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
         if llm_judge is not None:
             await llm_judge.close()
         _detach_log(handler)
-    manifest.update(status="failed" if failures.all_failed else "finished",
-                    finished=dt.datetime.now().isoformat(timespec="seconds"),
-                    requests={"sent": failures.requests, "failed": failures.total, "errors": failures.lines()},
-                    scores={**manifest.get("scores", {}),
-                            **{name: {"metric": r.main_metric, "score": r.score, "stderr": r.metrics[r.main_metric]
-                                      .stderr if r.main_metric in r.metrics else None, "num": r.num}
-                               for name, r in reports.items()}})
+    _finish_manifest(manifest, reports, failures)
     if failures.all_failed:
-        manifest["error"] = str(failures.all_failed_error(str(store.root)))
+        manifest.error = str(failures.all_failed_error(str(store.root)))
     store.write_manifest(manifest)
     if show:
         print_table(list(reports.values()))
         print(f"run folder: {store.root}", file=sys.stderr)
     return RunResult(run_dir=store.root, reports=reports, failures=failures)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def _start_manifest(previous: RunManifest | None, run_id: str, task: TaskConfig, benchmarks: list[Benchmark],
+                    selections: dict[str, list[Sample]], fingerprint: dict[str, Any]) -> RunManifest:
+    """The manifest of a run starting (or resuming: its start time and the other benchmarks' entries kept)."""
+    now = _now()
+    entries = dict(previous.benchmarks) if previous is not None else {}
+    for b in benchmarks:  # a benchmark asked again has no score until this attempt reports it
+        entries[b.name] = BenchmarkEntry(name=b.name, version=b.version, task_type=b.task_type or None,
+                                         tags=list(b.tags), subsets=list(b.subset_list),
+                                         num_samples=len(selections[b.name]), repeats=task.repeats_for(b.name))
+    return RunManifest(
+        run_id=run_id, status="running", assay_version=__version__,
+        started_at=previous.started_at or now if previous is not None else now,
+        resumed_at=now if previous is not None else None,
+        model=task.model_name, eval_type=task.eval_type, api_url=redact_url(task.api_url), preset=task.preset_record,
+        benchmarks=entries, fingerprint=RunFingerprint.model_validate(fingerprint))
+
+
+def _finish_manifest(manifest: RunManifest, reports: dict[str, BenchmarkReport], failures: FailureTally) -> None:
+    """Status, end time, requests and each benchmark's headline once every report is written."""
+    manifest.status = "failed" if failures.all_failed else "finished"
+    manifest.finished_at = _now()
+    manifest.requests = RequestTally(sent=failures.requests, failed=failures.total, errors=failures.lines())
+    for name, report in reports.items():
+        main = report.metrics.get(report.main_metric)
+        manifest.benchmarks[name] = manifest.entry(name).model_copy(update=dict(
+            main_metric=report.main_metric, score=report.score, stderr=main.stderr if main else None,
+            ci95=main.ci95 if main else None, num_samples=report.num, failed_samples=report.failed_samples,
+            truncated_answers=report.truncated_answers))
 
 
 class _RunLog(logging.Handler):

@@ -19,10 +19,11 @@ import yaml
 
 from assay.errors import ConfigError
 from assay.types import SampleResult
+from assay.types.manifest import MANIFEST_FILE, RunManifest
 
 log = logging.getLogger("assay.eval")
 
-MANIFEST = "manifest.json"
+MANIFEST = MANIFEST_FILE
 _WARNED: set[tuple[Path, int, int]] = set()  # damaged lines already reported
 
 
@@ -75,17 +76,18 @@ class RunStore:
         (self.root / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
                                                encoding="utf-8")
 
-    def read_manifest(self) -> dict[str, Any]:
+    def read_manifest(self) -> RunManifest | None:
+        """The run's manifest (any shape assay wrote), or None for a folder that has none yet."""
         path = self.root / MANIFEST
+        if not path.is_file():
+            return None
         try:
-            return orjson.loads(path.read_bytes()) if path.is_file() else {}
-        except orjson.JSONDecodeError as exc:  # written by replace, so only a hand edit or a bad disk does this
-            raise ConfigError(f"{path}: damaged ({exc}); pass --fresh to start a new run folder") from None
+            return RunManifest.load(path)
+        except ConfigError as exc:  # written by replace, so only a hand edit or a bad disk does this
+            raise ConfigError(f"{exc}; pass --fresh to start a new run folder") from None
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
-        tmp = self.root / (MANIFEST + ".tmp")
-        tmp.write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-        os.replace(tmp, self.root / MANIFEST)
+    def write_manifest(self, manifest: RunManifest) -> None:
+        manifest.write(self.root / MANIFEST)
 
     # ---- predictions -------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from assay.think.report import ThinkReport, agreement_json, print_table
 from assay.think.splitting import reasoning_of
 from assay.think.tokens import TokenCounter
 from assay.types import SampleResult, Score
+from assay.types.manifest import RunManifest
 
 log = logging.getLogger("assay.think")
 
@@ -57,15 +58,16 @@ def run_think(config: ThinkConfig | dict[str, Any], *, show: bool = True, consol
 
 
 def _load_run(path: str, dataset: str) -> tuple[str, list[SampleResult]]:
+    """The run's model (from its manifest, the one record of the run) and its results on ``dataset``."""
     root = Path(path).expanduser()
     if not (root / MANIFEST).is_file():
         raise ConfigError(f"{path}: not an assay eval run folder (no {MANIFEST})")
+    manifest = RunManifest.load(root / MANIFEST)
     store = RunStore(root)
     if not store.predictions_path(dataset).is_file():
         have = sorted(p.stem for p in store.predictions.glob("*.jsonl")) if store.predictions.is_dir() else []
         raise ConfigError(f"{path}: no predictions for {dataset} (this run has: {', '.join(have) or 'none'})")
-    model = store.read_manifest().get("model") or root.name
-    return str(model), list(store.load_results(dataset).values())
+    return manifest.model, list(store.load_results(dataset).values())
 
 
 def _group_of(result: SampleResult, by_level: bool) -> str:
