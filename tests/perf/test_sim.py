@@ -54,7 +54,7 @@ def test_engine_sweep_saturates_past_max_batch_size(tmp_path):
     by_parallel = {s.parallel: s for s in result.summaries}
     rps = {p: s.request_throughput_rps for p, s in by_parallel.items()}
     latency = {p: s.median_latency_s for p, s in by_parallel.items()}
-    assert rps[8] > 2 * rps[2]  # below the batch limit, more concurrency = more throughput
+    assert rps[8] > 1.5 * rps[2]  # below the batch limit, more concurrency = more throughput (3x when idle)
     assert rps[32] < 1.3 * rps[8]  # past it, throughput saturates
     assert latency[32] > 2.5 * latency[8]  # ... and latency rises with the queue
     assert by_parallel[32].median_ttft_s > 3 * by_parallel[8].median_ttft_s  # queueing shows up as TTFT

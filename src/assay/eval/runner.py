@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from assay import __version__
-from assay.client.config import redact_url, scrub_secrets
+from assay.client.config import scrub_secrets
 from assay.client.failures import FailureTally
 from assay.data import DatasetLoader
 from assay.errors import ConfigError, ModelError
@@ -206,7 +206,7 @@ def _start_manifest(previous: RunManifest | None, run_id: str, task: TaskConfig,
         run_id=run_id, status="running", assay_version=__version__,
         started_at=previous.started_at or now if previous is not None else now,
         resumed_at=now if previous is not None else None,
-        model=task.model_name, eval_type=task.eval_type, api_url=redact_url(task.api_url), preset=task.preset_record,
+        model=task.model_name, eval_type=task.eval_type, api_url=scrub_secrets(task.api_url), preset=task.preset_record,
         benchmarks=entries, fingerprint=RunFingerprint.model_validate(fingerprint))
 
 

@@ -72,7 +72,8 @@ class RunManifest(BaseModel):
     finished_at: dt.datetime | None = None
     model: str = "?"
     eval_type: str | None = None
-    api_url: str | None = Field(default=None, description="Redacted: no credential in it.")
+    api_url: str | list[str] | None = Field(
+        default=None, description="Redacted: no credential in it (a list when requests were spread over several).")
     assay_version: str | None = None
     preset: dict[str, Any] | None = Field(default=None, description="name, sha256, builtin (and path of a user's).")
     benchmarks: dict[str, BenchmarkEntry] = Field(default_factory=dict)
