@@ -47,6 +47,8 @@ class BackendSpec:
     summary: str = ""
     # TaskConfig fields the backend cannot run without, each with the hint its error gives.
     requires: dict[str, str] = field(default_factory=dict)
+    # How the docs table names the model_args when listing every key would not fit (the simulator's two dozen).
+    args_note: str = ""
 
     def parse_args(self, model_args: dict[str, Any]) -> BaseModel:
         """``model_args`` as this backend's typed model; a bad key or value is one ``ConfigError`` line."""
@@ -78,7 +80,8 @@ _ALIASES: dict[str, str] = {}
 
 
 def register_backend(name: str, *, args: type[BaseModel] = NoArgs, aliases: tuple[str, ...] = (),
-                     summary: str = "", requires: dict[str, str] | None = None) -> Callable[[T], T]:
+                     summary: str = "", requires: dict[str, str] | None = None,
+                     args_note: str = "") -> Callable[[T], T]:
     """Class decorator: ``eval_type=name`` (or any alias) builds the class with ``cls.from_task(task, args)``."""
 
     def decorate(cls: T) -> T:
@@ -90,7 +93,7 @@ def register_backend(name: str, *, args: type[BaseModel] = NoArgs, aliases: tupl
                 raise ValueError(f"eval_type {key!r} is already the {owner!r} backend")
         _BACKENDS[name] = BackendSpec(name=name, cls=cls, args=args, aliases=tuple(aliases),
                                       summary=summary or (cls.__doc__ or "").strip().splitlines()[0],
-                                      requires=dict(requires or {}))
+                                      requires=dict(requires or {}), args_note=args_note)
         for alias in aliases:
             _ALIASES[alias] = name
         return cls
@@ -136,6 +139,19 @@ def eval_type_help() -> str:
     """``--eval-type``'s help, from the registry."""
     names = "; ".join(f"{s.name} ({', '.join(s.aliases)})" if s.aliases else s.name for s in backends())
     return f"Model backend: {names}. Default: openai_api when api_url is set, else checkpoint."
+
+
+def backends_table(*, builtin_only: bool = True) -> str:
+    """The Markdown table docs/eval.md shows under "Backends" (a test keeps the two equal); a backend registered
+    at run time (a plugin, a test's) is listed only with ``builtin_only=False``."""
+    rows = ["| `eval_type` | aliases | what | `model_args` |", "|---|---|---|---|"]
+    for spec in backends():
+        if builtin_only and spec.name not in _BUILTIN:
+            continue
+        keys = spec.args_note or ", ".join(f"`{name}`" for name, _, _ in spec.fields()) or "none"
+        aliases = ", ".join(f"`{alias}`" for alias in spec.aliases) or "-"
+        rows.append(f"| `{spec.name}` | {aliases} | {spec.summary} | {keys} |")
+    return "\n".join(rows)
 
 
 def make_model(task: TaskConfig) -> ModelBackend:

@@ -26,7 +26,9 @@ class SimArgs(SimConfig):
 
 @register_backend("sim", aliases=("mock_llm",), args=SimArgs,
                   summary="The simulator, started in-process: a whole evaluation with no GPU (replay files for "
-                          "known answers).")
+                          "known answers).",
+                  args_note="the simulator's settings (`SimConfig`, `assay sim --help`): `replay_path`, "
+                            "`reasoning`, `latency_model`, `ttft_ms`, `itl_ms`, `output_len`, fault rates...")
 class SimModel:
     """Starts ``SimServer(SimConfig(**model_args))`` on a free loopback port and talks to it with the client.
 
