@@ -169,3 +169,23 @@ def test_registering_a_taken_name_is_refused():
         register_backend("other", aliases=("llm_ckpt",))(AdderModel)
     with pytest.raises(TypeError, match="has no from_task"):
         register_backend("no_factory")(type("Bare", (), {}))
+
+
+@pytest.mark.serving
+@pytest.mark.timeout(300)
+def test_evalscope_checkpoint_args_load_the_checkpoint(tiny_checkpoint):
+    """precision and device_map, as EvalScope users write them, reach from_pretrained."""
+    import asyncio
+
+    import torch
+
+    task = TaskConfig(eval_type="llm_ckpt", model=str(tiny_checkpoint),
+                      model_args={"precision": "torch.float32", "device_map": "cpu"})
+
+    async def ask() -> tuple[Completion, object]:
+        async with make_model(task) as model:
+            answer = await model.generate([Message(role="user", content="Hi")], GenerationConfig(max_tokens=3))
+            return answer, model._model.dtype
+
+    answer, dtype = asyncio.run(ask())
+    assert answer.error is None and 1 <= answer.usage.completion_tokens <= 3 and dtype == torch.float32
