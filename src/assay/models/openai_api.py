@@ -30,7 +30,6 @@ class OpenAIArgs(BaseModel):
 @register_backend("openai_api", aliases=("service", "server", "openai"), args=OpenAIArgs,
                   summary="An OpenAI-compatible server (vLLM, SGLang, ollama, a cloud API) through assay's client.",
                   requires={"api_url": ""})
-
 class OpenAIAPIModel:
     """Chat (and raw-prompt) completions with retries on 429/5xx/timeouts/dropped connections; failures come back recorded.
 
