@@ -17,14 +17,14 @@ from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S, EndpointUrl, redact_url
 from assay.client.endpoints import EndpointPolicy, one_or_several_urls, url_list
 from assay.types.generation import GenerationConfig
 
-EvalType = Literal["openai_api", "checkpoint", "llm_ckpt", "sim", "mock_llm"]
+from assay.models.registry import canonical_eval_type, eval_type_help, get_backend
+
+# Any registered backend's name or alias (``assay.models.registry``); stored as the registered name.
+EvalType = str
 DatasetHub = Literal["huggingface", "modelscope", "local"]
 JudgeStrategy = Literal["auto", "rule", "llm", "llm_recall", "rule_then_llm"]
 # The issue tracker's name for EvalScope's llm_recall: the rule first, the judge where the rule finds no match.
 _JUDGE_STRATEGY_ALIASES = {"rule_then_llm": "llm_recall"}
-
-# EvalScope spells some backends differently; each pair names the same backend.
-_EVAL_TYPE_ALIASES = {"llm_ckpt": "checkpoint", "mock_llm": "sim", "service": "openai_api", "server": "openai_api"}
 
 
 class DatasetArgs(BaseModel):
@@ -93,12 +93,12 @@ class TaskConfig(BaseModel):
         default="round-robin", description="With several api_url: round-robin, or least-loaded (the endpoint "
                                            "with the fewest of this run's requests in flight).")
     api_key: SecretStr | None = Field(default=None, description="API key (never written to any output).")
-    eval_type: EvalType | None = Field(
-        default=None, description="openai_api, checkpoint (llm_ckpt) or sim (mock_llm); default: openai_api "
-                                  "when api_url is set, else checkpoint.")
+    eval_type: EvalType | None = Field(default=None, description=eval_type_help())
     model_args: dict[str, Any] = Field(
         default_factory=dict,
-        description="Backend settings: checkpoint (device, torch_dtype), sim (SimConfig fields, e.g. replay).")
+        description="The backend's settings, typed per backend (docs/eval.md, Backends): checkpoint (device, dtype, "
+                    "device_map, revision, trust_remote_code), sim (SimConfig fields, e.g. replay_path), "
+                    "openai_api (headers).")
     datasets: list[str] = Field(default_factory=list, description="Benchmarks to run, e.g. gsm8k math_500.")
     dataset_args: dict[str, DatasetArgs] = Field(default_factory=dict, description="Per-benchmark settings.")
     dataset_dir: str | None = Field(
@@ -158,7 +158,7 @@ class TaskConfig(BaseModel):
     @field_validator("eval_type", mode="before")
     @classmethod
     def _canonical_eval_type(cls, value: Any) -> Any:
-        return _EVAL_TYPE_ALIASES.get(value, value) if isinstance(value, str) else value
+        return canonical_eval_type(value) if isinstance(value, str) else value
 
     @field_validator("judge_strategy", mode="before")
     @classmethod
@@ -188,10 +188,9 @@ class TaskConfig(BaseModel):
             self.eval_type = "openai_api" if self.api_url else "checkpoint"
         if self.generation_config.n > 1 and self.repeats == 1:
             self.repeats = self.generation_config.n
-        if self.eval_type == "openai_api" and not self.api_url:
-            raise ValueError("eval_type openai_api needs api_url")
-        if self.eval_type == "checkpoint" and not self.model:
-            raise ValueError("eval_type checkpoint needs model (a checkpoint path or hub id)")
+        for name, hint in get_backend(self.eval_type).requires.items():
+            if not getattr(self, name):
+                raise ValueError(f"eval_type {self.eval_type} needs {name}{hint}")
         if self.preset:
             from assay.eval.presets import load_preset
 

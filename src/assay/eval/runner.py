@@ -128,6 +128,7 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
     if not task.datasets:
         raise ConfigError("no benchmarks to run: pass --datasets (e.g. --datasets gsm8k math_500)")
     classes = [get_benchmark(name) for name in task.datasets]
+    model = make_model(task)  # a bad model_args key fails now, before any data is read (nothing is started yet)
     llm_judge = _llm_judge(task, classes)
     benchmarks = [_build(cls, task, llm_judge) for cls in classes]
     for benchmark in benchmarks:
@@ -136,7 +137,6 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
     # Every dataset is found and read before anything else: a missing one fails at start, with no run folder.
     loader = DatasetLoader(task.dataset_hub, task.dataset_dir)
     selections = {b.name: await asyncio.to_thread(b.load, loader, task.limit) for b in benchmarks}
-    model = make_model(task)
     _check_tools(model, task, selections)
     fingerprint = _fingerprint(task, model, benchmarks)
 

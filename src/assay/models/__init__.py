@@ -1,31 +1,14 @@
-"""Model backends for evaluation: an OpenAI-compatible API, a local checkpoint, the simulator."""
+"""Model backends for evaluation: an OpenAI-compatible API, a local checkpoint, the simulator.
+
+Each registers itself (``assay.models.registry``) with its ``eval_type`` name, EvalScope's aliases and a typed
+``model_args`` model; ``make_model`` looks the task's ``eval_type`` up there.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from assay.models.base import ModelBackend
+from assay.models.registry import (BackendSpec, backends, canonical_eval_type, eval_type_names, get_backend,
+                                   make_model, register_backend)
 
-if TYPE_CHECKING:
-    from assay.eval.config import TaskConfig
-
-__all__ = ["ModelBackend", "make_model"]
-
-
-def make_model(task: TaskConfig) -> ModelBackend:
-    """The backend ``task.eval_type`` names, configured from the task."""
-    common = dict(stream=task.stream, read_timeout_s=task.read_timeout, total_timeout_s=task.total_timeout,
-                  max_retries=task.max_retries, max_connections=task.eval_batch_size)
-    if task.eval_type == "openai_api":
-        from assay.models.openai_api import OpenAIAPIModel
-
-        assert task.api_url
-        return OpenAIAPIModel(model=task.model_name, api_url=task.api_url, api_key=task.api_key,
-                              endpoint_policy=task.endpoint_policy, **common)
-    if task.eval_type == "sim":
-        from assay.models.sim import SimModel
-
-        return SimModel(model=task.model_name, model_args=task.model_args, **common)
-    from assay.models.checkpoint import CheckpointModel
-
-    return CheckpointModel(model=task.model_name, model_args=task.model_args, batch_size=task.eval_batch_size)
+__all__ = ["BackendSpec", "ModelBackend", "backends", "canonical_eval_type", "eval_type_names", "get_backend",
+           "make_model", "register_backend"]

@@ -11,11 +11,17 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from assay.errors import ConfigError, ModelError
+from assay.models.registry import register_backend
 from assay.types import Completion, GenerationConfig, Message
 from assay.types.completion import ErrorInfo, Timings, Usage
+
+if TYPE_CHECKING:
+    from assay.eval.config import TaskConfig
 
 log = logging.getLogger("assay.models")
 
@@ -30,22 +36,62 @@ class _Request:
     prompt: str | None = None  # a raw prompt to continue, without the chat template
 
 
+_DTYPES = ("auto", "float32", "float16", "bfloat16", "float64", "half", "float", "double")
+
+
+class CheckpointArgs(BaseModel):
+    """``model_args`` of ``checkpoint``. EvalScope's spellings are accepted (``precision: torch.float16``,
+    ``device_map``, ``revision``); other keys are ignored with a warning, as EvalScope configs carry some."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    device: str | None = Field(default=None, description="cpu, cuda, cuda:1, mps (default: cuda when available).")
+    device_map: str | dict[str, Any] | None = Field(
+        default=None, description="transformers' device_map (auto, or a layer → device map; needs accelerate); "
+                                  "set, it places the weights instead of device.")
+    dtype: str = Field(default="auto", validation_alias=AliasChoices("dtype", "torch_dtype", "precision"),
+                       description="Weights' dtype: auto, float32, float16, bfloat16 (torch_dtype, precision too; "
+                                   "torch.float16 is read as float16).")
+    revision: str | None = Field(default=None, description="The hub revision (branch, tag or commit) to load.")
+    trust_remote_code: bool = Field(default=False, description="Run the checkpoint's own modelling code.")
+
+    @field_validator("dtype", mode="before")
+    @classmethod
+    def _known_dtype(cls, value: Any) -> Any:
+        name = str(value).removeprefix("torch.")
+        if name not in _DTYPES:
+            raise ValueError(f"unknown dtype {value!r} (known: {', '.join(_DTYPES)})")
+        return name
+
+
+@register_backend("checkpoint", aliases=("llm_ckpt",), args=CheckpointArgs,
+                  summary="A local Hugging Face checkpoint run with transformers; concurrent samples are batched "
+                          "(eval_batch_size).",
+                  requires={"model": " (a checkpoint path or hub id)"})
 class CheckpointModel:
     """``transformers`` generation on a local checkpoint; ``batch_size`` prompts per ``generate`` call.
 
-    ``model_args``: ``device`` (default cpu, or cuda when available), ``torch_dtype`` (auto, float32,
-    bfloat16...), ``trust_remote_code``. Token counts come from the tokenizer (``usage.source='tokenizer'``).
+    ``model_args``: :class:`CheckpointArgs`. Token counts come from the tokenizer (``usage.source='tokenizer'``).
     """
 
-    def __init__(self, *, model: str, model_args: dict[str, Any] | None = None, batch_size: int = 8) -> None:
+    def __init__(self, *, model: str, model_args: dict[str, Any] | None = None, batch_size: int = 8,
+                 args: CheckpointArgs | None = None) -> None:
+        from assay.models.registry import get_backend
+
         self.name = model
         self.path = model
+        # Kept as given: describe() (the run's fingerprint, compared on resume) lists the keys as written.
         self.model_args = dict(model_args or {})
+        self.args = args or get_backend("checkpoint").parse_args(self.model_args)
         self.batch_size = batch_size
         self._queue: asyncio.Queue[_Request] | None = None
         self._worker: asyncio.Task | None = None
         self._model: Any = None
         self._tokenizer: Any = None
+
+    @classmethod
+    def from_task(cls, task: TaskConfig, args: CheckpointArgs) -> CheckpointModel:
+        return cls(model=task.model_name, model_args=task.model_args, batch_size=task.eval_batch_size, args=args)
 
     async def __aenter__(self) -> CheckpointModel:
         await asyncio.to_thread(self._load)
@@ -83,17 +129,23 @@ class CheckpointModel:
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError:
             raise ConfigError("eval_type checkpoint needs transformers and torch: pip install 'assay[local]'") from None
-        device = self.model_args.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
-        dtype = self.model_args.get("torch_dtype", self.model_args.get("dtype", "auto"))
-        if isinstance(dtype, str) and dtype != "auto":
-            dtype = getattr(torch, dtype)
-        trust = bool(self.model_args.get("trust_remote_code", False))
+        args = self.args
+        device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype: Any = args.dtype if args.dtype == "auto" else getattr(torch, args.dtype)
+        hub: dict[str, Any] = {"trust_remote_code": args.trust_remote_code}
+        if args.revision:
+            hub["revision"] = args.revision
+        placement = {"device_map": args.device_map} if args.device_map is not None else {}
         try:
-            self._tokenizer = AutoTokenizer.from_pretrained(self.path, trust_remote_code=trust)
-            self._model = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype, trust_remote_code=trust)
-        except (OSError, ValueError) as exc:
+            self._tokenizer = AutoTokenizer.from_pretrained(self.path, **hub)
+            self._model = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype, **hub, **placement)
+        except (OSError, ValueError, ImportError) as exc:
             raise ModelError(f"cannot load checkpoint {self.path!r}: {str(exc).splitlines()[0]}") from None
-        self._model.to(device).eval()
+        if placement:  # the weights are where device_map put them; inputs go to the first layer's device
+            device = str(self._model.device)
+        else:
+            self._model.to(device)
+        self._model.eval()
         self._tokenizer.padding_side = "left"
         if self._tokenizer.pad_token is None:
             self._tokenizer.pad_token = self._tokenizer.eos_token

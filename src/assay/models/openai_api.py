@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from assay.client import ClientConfig
 from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S
 from assay.client.endpoints import EndpointClients, EndpointPolicy, url_list
+from assay.models.registry import register_backend
 from assay.types import Completion, GenerationConfig, Message
 
+if TYPE_CHECKING:
+    from assay.eval.config import TaskConfig
 
+
+class OpenAIArgs(BaseModel):
+    """``model_args`` of ``openai_api``: the URL, key and timeouts are TaskConfig fields; only extras live here.
+
+    Other keys are ignored with a warning (EvalScope configs carry keys this backend has no use for)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra HTTP headers sent with every request (a gateway's routing key...).")
+
+
+@register_backend("openai_api", aliases=("service", "server", "openai"), args=OpenAIArgs,
+                  summary="An OpenAI-compatible server (vLLM, SGLang, ollama, a cloud API) through assay's client.",
+                  requires={"api_url": ""})
 class OpenAIAPIModel:
     """Chat (and raw-prompt) completions with retries on 429/5xx/timeouts/dropped connections; failures come back recorded.
 
@@ -32,6 +50,7 @@ class OpenAIAPIModel:
         max_retries: int = 3,
         max_connections: int = 0,
         endpoint_policy: EndpointPolicy = "round-robin",
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.name = model
         self.stream = stream
@@ -39,10 +58,17 @@ class OpenAIAPIModel:
         self.configs = [ClientConfig(
             base_url=url, api_key=api_key, model=model, read_timeout_s=read_timeout_s,
             total_timeout_s=total_timeout_s, max_retries=max_retries, max_connections=max_connections,
+            headers=dict(headers or {}),
         ) for url in urls]
         self.config = self.configs[0]
         self.endpoints = EndpointClients(self.configs, endpoint_policy)
         self.client = self.endpoints.first
+
+    @classmethod
+    def from_task(cls, task: TaskConfig, args: OpenAIArgs) -> OpenAIAPIModel:
+        assert task.api_url  # TaskConfig refuses openai_api without one
+        return cls(model=task.model_name, api_url=task.api_url, api_key=task.api_key,
+                   endpoint_policy=task.endpoint_policy, headers=args.headers, **client_options(task))
 
     async def __aenter__(self) -> OpenAIAPIModel:
         await self.endpoints.__aenter__()
@@ -75,3 +101,9 @@ class OpenAIAPIModel:
     def describe(self) -> dict[str, Any]:
         labels = self.endpoints.labels
         return {"type": "openai_api", "model": self.name, "api_url": labels[0] if len(labels) == 1 else labels}
+
+
+def client_options(task: TaskConfig) -> dict[str, Any]:
+    """The client settings a task gives every backend that talks HTTP (the API and the simulator)."""
+    return dict(stream=task.stream, read_timeout_s=task.read_timeout, total_timeout_s=task.total_timeout,
+                max_retries=task.max_retries, max_connections=task.eval_batch_size)

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
 
 from assay.client.config import DEFAULT_TOTAL_TIMEOUT_S
-from assay.errors import ConfigError
-from assay.models.openai_api import OpenAIAPIModel
+from assay.models.openai_api import OpenAIAPIModel, client_options
+from assay.models.registry import register_backend
+from assay.sim.config import SimConfig
 from assay.types import Completion, GenerationConfig, Message
 
+if TYPE_CHECKING:
+    from assay.eval.config import TaskConfig
 
+
+class SimArgs(SimConfig):
+    """``model_args`` of ``sim``: the simulator's own settings (``SimConfig``), on any free port by default.
+
+    An unknown key is an error: a misspelt ``replay_path`` would otherwise answer filler and score zero."""
+
+    port: int = Field(default=0, ge=0, le=65535, description="Port to listen on (0: any free port).")
+
+
+@register_backend("sim", aliases=("mock_llm",), args=SimArgs,
+                  summary="The simulator, started in-process: a whole evaluation with no GPU (replay files for "
+                          "known answers).",
+                  args_note="the simulator's settings (`SimConfig`, `assay sim --help`): `replay_path`, "
+                            "`reasoning`, `latency_model`, `ttft_ms`, `itl_ms`, `output_len`, fault rates...")
 class SimModel:
     """Starts ``SimServer(SimConfig(**model_args))`` on a free loopback port and talks to it with the client.
 
@@ -18,19 +37,21 @@ class SimModel:
 
     def __init__(self, *, model: str, model_args: dict[str, Any], stream: bool = True, read_timeout_s: float = 600.0,
                  total_timeout_s: float | None = DEFAULT_TOTAL_TIMEOUT_S, max_retries: int = 3,
-                 max_connections: int = 0) -> None:
-        from assay.sim import SimConfig
+                 max_connections: int = 0, args: SimArgs | None = None) -> None:
+        from assay.models.registry import get_backend
 
         self.name = model
         self.model_args = dict(model_args)
-        try:
-            self.sim_config = SimConfig(**{"port": 0, **self.model_args})
-        except Exception as exc:  # pydantic's ValidationError, named in one line
-            raise ConfigError(f"bad --model-args for the simulator: {str(exc).splitlines()[0]}") from None
+        self.sim_config: SimConfig = args or get_backend("sim").parse_args(self.model_args)  # type: ignore[assignment]
         self._options = dict(stream=stream, read_timeout_s=read_timeout_s, total_timeout_s=total_timeout_s,
                              max_retries=max_retries, max_connections=max_connections)
         self._server: Any = None
         self._api: OpenAIAPIModel | None = None
+
+    @classmethod
+    def from_task(cls, task: TaskConfig, args: SimArgs) -> SimModel:
+        # The raw model_args, not ``args``: describe() (the run's fingerprint) lists the keys as they were given.
+        return cls(model=task.model_name, model_args=task.model_args, args=args, **client_options(task))
 
     async def __aenter__(self) -> SimModel:
         from assay.sim import SimServer
