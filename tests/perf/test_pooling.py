@@ -70,7 +70,7 @@ def test_random_rerank_builds_documents_of_exact_lengths(sim, tmp_path, tokenize
     config = PerfConfig(url=sim.base_url + "/rerank", model="r", dataset="random_rerank", tokenizer_path=tokenizer_path,
                         min_prompt_length=4, max_prompt_length=4, num_documents=3, document_length_ratio=2,
                         parallel=[2], number=[6], outputs_dir=str(tmp_path), charts=False)
-    from assay.perf.run import Setup
+    from assay.perf.run_setup import Setup
 
     prompt = Setup.from_config(config).prompts.prompt(0)
     assert len(prompt.documents) == 3 and prompt.input_tokens == 4 + 3 * 8

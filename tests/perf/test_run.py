@@ -273,14 +273,14 @@ def test_the_event_loop_option_picks_the_loop(kind, monkeypatch):
     import asyncio
     import sys
 
-    from assay.perf.run import _event_loop_run
+    from assay.perf.run_setup import event_loop_run
 
     seen = []
 
     async def probe() -> None:
         seen.append(type(asyncio.get_running_loop()).__module__)
 
-    _event_loop_run(probe(), kind)
+    event_loop_run(probe(), kind)
     uvloop_installed = __import__("importlib").util.find_spec("uvloop") is not None
     expected = {"asyncio": "asyncio", "uvloop": "uvloop" if uvloop_installed else "asyncio",
                 "auto": "asyncio" if sys.platform == "linux" else ("uvloop" if uvloop_installed else "asyncio")}[kind]

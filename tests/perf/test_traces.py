@@ -221,7 +221,7 @@ def test_shared_hash_ids_give_identical_prefixes_and_different_ids_different_tex
 
 def test_request_bodies_carry_the_recorded_output_length():
     from assay.client import OpenAIClient
-    from assay.perf.run import Setup
+    from assay.perf.run_setup import Setup
 
     def body(**kw) -> dict:
         setup = Setup.from_config(trace_config(**kw))

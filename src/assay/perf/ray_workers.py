@@ -33,6 +33,7 @@ from assay.perf.config import PerfConfig
 from assay.perf.endpoints import open_endpoints
 from assay.perf.plans import LoadPlan
 from assay.perf.records import merge_records
+from assay.perf.run_setup import ProgressBar, Setup
 from assay.perf.runner import NS_PER_S, PlanRun
 
 log = logging.getLogger("assay.perf")
@@ -77,8 +78,6 @@ class ShareActor:
     async def prepare(self, config: PerfConfig, plan: LoadPlan, repeat: int = 0) -> str:
         """Build prompts and tokenizer (paths must exist on this node); returns the node's address."""
         import ray
-
-        from assay.perf.run import Setup
 
         self._config, self._plan, self._repeat = config, plan, repeat
         self._setup = Setup.from_config(config)
@@ -127,7 +126,7 @@ class ShareActor:
 
 
 async def run_plan_on_ray(config: PerfConfig, plan: LoadPlan, records: Path, stop: asyncio.Event,
-                          progress, *, repeat: int = 0) -> bool:  # noqa: ANN001 - rich Progress or None
+                          progress: ProgressBar | None, *, repeat: int = 0) -> bool:
     """Run ``plan`` (its ``repeat``-th time) across ``config.num_workers`` Ray actors; merged records land in
     ``records``.
 
@@ -170,7 +169,7 @@ async def run_plan_on_ray(config: PerfConfig, plan: LoadPlan, records: Path, sto
 
 
 async def _watch(actors: list, runs: list[asyncio.Future], stop: asyncio.Event,
-                 progress) -> None:  # noqa: ANN001 - Ray actor handles, rich Progress or None
+                 progress: ProgressBar | None) -> None:  # noqa: ANN001 - Ray actor handles
     """Mirror the actors' progress until every run finished; pass ``stop`` on; raise the first failure."""
     task_id = progress.task_ids[0] if progress is not None else None
     stopping = False

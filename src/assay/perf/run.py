@@ -7,11 +7,11 @@ import logging
 import re
 import signal
 import time
-from contextlib import asynccontextmanager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Awaitable, Callable, Iterator
 
 import yaml
 from rich.console import Console
@@ -21,22 +21,20 @@ from assay.client import OpenAIClient
 from assay.client.config import redact_url
 from assay.client.endpoints import EndpointClients
 from assay.client.failures import FailureTally
-from assay.client.transport import kernel_timestamps_supported
-from assay.errors import DatasetError, ModelError
+from assay.errors import ModelError
 from assay.perf import report, tracking
 from assay.perf.autotune import TuningResult
 from assay.perf.config import PerfConfig
-from assay.perf.datasets import PromptSet, load_prompt_set
 from assay.perf.endpoints import open_endpoints
-from assay.perf.health import HealthMonitor
+from assay.perf.executors import Executor, executor_for
 from assay.perf.plans import LoadPlan, build_plans
 from assay.perf.finish import RECORDS_FILE, PlanSettings, finish_plan, finish_run, start_plan
-from assay.perf.records import RecordWriter, read_failures, write_meta, write_server_metrics
+from assay.perf.records import read_failures, write_meta, write_server_metrics
+from assay.perf.run_setup import Setup, event_loop_run
 from assay.perf.server_metrics import scraper_for
-from assay.perf.runner import NS_PER_S, Counters, PlanRun, RequestBuilder
-from assay.perf.stop_rules import SWEEP_STATUS_FILE, ErrorGuard, StopRules, StoppedEarly, SweepStatus
+from assay.perf.runner import PlanRun
+from assay.perf.stop_rules import SWEEP_STATUS_FILE, StopRules, StoppedEarly, SweepStatus
 from assay.perf.summary import PlanSummary
-from assay.utils.tokenizer import Tokenizer, load_tokenizer
 
 log = logging.getLogger("assay.perf")
 
@@ -59,62 +57,6 @@ class PerfResult:
 
     def plan_dir(self, summary: PlanSummary) -> Path:
         return self.run_dir / summary.plan
-
-
-@dataclass
-class Setup:
-    """The parts of a run built from its config before any request (shared with worker processes)."""
-
-    config: PerfConfig
-    tokenizer: Tokenizer | None
-    prompts: PromptSet
-    api: str
-
-    @classmethod
-    def from_config(cls, config: PerfConfig) -> Setup:
-        tokenizer = load_tokenizer(config.tokenizer_path) if config.tokenizer_path else None
-        prompts = load_prompt_set(config, tokenizer)
-        api = config.endpoint[1]
-        if api == "rerank" and prompts.prompt(0).documents is None:
-            raise DatasetError(f"--api rerank needs queries with documents, which --dataset {prompts.name} has not: "
-                               "use --dataset rerank (a JSONL of {query, documents}) or random_rerank")
-        return cls(config, tokenizer, prompts, api)
-
-    def count_tokens(self) -> Callable[[str], int] | None:
-        """Counts answer tokens when the server sends no usage (nothing to count for embeddings/rerank)."""
-        tokenizer = self.tokenizer
-        if tokenizer is None or self.config.pooling:
-            return None
-        return lambda text: len(tokenizer.encode(text))
-
-    @asynccontextmanager
-    async def recorded_run(self, client: OpenAIClient, plan: LoadPlan, records: str | Path, origin_ns: int, *,
-                           worker: int = 0, workers: int = 1, stop: asyncio.Event | None = None,
-                           repeat: int = 0,
-                           endpoints: EndpointClients | None = None,
-                           ) -> AsyncIterator[tuple[PlanRun, HealthMonitor]]:
-        """``plan`` (or one worker's share of it) set up to write ``records``, with a health monitor that the
-        caller starts; the monitor is stopped and the records file closed afterwards. The inline runner,
-        worker processes and Ray actors all run their share this way. Repeat ``r`` of a plan draws its
-        arrivals with ``seed + r``, so repeats are independent samples of the same load. With ``endpoints``
-        the requests are spread over them (``client`` is then their first)."""
-        writer = RecordWriter(records)
-        monitor = HealthMonitor(lambda t, lag, cpu: writer.add_health(worker, t, lag, cpu), origin_ns=origin_ns)
-        run = PlanRun(plan, client, self.builder(client), writer, origin_ns, seed=self.config.seed + repeat,
-                      worker=worker, workers=workers, multi_turn=self.config.multi_turn,
-                      count_tokens=self.count_tokens(), stop=stop or asyncio.Event(), repeat=repeat,
-                      guard=ErrorGuard.from_config(self.config, workers), endpoints=endpoints)
-        try:
-            yield run, monitor
-        finally:
-            await monitor.stop()
-            writer.close()
-
-    def builder(self, client: OpenAIClient, **generation_update: object) -> RequestBuilder:
-        generation = self.config.generation()
-        if generation_update:
-            generation = generation.model_copy(update=generation_update)
-        return RequestBuilder(client, self.api, generation, self.config.stream, self.prompts)
 
 
 def run_id(config: PerfConfig, now: datetime | None = None) -> str:
@@ -149,7 +91,7 @@ def run_perf(config: PerfConfig, *, console: Console | None = None, run_dir: str
     plans = build_plans(config)
     folder = Path(run_dir) if run_dir is not None else Path(config.outputs_dir) / "perf" / run_id(config)
     result = PerfResult(folder)
-    _event_loop_run(_run(setup, plans, result, console), config.event_loop)
+    event_loop_run(_run(setup, plans, result, console), config.event_loop)
     if result.tuning is not None:
         report.write_json(folder / "sla_auto_tune.json", result.tuning.model_dump(mode="json"))
     if result.sweep is not None and folder.is_dir():
@@ -158,22 +100,6 @@ def run_perf(config: PerfConfig, *, console: Console | None = None, run_dir: str
     if console is not None:
         console.print(f"results: {folder}")
     return result
-
-
-def _event_loop_run(coro, kind: str = "auto") -> None:  # noqa: ANN001
-    """Run ``coro`` on the event loop ``kind`` names (``PerfConfig.event_loop``)."""
-    if kind == "auto":
-        kind = "asyncio" if kernel_timestamps_supported() else "uvloop"
-    if kind == "uvloop":
-        try:
-            import uvloop
-        except ImportError:
-            log.info("uvloop is not installed: using asyncio's event loop")
-        else:
-            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                runner.run(coro)
-            return
-    asyncio.run(coro)
 
 
 @contextmanager
@@ -210,11 +136,13 @@ async def _run(setup: Setup, plans: list[LoadPlan], result: PerfResult, console:
             if config.warmup:
                 await _warmup(setup, endpoints, plans[0], stop)
             trackers = tracking.Trackers(config, result.run_dir, result.run_dir.name)
+            executor = executor_for(setup, endpoints)
 
             async def execute(plan: LoadPlan) -> PlanSummary | None:
                 if stop.is_set():
                     return None
-                summary = await _execute_plan(setup, endpoints, plan, result.run_dir / plan.name, stop, console)
+                summary = await _execute_plan(setup, executor, endpoints, plan, result.run_dir / plan.name, stop,
+                                              console)
                 failures = read_failures(result.run_dir / plan.name / RECORDS_FILE)
                 result.failures.merge(failures)
                 if console is not None and failures.total:
@@ -269,9 +197,10 @@ async def _sweep(plans: list[LoadPlan], execute: Callable[[LoadPlan], Awaitable[
         result.sweep.skipped = [p.name for p in plans if p.name not in result.sweep.completed]
 
 
-async def _execute_plan(setup: Setup, endpoints: EndpointClients, plan: LoadPlan, plan_dir: Path,
+async def _execute_plan(setup: Setup, executor: Executor, endpoints: EndpointClients, plan: LoadPlan, plan_dir: Path,
                         stop: asyncio.Event, console: Console | None) -> PlanSummary:
-    """Run one plan (in this loop or in worker processes), then summarise, write and print it."""
+    """Run one plan with ``executor`` (in this loop, in worker processes or on Ray) once per repeat, then
+    summarise, write and print it."""
     plan_dir.mkdir(parents=True, exist_ok=True)
     records = plan_dir / RECORDS_FILE
     for stale in plan_dir.glob(RECORDS_FILE + "*"):
@@ -288,7 +217,8 @@ async def _execute_plan(setup: Setup, endpoints: EndpointClients, plan: LoadPlan
     finished = True
     try:
         for repeat in range(repeats):
-            finished = await _run_plan(setup, endpoints, plan, records, stop, console, repeat)
+            bar = _progress_bar(console, plan, repeat, repeats)
+            finished = await executor.run_plan(plan, records, stop, bar, repeat=repeat)
             if not finished or _guard_tripped(setup.config, records):
                 break
             if console is not None and repeats > 1:
@@ -313,22 +243,6 @@ def _guard_tripped(config: PerfConfig, records: Path) -> bool:
             and 100.0 * failures.total / failures.requests > config.stop_error_rate)
 
 
-async def _run_plan(setup: Setup, endpoints: EndpointClients, plan: LoadPlan, records: Path,
-                    stop: asyncio.Event, console: Console | None, repeat: int = 0) -> bool:
-    """Run one plan (its ``repeat``-th time) in this loop, in worker processes or on Ray; whether it ran to the
-    end."""
-    bar = _progress_bar(console, plan, repeat, setup.config.repeats)
-    if setup.config.ray_address:
-        from assay.perf.ray_workers import run_plan_on_ray
-
-        return await run_plan_on_ray(setup.config, plan, records, stop, bar, repeat=repeat)
-    if setup.config.num_workers > 1:
-        from assay.perf.workers import run_plan_in_workers
-
-        return await run_plan_in_workers(setup.config, plan, records, stop, bar, repeat=repeat)
-    return await _run_plan_inline(setup, endpoints, plan, records, stop, bar, repeat)
-
-
 def _progress_bar(console: Console | None, plan: LoadPlan, repeat: int = 0, repeats: int = 1):  # noqa: ANN202
     if console is None:
         return None
@@ -339,29 +253,6 @@ def _progress_bar(console: Console | None, plan: LoadPlan, repeat: int = 0, repe
     label = plan.name if repeats == 1 else f"{plan.name} (repeat {repeat + 1}/{repeats})"
     progress.add_task(label, total=plan.number, failed=0)
     return progress
-
-
-async def _poll_progress(progress: Progress | None, counters: Counters) -> None:
-    if progress is None:
-        return
-    task_id = progress.task_ids[0]
-    while True:
-        progress.update(task_id, completed=counters.done, failed=counters.failed)
-        await asyncio.sleep(0.25)
-
-
-async def _run_plan_inline(setup: Setup, endpoints: EndpointClients, plan: LoadPlan, records: Path,
-                           stop: asyncio.Event, progress: Progress | None, repeat: int = 0) -> bool:
-    origin = time.perf_counter_ns() + NS_PER_S // 50
-    async with setup.recorded_run(endpoints.first, plan, records, origin, stop=stop, repeat=repeat,
-                                  endpoints=endpoints) as (run, monitor):
-        poller = asyncio.ensure_future(_poll_progress(progress, run.progress))
-        monitor.start()
-        try:
-            with progress if progress is not None else nullcontext():
-                return await run.execute()
-        finally:
-            poller.cancel()
 
 
 async def _warmup(setup: Setup, endpoints: EndpointClients, first: LoadPlan, stop: asyncio.Event) -> None:

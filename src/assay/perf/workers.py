@@ -21,6 +21,7 @@ from assay.perf.config import PerfConfig
 from assay.perf.endpoints import open_endpoints
 from assay.perf.plans import LoadPlan
 from assay.perf.records import merge_records
+from assay.perf.run_setup import ProgressBar, Setup, event_loop_run
 from assay.perf.runner import NS_PER_S
 
 _START_TIMEOUT_S = 120.0
@@ -29,8 +30,6 @@ _START_TIMEOUT_S = 120.0
 def _worker_main(config: PerfConfig, plan: LoadPlan, worker: int, workers: int, part: str, ready, go, origin,
                  stop, done, failed, errors, repeat: int = 0) -> None:  # noqa: ANN001 - multiprocessing primitives
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and tells us through `stop`
-    from assay.perf.run import Setup, _event_loop_run
-
     try:
         setup = Setup.from_config(config)
     except AssayError as exc:
@@ -62,11 +61,11 @@ def _worker_main(config: PerfConfig, plan: LoadPlan, worker: int, workers: int, 
                 watcher.cancel()
                 done[worker], failed[worker] = run.progress.done, run.progress.failed
 
-    _event_loop_run(main(), config.event_loop)
+    event_loop_run(main(), config.event_loop)
 
 
 async def run_plan_in_workers(config: PerfConfig, plan: LoadPlan, records: Path, stop: asyncio.Event,
-                              progress, *, repeat: int = 0) -> bool:  # noqa: ANN001 - rich Progress or None
+                              progress: ProgressBar | None, *, repeat: int = 0) -> bool:
     """Run ``plan`` (its ``repeat``-th time) across ``config.num_workers`` processes; merged records land in
     ``records``."""
     ctx = mp.get_context("spawn")
