@@ -11,8 +11,10 @@
 // and no digit right after it. So "$10 and $12" stays currency.
 //
 // KaTeX writes its layout as style attributes, which the page's Content-Security-Policy (style-src 'self')
-// refuses in markup. The sanitizer moves each one to a data attribute and this script sets it through the
-// CSSOM (element.style.cssText), which that policy allows: no 'unsafe-inline' is needed.
+// refuses in markup (and reports on the console even where the markup is only parsed, as DOMPurify does).
+// So KaTeX's own output has each style="..." renamed to data-assay-style="..." before it is sanitized, and
+// this script sets those through the CSSOM (element.style.cssText), which the policy allows: no
+// 'unsafe-inline' is needed. Style attributes from anywhere else are dropped.
 (function () {
   "use strict";
   const ready = typeof window.markdownit === "function" && window.DOMPurify && window.katex;
@@ -22,8 +24,9 @@
 
   function tex(content, display) {
     try {
-      return window.katex.renderToString(content, {displayMode: display, throwOnError: false, trust: false,
-                                                   strict: "ignore", maxExpand: 500, maxSize: 40});
+      const html = window.katex.renderToString(content, {displayMode: display, throwOnError: false, trust: false,
+                                                         strict: "ignore", maxExpand: 500, maxSize: 40});
+      return html.replace(/ style="/g, ' data-assay-style="');
     } catch (error) {
       return '<code class="tex-error">' + md.utils.escapeHtml(content) + "</code>";
     }
@@ -88,17 +91,13 @@
       return token.meta.display ? '<span class="math-display">' + out + "</span>" : out;
     };
     window.DOMPurify.addHook("afterSanitizeAttributes", function (node) {
-      if (node.hasAttribute && node.hasAttribute("style")) {
-        node.setAttribute("data-assay-style", node.getAttribute("style"));
-        node.removeAttribute("style");
-      }
       if (node.tagName === "A") node.setAttribute("rel", "noopener noreferrer");
     });
   }
 
   const PURIFY = {FORBID_TAGS: ["img", "style", "form", "input", "button", "textarea", "select", "video", "audio",
                                 "iframe", "object", "embed", "link", "meta", "base"],
-                  FORBID_ATTR: ["src", "srcset", "action", "formaction"]};
+                  FORBID_ATTR: ["style", "src", "srcset", "action", "formaction"]};
 
   function toHtml(source) {
     return window.DOMPurify.sanitize(md.render(source), PURIFY);
