@@ -299,3 +299,29 @@ def test_in_a_browser_the_exported_file_opens_offline(browser_page, app_url, tmp
     assert page.locator("img, [onerror]").count() == 0
     assert requests == [], requests
     assert problems == [], problems
+
+
+DOLLARS = [  # (markdown, how many math spans it holds)
+    ("$x^2$", ["x^2"]),
+    ("It costs $10 and $12.", []),
+    ("From $5 to $x$.", ["x"]),  # the first $ after an opening one must close it
+    ("Pay $5, then $10.", []),
+    ("$a$5 and more", []),  # a digit right after the closing $: currency
+    ("$ x$ and $y $", []),  # a space inside either end
+    ("a \\$x\\$ b", []),  # escaped dollars
+    ("`$a$` and\n\n```\n$b$\n```", []),  # code is never typeset
+    ("\\(a+b\\) and \\[c\\] and $$d$$", ["a+b", "c", "d"]),
+    ("$$\n\\sum_i i\n$$", ["\n\\sum_i i\n"]),
+]
+
+
+def test_in_a_browser_which_dollars_are_math(browser_page, app_url):
+    page, _ = browser_page
+    page.goto(sample_url(app_url, "gsm8k", 0))
+    page.wait_for_function("() => window.assayMarkdown && window.assayMarkdown('') !== null")
+    found = page.evaluate("""(sources) => sources.map(source => {
+        const box = document.createElement("div");
+        box.innerHTML = window.assayMarkdown(source);
+        return box.querySelectorAll(".katex-mathml").length;
+    })""", [source for source, _ in DOLLARS])
+    assert found == [len(math) for _, math in DOLLARS]

@@ -8,7 +8,8 @@
 //
 // Math is found by an inline markdown-it rule, so code spans and fenced code are never typeset. A `$...$`
 // span follows pandoc's rule: no space right after the opening `$`, no space right before the closing `$`,
-// and no digit right after it. So "$10 and $12" stays currency.
+// and no digit right after it; and, stricter than pandoc, the first unescaped `$` after the opening one must be
+// that closing one. So "$10 and $12" stays currency, and "from $5 to $x$" is currency, then math.
 //
 // KaTeX writes its layout as style attributes, which the page's Content-Security-Policy (style-src 'self')
 // refuses in markup (and reports on the console even where the markup is only parsed, as DOMPurify does).
@@ -41,9 +42,9 @@
       for (;;) {
         at = src.indexOf("$", at);
         if (at < 0 || at >= max) return -1;
-        const before = src.charAt(at - 1);
-        if (before === "\\" || isSpace(before) || /[0-9]/.test(src.charAt(at + 1))) { at += 1; continue; }
-        return at;
+        if (src.charAt(at - 1) === "\\") { at += 1; continue; }  // an escaped \$ inside the math
+        // The first other $ must close the span: "$5 to $x$" is currency, then math.
+        return isSpace(src.charAt(at - 1)) || /[0-9]/.test(src.charAt(at + 1)) ? -1 : at;
       }
     }
     const close = open === "$$" ? "$$" : (open === "\\(" ? "\\)" : "\\]");
@@ -130,6 +131,9 @@
     pre.hidden = true;
     block.classList.add("rendered");
   }
+
+  // One text as sanitized HTML (the browser tests check the math rule through it).
+  window.assayMarkdown = function (source) { return ready ? toHtml(source) : null; };
 
   // Render every not yet rendered block under `root`.
   window.assayRender = function (root) {
