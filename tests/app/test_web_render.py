@@ -275,7 +275,8 @@ def test_in_a_browser_the_exported_file_opens_offline(browser_page, app_url, tmp
     path = tmp_path / "export.html"
     path.write_text(text, encoding="utf-8")
     requests: list[str] = []  # anything but the file itself: refused, and the test fails
-    page.on("request", lambda r: None if r.url == path.as_uri() or r.url.startswith("data:") else requests.append(r.url))
+    page.on("request", lambda r: None if r.url == path.as_uri() or r.url.startswith("data:")
+            else requests.append(r.url))
 
     def only_the_file(route):  # noqa: ANN001
         route.continue_() if route.request.url == path.as_uri() else route.abort()

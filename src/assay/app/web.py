@@ -4,8 +4,9 @@ Read only and local by default: it binds 127.0.0.1, answers only GET and HEAD (a
 its body is read, so nothing can be uploaded), checks the Host header on loopback (a DNS-rebinding page
 cannot read it), sends a Content-Security-Policy that allows only its own scripts, styles and fonts (KaTeX's
 layout styles are set through the CSSOM, so no 'unsafe-inline'), and reads only the manifest, reports and
-predictions inside run folders of the outputs folder. Its assets are files of
-this package (``static/``): no CDN, no build step.
+predictions inside run folders of the outputs folder. Its assets are files of this package (``static/``,
+the vendored renderers in ``static/vendor/``): no CDN, no build step. ``/export/<run>`` gives a run's samples
+as one HTML file that opens offline (``assay.app.web_export``).
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ from assay.errors import ConfigError
 
 STATIC = Path(__file__).resolve().parent / "static"
 _HEADERS = [
-    (b"content-security-policy", b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
-                                 b"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    (b"content-security-policy", b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                                 b"font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; "
+                                 b"frame-ancestors 'none'"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
@@ -144,8 +146,9 @@ def build_app(outputs: Outputs, check_host: bool = True) -> Any:
         return HTMLResponse(text, headers={"cache-control": "no-store",
                                            "content-disposition": f'attachment; filename="{name}.html"'})
 
-    routes = [Route("/", _guarded(runs)), Route("/export/{run}", export), Route("/run", _guarded(run)), Route("/samples", _guarded(samples)),
+    routes = [Route("/", _guarded(runs)), Route("/run", _guarded(run)), Route("/samples", _guarded(samples)),
               Route("/part/list", _guarded(list_part)), Route("/part/sample", _guarded(sample_part)),
+              Route("/export/{run}", export),
               Mount("/static", StaticFiles(directory=str(STATIC), follow_symlink=False), name="static")]
     app = Starlette(routes=routes)
     return _ReadOnlyLocal(app, check_host)
