@@ -297,10 +297,10 @@ def _completion(result: SampleResult, i: int, metric: str) -> str:
     explanation = ""
     if score is not None:
         judge = score.metadata.get("judge")
-        text = judge if isinstance(judge, str) else (orjson.dumps(judge).decode() if judge is not None else None)
-        for label, value in (("Explanation", score.explanation), ("Judge", text)):
-            if value:
-                explanation += f'<h4>{label}</h4>{_rich(value, "text explanation")}'
+        for label, value in (("Explanation", score.explanation), ("Judge", judge)):
+            if value:  # a judge's prose as markdown; a structured verdict as its JSON
+                shown = _rich(value, "text explanation") if isinstance(value, str) else _pre(value, "text explanation")
+                explanation += f'<h4>{label}</h4>{shown}'
     calls = ""
     if completion.tool_calls:
         calls = "<h4>Tool calls</h4>" + _pre([c.model_dump(mode="json") for c in completion.tool_calls],
