@@ -69,8 +69,13 @@ def write_rich_run(outputs: Path, extra_gsm8k: int = 0) -> Path:
     humaneval = get_benchmark("humaneval")(DatasetArgs(dataset_id=str(FIXTURES / "humaneval")), 42)
     sample = humaneval.load(DatasetLoader(hub="local"), None)[0]
     sample = sample.model_copy(update={"messages": humaneval.prompt(sample, [])})
-    _write(run, "humaneval", [SampleResult(sample=sample, completions=[Completion(text=HUMANEVAL_ANSWER)],
-                                           scores=[Score(values={"pass@1": 1.0})], benchmark="humaneval")])
+    raw = sample.model_copy(update={"id": "raw", "messages": [Message.user(sample.metadata["question"])],
+                                    "prompt": sample.metadata["question"]})  # the Codex protocol
+    _write(run, "humaneval", [
+        SampleResult(sample=sample, completions=[Completion(text=HUMANEVAL_ANSWER)],
+                     scores=[Score(values={"pass@1": 1.0})], benchmark="humaneval"),
+        SampleResult(sample=raw, completions=[Completion(text="    return a + b\n\n# __main__ check\n")],
+                     scores=[Score(values={"pass@1": 1.0})], benchmark="humaneval")])
 
     ifeval = get_benchmark("ifeval")(DatasetArgs(dataset_id=str(FIXTURES / "ifeval")), 42)
     sample = ifeval.load(DatasetLoader(hub="local"), None)[0]
@@ -145,6 +150,15 @@ def test_the_package_data_globs_take_the_vendored_files():
         assert (static / "vendor" / folder / "LICENSE").is_file()
 
 
+def test_a_continued_raw_prompt_stays_raw_text(app_url):
+    # A completion-protocol prompt is code, not markdown: "# __main__" would become a heading in bold.
+    _, text, _ = get(sample_url(app_url, "humaneval", 1, "/part/sample"))
+    assert '<div class="rich">' not in text
+    assert "def add(a: int, b: int) -&gt; int:" in text and "# __main__ check" in text
+    _, text, _ = get(sample_url(app_url, "humaneval", 0, "/part/sample"))
+    assert text.count('<div class="rich">') == 2  # the chat prompt and its answer
+
+
 def test_ifeval_verdicts_are_a_checklist(app_url):
     _, text, _ = get(sample_url(app_url, "ifeval", 0, "/part/sample"))
     assert "Instructions · 1 of 2 followed (strict)" in text
@@ -160,7 +174,7 @@ def test_export_is_one_self_contained_file(app_url):
     assert text.count("</script>") == 1 and "data:font/woff2;base64," in text
     markup = re.sub(r"<script>.*?</script>|<style>.*?</style>", "", text, flags=re.S)
     assert "/static/" not in markup and not re.search(r"<[^>]*\s(?:src|href|action)=", markup)
-    assert text.count('<details class="xsample"') == 4  # two gsm8k, one humaneval, one ifeval
+    assert text.count('<details class="xsample"') == 5  # two gsm8k, two humaneval, one ifeval
     assert "<script>window.__pwned" not in text and "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in text
     policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', text).group(1)
     assert "default-src &#x27;none&#x27;" in policy and "script-src &#x27;sha256-" in policy
@@ -185,10 +199,10 @@ def test_export_is_capped(tmp_path):
     write_rich_run(tmp_path, extra_gsm8k=10)
     outputs = Outputs(str(tmp_path))
     benchmarks = export_samples(outputs, RICH, limit=5)
-    assert [(b.name, len(b.samples), b.total) for b in benchmarks] == [("gsm8k", 5, 12), ("humaneval", 0, 1),
+    assert [(b.name, len(b.samples), b.total) for b in benchmarks] == [("gsm8k", 5, 12), ("humaneval", 0, 2),
                                                                       ("ifeval", 0, 1)]
     text = export_page(run_line(outputs, RICH), benchmarks, limit=5)
-    assert "the first 5 of 14 samples (at most 5)" in text and text.count('<details class="xsample"') == 5
+    assert "the first 5 of 15 samples (at most 5)" in text and text.count('<details class="xsample"') == 5
 
 
 # ---- in a browser -----------------------------------------------------------------------------------------

@@ -237,10 +237,18 @@ def _rich(text: Any, cls: str = "text") -> str:
     return f'<div class="rich">{_pre(text, cls)}</div>'
 
 
+def _shown(result: SampleResult) -> Any:
+    """How the prompt and answers of ``result`` are shown: as markdown for a chat, but as raw text where the model
+    continued a raw prompt (``sample.prompt``: HumanEval's Codex protocol, base models), since that text is code
+    or a document, whose ``#``, ``_`` and indents markdown would mangle."""
+    return _pre if result.sample.prompt else _rich
+
+
 def _messages(result: SampleResult) -> str:
     sample = result.sample
+    show = _shown(result)
     if not sample.messages:
-        return f'<div class="msg role-prompt"><div class="role">prompt</div>{_rich(sample.prompt)}</div>'
+        return f'<div class="msg role-prompt"><div class="role">prompt</div>{show(sample.prompt)}</div>'
     parts = []
     for message in sample.messages:
         images = sum(1 for p in message.content if p.get("type") != "text") if isinstance(message.content, list) \
@@ -248,7 +256,7 @@ def _messages(result: SampleResult) -> str:
         extra = f'<span class="chip">{images} non-text parts</span>' if images else ""
         calls = _pre(message.tool_calls, "tool-calls") if message.tool_calls else ""
         parts.append(f'<div class="msg role-{h(message.role)}"><div class="role">{h(message.role)}{extra}</div>'
-                     f"{_rich(message.text())}{calls}</div>")
+                     f"{show(message.text())}{calls}</div>")
     return "".join(parts)
 
 
@@ -307,7 +315,7 @@ def _completion(result: SampleResult, i: int, metric: str) -> str:
                                               "text tool-calls")
     return (f'<section class="completion"><h3>{h(title)}</h3><div class="badges">{_badges(completion, score, metric)}'
             f'</div><div class="chips">{_chips(completion)}</div>{reasoning}'
-            f'{_rich(completion.text, "text answer")}{calls}{grade}{_checklist(result, score)}{values}{explanation}'
+            f'{_shown(result)(completion.text, "text answer")}{calls}{grade}{_checklist(result, score)}{values}{explanation}'
             '</section>')
 
 
