@@ -364,7 +364,7 @@ def test_in_a_browser_rows_keys_url_and_reload(browser_page, app_url, tmp_path):
     assert page.evaluate("window.__pwned") is None
     assert page.locator("#detail img").count() == 0
     page.locator("details.reasoning summary").click()
-    expect(page.locator("details.reasoning pre")).to_be_visible()
+    expect(page.locator("details.reasoning .md")).to_be_visible()  # rendered (the raw <pre> is behind a toggle)
     page.screenshot(path=str(tmp_path / "workbench-samples.png"), full_page=True)
     assert (tmp_path / "workbench-samples.png").stat().st_size > 10_000
 

@@ -2,9 +2,11 @@
 
 Read only and local by default: it binds 127.0.0.1, answers only GET and HEAD (anything else gets 405 before
 its body is read, so nothing can be uploaded), checks the Host header on loopback (a DNS-rebinding page
-cannot read it), sends a Content-Security-Policy that allows only its own scripts and styles, and reads
-only the manifest, reports and predictions inside run folders of the outputs folder. Its assets are files of
-this package (``static/``): no CDN, no build step.
+cannot read it), sends a Content-Security-Policy that allows only its own scripts, styles and fonts (KaTeX's
+layout styles are set through the CSSOM, so no 'unsafe-inline'), and reads only the manifest, reports and
+predictions inside run folders of the outputs folder. Its assets are files of this package (``static/``,
+the vendored renderers in ``static/vendor/``): no CDN, no build step. ``/export/<run>`` gives a run's samples
+as one HTML file that opens offline (``assay.app.web_export``).
 """
 
 from __future__ import annotations
@@ -19,15 +21,24 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from assay.app import web_html
+from assay.app import web_export, web_html
 from assay.app.readers import Outputs
-from assay.app.web_data import SamplesQuery, list_page, list_runs, run_line, run_reports, sample_detail
+from assay.app.web_data import (
+    SamplesQuery,
+    export_samples,
+    list_page,
+    list_runs,
+    run_line,
+    run_reports,
+    sample_detail,
+)
 from assay.errors import ConfigError
 
 STATIC = Path(__file__).resolve().parent / "static"
 _HEADERS = [
     (b"content-security-policy", b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-                                 b"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+                                 b"font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; "
+                                 b"frame-ancestors 'none'"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
@@ -124,8 +135,20 @@ def build_app(outputs: Outputs, check_host: bool = True) -> Any:
     def sample_part(request: Request) -> str:
         return _detail(SamplesQuery.parse(request.query_params))
 
+    def export(request: Request) -> Response:
+        run_id = request.path_params["run"]
+        bench = request.query_params.get("bench", "")
+        try:
+            text = web_export.export_page(run_line(outputs, run_id), export_samples(outputs, run_id, bench))
+        except (ConfigError, OSError) as exc:
+            return _html(web_html.error_page(404, str(exc)), 404)
+        name = "".join(c if c.isalnum() or c in "._-" else "_" for c in f"{run_id}{'_' + bench if bench else ''}")
+        return HTMLResponse(text, headers={"cache-control": "no-store",
+                                           "content-disposition": f'attachment; filename="{name}.html"'})
+
     routes = [Route("/", _guarded(runs)), Route("/run", _guarded(run)), Route("/samples", _guarded(samples)),
               Route("/part/list", _guarded(list_part)), Route("/part/sample", _guarded(sample_part)),
+              Route("/export/{run}", export),
               Mount("/static", StaticFiles(directory=str(STATIC), follow_symlink=False), name="static")]
     app = Starlette(routes=routes)
     return _ReadOnlyLocal(app, check_host)

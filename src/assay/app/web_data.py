@@ -301,3 +301,37 @@ def sample_detail(outputs: Outputs, query: SamplesQuery) -> SampleDetail:
     previous = Neighbour(rows[at - 1], (at - 1) // PAGE_SIZE + 1) if at > 0 else None
     following = Neighbour(rows[after], after // PAGE_SIZE + 1) if after < len(rows) else None
     return SampleDetail(row, result, index.metric, status, value, previous, following)
+
+
+# ---- the exported file ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportedBenchmark:
+    name: str
+    metric: str
+    total: int  # samples in the predictions file
+    samples: list[tuple[int, SampleResult, Status, float | None]]  # (row, result, status, value), file order
+
+
+def export_samples(outputs: Outputs, run_id: str, bench: str = "", limit: int = 2000) -> list[ExportedBenchmark]:
+    """The first ``limit`` samples of a run (all its benchmarks, or ``bench``), in file order: what the exported
+    HTML file holds. ``ConfigError`` for a run or benchmark that is not there."""
+    from assay.app.samples import sample_status
+
+    line = run_line(outputs, run_id)
+    names = [bench] if bench else [b.name for b in line.benchmarks if b.has_predictions]
+    left = limit
+    exported = []
+    for name in names:
+        index = prediction_index(outputs, run_id, name)
+        samples = []
+        with index.path.open("rb") as handle:
+            for row in range(min(left, len(index))):
+                result = _read(index, row, handle)
+                if result is not None:
+                    status, value = sample_status(result, index.metric)
+                    samples.append((row, result, status, value))
+        left -= len(samples)
+        exported.append(ExportedBenchmark(name, index.metric, len(index), samples))
+    return exported

@@ -3,13 +3,16 @@
 Every text that comes from a run (model answers, reasoning, prompts, ids, folder names, server messages) goes
 through :func:`h` and lands in a ``<pre>`` or a table cell as text: a ``<script>`` in an answer is shown, never
 run (the Content-Security-Policy set by ``assay.app.web`` would refuse it anyway). The pages work without
-JavaScript; ``static/web.js`` only makes the samples page fetch its list and detail fragments in place.
+JavaScript; ``static/web.js`` only makes the samples page fetch its list and detail fragments in place, and
+``static/render.js`` shows the texts in a ``<div class="rich">`` (answers, reasoning, prompts, judge notes) as
+sanitized markdown with math, keeping the escaped ``<pre>`` as the raw view.
 """
 
 from __future__ import annotations
 
 import html
 from typing import Any, Iterable
+from urllib.parse import quote, urlencode
 
 import orjson
 
@@ -48,12 +51,22 @@ def _duration(value: float | None) -> str:
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
+# The vendored renderers (static/vendor/VENDOR.md), in load order; render.js uses them, web.js calls render.js.
+RENDER_CSS = ("vendor/katex/katex.min.css", "vendor/highlight/github.min.css")
+RENDER_JS = ("vendor/markdown-it/markdown-it.min.js", "vendor/dompurify/purify.min.js", "vendor/katex/katex.min.js",
+             "vendor/highlight/highlight.min.js", "render.js")
+
+
 def page(title: str, body: str, kind: str) -> str:
-    """A whole page around ``body`` (already HTML)."""
+    """A whole page around ``body`` (already HTML); only the samples page loads the renderers."""
+    styles = "".join(f'<link rel="stylesheet" href="/static/{name}">' for name in RENDER_CSS) \
+        if kind == "samples" else ""
+    scripts = "".join(f'<script src="/static/{name}" defer></script>' for name in RENDER_JS) \
+        if kind == "samples" else ""
     return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{h(title)} · assay</title><link rel="stylesheet" href="/static/web.css">'
-            f'<script src="/static/web.js" defer></script></head>'
+            f'<title>{h(title)} · assay</title>{styles}<link rel="stylesheet" href="/static/web.css">'
+            f'{scripts}<script src="/static/web.js" defer></script></head>'
             f'<body data-kind="{h(kind)}"><header class="top"><a class="brand" href="/">assay</a>'
             f'<span class="where">{h(title)}</span></header><main>{body}</main></body></html>\n')
 
@@ -115,7 +128,7 @@ def runs_page(runs: list[RunLine], root: str) -> str:
 def run_page(run: RunLine, reports: dict[str, BenchmarkReport]) -> str:
     head = (f'<h1>{h(run.model)}</h1><p class="muted"><code>{h(run.run_id)}</code> · '
             f'<span class="status status-{h(run.status)}">{h(run.status)}</span> · started '
-            f'{h(run.started.replace("T", " "))} {h(_duration(run.duration_s))}</p>')
+            f'{h(run.started.replace("T", " "))} {h(_duration(run.duration_s))} · {export_link(run.run_id)}</p>')
     if run.error:
         head += f'<pre class="server-error">{h(run.error)}</pre>'
     sections = []
@@ -216,10 +229,26 @@ def _pre(text: Any, cls: str = "text") -> str:
     return f'<pre class="{cls}">{h(text)}</pre>' if text else f'<pre class="{cls} none">(empty)</pre>'
 
 
+def _rich(text: Any, cls: str = "text") -> str:
+    """``text`` escaped in a ``<pre>``, marked for ``static/render.js`` to show as markdown (the ``<pre>`` stays as
+    the raw view, and is all a reader without JavaScript sees)."""
+    if not text or not isinstance(text, str):
+        return _pre(text, cls)
+    return f'<div class="rich">{_pre(text, cls)}</div>'
+
+
+def _shown(result: SampleResult) -> Any:
+    """How the prompt and answers of ``result`` are shown: as markdown for a chat, but as raw text where the model
+    continued a raw prompt (``sample.prompt``: HumanEval's Codex protocol, base models), since that text is code
+    or a document, whose ``#``, ``_`` and indents markdown would mangle."""
+    return _pre if result.sample.prompt else _rich
+
+
 def _messages(result: SampleResult) -> str:
     sample = result.sample
+    show = _shown(result)
     if not sample.messages:
-        return f'<div class="msg role-prompt"><div class="role">prompt</div>{_pre(sample.prompt)}</div>'
+        return f'<div class="msg role-prompt"><div class="role">prompt</div>{show(sample.prompt)}</div>'
     parts = []
     for message in sample.messages:
         images = sum(1 for p in message.content if p.get("type") != "text") if isinstance(message.content, list) \
@@ -227,7 +256,7 @@ def _messages(result: SampleResult) -> str:
         extra = f'<span class="chip">{images} non-text parts</span>' if images else ""
         calls = _pre(message.tool_calls, "tool-calls") if message.tool_calls else ""
         parts.append(f'<div class="msg role-{h(message.role)}"><div class="role">{h(message.role)}{extra}</div>'
-                     f"{_pre(message.text())}{calls}</div>")
+                     f"{show(message.text())}{calls}</div>")
     return "".join(parts)
 
 
@@ -264,7 +293,7 @@ def _completion(result: SampleResult, i: int, metric: str) -> str:
         tokens = completion.usage.reasoning_tokens
         count = f"{tokens} tokens" if tokens is not None else "tokens not reported"
         reasoning = (f'<details class="reasoning"><summary>Reasoning · {h(count)}</summary>'
-                     f'{_pre(completion.reasoning, "text reasoning-text")}</details>')
+                     f'{_rich(completion.reasoning, "text reasoning-text")}</details>')
     extracted = None if score is None else score.extracted
     grade = (f'<div class="grade"><div><h4>Extracted</h4>{_pre(extracted, "text extracted")}</div>'
              f'<div><h4>Target</h4>{_pre(result.sample.target, "text target")}</div></div>')
@@ -276,17 +305,43 @@ def _completion(result: SampleResult, i: int, metric: str) -> str:
     explanation = ""
     if score is not None:
         judge = score.metadata.get("judge")
-        text = judge if isinstance(judge, str) else (orjson.dumps(judge).decode() if judge is not None else None)
-        for label, value in (("Explanation", score.explanation), ("Judge", text)):
-            if value:
-                explanation += f'<h4>{label}</h4>{_pre(value, "text explanation")}'
+        for label, value in (("Explanation", score.explanation), ("Judge", judge)):
+            if value:  # a judge's prose as markdown; a structured verdict as its JSON
+                shown = _rich(value, "text explanation") if isinstance(value, str) else _pre(value, "text explanation")
+                explanation += f'<h4>{label}</h4>{shown}'
     calls = ""
     if completion.tool_calls:
         calls = "<h4>Tool calls</h4>" + _pre([c.model_dump(mode="json") for c in completion.tool_calls],
                                               "text tool-calls")
     return (f'<section class="completion"><h3>{h(title)}</h3><div class="badges">{_badges(completion, score, metric)}'
             f'</div><div class="chips">{_chips(completion)}</div>{reasoning}'
-            f'{_pre(completion.text, "text answer")}{calls}{grade}{values}{explanation}</section>')
+            f'{_shown(result)(completion.text, "text answer")}{calls}{grade}{_checklist(result, score)}{values}{explanation}'
+            '</section>')
+
+
+def _checklist(result: SampleResult, score: Score | None) -> str:
+    """IFEval-style per-instruction verdicts (``metadata["instructions"]``: id, strict, loose) as a checklist,
+    each with the arguments the sample gave that instruction."""
+    items = score.metadata.get("instructions") if score is not None else None
+    if not isinstance(items, list) or not items:
+        return ""
+    arguments = result.sample.metadata.get("kwargs")
+    arguments = arguments if isinstance(arguments, list) and len(arguments) == len(items) else [None] * len(items)
+    rows = []
+    for item, args in zip(items, arguments):
+        if not isinstance(item, dict):
+            continue
+        strict, loose = item.get("strict"), item.get("loose")
+        cls = "pass" if strict else ("loose" if loose else "fail")
+        mark = "✓" if strict else ("≈" if loose else "✗")
+        shown = ", ".join(f"{k}={v!r}" for k, v in args.items()) if isinstance(args, dict) and args else ""
+        rows.append(f'<li class="check {cls}" data-instruction="{h(item.get("id"))}"><span class="mark">{mark}</span>'
+                    f' <code>{h(item.get("id"))}</code> <span class="muted">strict {"✓" if strict else "✗"} · '
+                    f'loose {"✓" if loose else "✗"}</span>'
+                    + (f' <span class="args">{h(shown)}</span>' if shown else "") + "</li>")
+    passed = sum(1 for item in items if isinstance(item, dict) and item.get("strict"))
+    return (f'<h4>Instructions · {passed} of {len(items)} followed (strict)</h4>'
+            f'<ul class="checklist">{"".join(rows)}</ul>')
 
 
 def _step(query: SamplesQuery, neighbour: Neighbour | None, label: str, cls: str) -> str:
@@ -296,29 +351,41 @@ def _step(query: SamplesQuery, neighbour: Neighbour | None, label: str, cls: str
     return f'<a class="{cls}" href="{href}" data-row="{neighbour.row}" data-page="{neighbour.page}">{label}</a>'
 
 
-def detail_fragment(query: SamplesQuery, detail: SampleDetail) -> str:
-    """The detail pane of one sample."""
-    result = detail.result
+def sample_body(result: SampleResult, metric: str) -> str:
+    """A sample's prompt, choices and answers (the detail pane and the exported file share it)."""
     choices = ""
     if result.sample.choices:
         choices = ('<h3>Choices</h3><ol class="choices" type="A">' +
                    "".join(f"<li>{h(c)}</li>" for c in result.sample.choices) + "</ol>")
-    completions = "".join(_completion(result, i, detail.metric) for i in range(len(result.completions)))
+    completions = "".join(_completion(result, i, metric) for i in range(len(result.completions)))
     if not completions:
         completions = '<p class="muted">No answer recorded.</p>' + _pre(result.sample.target, "text target")
+    return f'<section class="prompt"><h3>Prompt</h3>{_messages(result)}</section>{choices}{completions}'
+
+
+def export_link(run_id: str, bench: str = "") -> str:
+    query = "?" + h(urlencode({"bench": bench})) if bench else ""
+    return (f'<a class="export" href="/export/{h(quote(run_id, safe=""))}{query}" download '
+            'title="one HTML file of the samples that opens offline">export HTML</a>')
+
+
+def detail_fragment(query: SamplesQuery, detail: SampleDetail) -> str:
+    """The detail pane of one sample."""
+    result = detail.result
     return (f'<article class="sample" id="sample" data-row="{detail.row}">'
             f'<header class="sample-head"><h2>#{detail.row + 1} <code class="sample-id">{h(result.sample.id)}</code>'
             f'</h2>{_status_badge(detail.status)}<span class="chip">subset: <b>{h(result.sample.subset)}</b></span>'
             f'<span class="chip">{h(detail.metric)}: <b>{_number(detail.value)}</b></span>'
             f'<nav class="steps">{_step(query, detail.previous, "‹ prev (k)", "prev")}'
             f'{_step(query, detail.next, "next (j) ›", "next")}</nav></header>'
-            f'<section class="prompt"><h3>Prompt</h3>{_messages(result)}</section>{choices}{completions}</article>')
+            f'{sample_body(result, detail.metric)}</article>')
 
 
 def samples_page(query: SamplesQuery, listing: ListPage, detail: str) -> str:
     title = f"{query.bench} · {query.run}"
     back = f'<a href="/run?{h(SamplesQuery(query.run, "").url_params())}">{h(query.run)}</a>'
-    body = (f'<p class="crumbs"><a href="/">Runs</a> / {back} / <b>{h(query.bench)}</b></p>'
+    body = (f'<p class="crumbs"><a href="/">Runs</a> / {back} / <b>{h(query.bench)}</b> · '
+            f'{export_link(query.run, query.bench)}</p>'
             f'<div class="samples-layout" id="samples-app"><section class="list-pane">'
             f'{filters_form(query, listing)}<div id="list">{list_fragment(query, listing)}</div></section>'
             f'<section class="detail-pane" id="detail">{detail}</section></div>')

@@ -1,5 +1,6 @@
 // assay app workbench: the samples page fetches its list and detail fragments in place (server-rendered,
-// already escaped HTML from this origin), keeps its whole state in the URL, and moves with j / k.
+// already escaped HTML from this origin; render.js then shows their texts as markdown), keeps its whole
+// state in the URL, and moves with j / k.
 (function () {
   "use strict";
   document.body.classList.add("js");
@@ -8,6 +9,8 @@
     const row = event.target.closest("tr.run-row[data-href]");
     if (row && !event.target.closest("a")) location.href = row.dataset.href;
   });
+
+  function render(root) { if (window.assayRender) window.assayRender(root); }
 
   const app = document.getElementById("samples-app");
   if (!app) return;
@@ -85,6 +88,7 @@
     const text = await fetchPart("/part/sample");
     if (seq !== sampleSeq) return;
     detail.innerHTML = text;
+    render(detail);
     detail.scrollTop = 0;
   }
 
@@ -118,6 +122,7 @@
     }, 250);
   }
 
+  render(detail);
   form.addEventListener("input", filtersChanged);
   form.addEventListener("change", filtersChanged);
   form.addEventListener("submit", function (event) { event.preventDefault(); filtersChanged(); });
@@ -160,6 +165,7 @@
     if (state.get("row") !== null) {
       const text = await fetchPart("/part/sample");
       detail.innerHTML = text;
+      render(detail);
     }
   });
 })();
