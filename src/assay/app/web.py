@@ -3,7 +3,8 @@
 Read only and local by default: it binds 127.0.0.1, answers only GET and HEAD (anything else gets 405 before
 its body is read, so nothing can be uploaded), checks the Host header on loopback (a DNS-rebinding page
 cannot read it), sends a Content-Security-Policy that allows only its own scripts and styles, and reads
-only the manifest, reports and predictions inside run folders of the outputs folder. Its assets are files of
+only the manifest, reports and predictions inside run folders of the outputs folder, and the summaries,
+config and records (over a read-only SQLite connection) of its perf runs. Its assets are files of
 this package (``static/``): no CDN, no build step.
 """
 
@@ -19,10 +20,11 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from assay.app import web_html
+from assay.app import web_compare, web_html, web_perf
 from assay.app.readers import Outputs
 from assay.app.web_data import SamplesQuery, list_page, list_runs, run_line, run_reports, sample_detail
 from assay.errors import ConfigError
+from assay.perf import svg
 
 STATIC = Path(__file__).resolve().parent / "static"
 _HEADERS = [
@@ -124,8 +126,26 @@ def build_app(outputs: Outputs, check_host: bool = True) -> Any:
     def sample_part(request: Request) -> str:
         return _detail(SamplesQuery.parse(request.query_params))
 
+    def compare(request: Request) -> str:
+        query = web_compare.CompareQuery.parse(request.query_params)
+        if len(query.runs) < 2:
+            message = "pick at least two runs" if query.runs else ""
+            return web_compare.picker_page(outputs, request.query_params, message)
+        return web_compare.compare_page(web_compare.compare_view(outputs, query), query)
+
+    def perf(request: Request) -> str:
+        return web_perf.list_page(outputs, web_perf.chosen_runs(request.query_params))
+
+    def perf_run(request: Request) -> str:
+        return web_perf.run_page(outputs, web_perf.RequestsQuery.parse(request.query_params))
+
+    def svg_css(request: Request) -> Response:
+        return Response(svg.CSS, media_type="text/css", headers={"cache-control": "no-store"})
+
     routes = [Route("/", _guarded(runs)), Route("/run", _guarded(run)), Route("/samples", _guarded(samples)),
               Route("/part/list", _guarded(list_part)), Route("/part/sample", _guarded(sample_part)),
+              Route("/compare", _guarded(compare)), Route("/perf", _guarded(perf)),
+              Route("/perf/run", _guarded(perf_run)), Route(web_perf.SVG_CSS_PATH, svg_css),
               Mount("/static", StaticFiles(directory=str(STATIC), follow_symlink=False), name="static")]
     app = Starlette(routes=routes)
     return _ReadOnlyLocal(app, check_host)
