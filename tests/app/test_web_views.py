@@ -21,7 +21,10 @@ import pytest
 
 from tests.app.make_fixtures import write_large_run
 from tests.app.running import running_app
-from tests.app.test_web import browser_page, get  # noqa: F401  (the browser fixture)
+from tests.app import test_web
+from tests.app.test_web import get
+
+browser_page = test_web.browser_page  # the headless Chromium fixture, every request off loopback refused
 
 pytestmark = pytest.mark.timeout(180)
 pytest.importorskip("starlette", reason="starlette is not installed (the `app` extra)")
@@ -304,7 +307,7 @@ def test_perf_config_is_shown_with_credentials_scrubbed(app_url, outputs, perf_r
     assert "sk-very-secret" not in text and "sk-also-secret" not in text and "api_key: &#x27;***&#x27;" in text
 
 
-def test_in_a_browser_compare_and_perf_pages(browser_page, app_url, outputs, perf_run):  # noqa: F811
+def test_in_a_browser_compare_and_perf_pages(browser_page, app_url, outputs, perf_run):
     page, expect = browser_page
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
@@ -314,7 +317,7 @@ def test_in_a_browser_compare_and_perf_pages(browser_page, app_url, outputs, per
     page.locator(f'#compare-pick input[value="{RUN_B}"]').check()
     page.locator("#compare-pick button").click()
     expect(page.locator("#compare-table")).to_be_visible()
-    expect(page.locator(".warning.sample-sets")).to_contain_text("A 60, B 55")
+    expect(page.locator(".warning.sample-sets")).to_contain_text("A 55, B 60")  # A: the first ticked (newest)
     page.locator("#compare-filters select[name=show]").select_option("a_wrong_b_right")
     page.locator("#compare-filters button").click()
     expect(page).to_have_url(re.compile(r"show=a_wrong_b_right"))

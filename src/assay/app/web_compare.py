@@ -210,7 +210,8 @@ def compare_view(outputs: Outputs, query: CompareQuery) -> CompareView:
     pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
     detail = None
     if query.sample is not None:
-        results = [store.load_results(benchmark) for store in stores]
+        results = [_cached(("results", folder, stamp, benchmark), lambda store=store: store.load_results(benchmark))
+                   for folder, stamp, store in zip(folders, stamps, stores)]
         if not all(query.sample in r for r in results):
             raise ConfigError(f"{benchmark}: no sample {query.sample!r} shared by these runs")
         detail = tuple(r.get(query.sample) for r in results)
@@ -243,7 +244,7 @@ def _comparison_table(view: CompareView) -> str:
                         f"<td>{h(c.verdict.replace('B', LETTERS[k]) if c.difference > 0 else c.verdict)}</td></tr>")
     body = "".join(rows) or '<tr><td colspan="10" class="empty">No benchmark graded in both runs.</td></tr>'
     return ('<table id="compare-table" class="grid"><thead><tr><th>Pair</th><th>Benchmark / group</th><th>Metric</th>'
-            "<th>n</th><th>A</th><th>other</th><th>difference</th><th>95% CI</th><th>p</th><th>Verdict</th></tr>"
+            "<th>n</th><th>A</th><th>other run</th><th>other − A</th><th>95% CI</th><th>p</th><th>Verdict</th></tr>"
             f"</thead><tbody>{body}</tbody></table>"
             '<p class="muted small">Paired bootstrap over the samples both runs graded (10,000 resamples, seeded), '
             "as <code>assay report compare</code>; beyond the noise = the 95% interval excludes 0. In a "
@@ -375,8 +376,9 @@ def picker_page(outputs: Outputs, params: Mapping[str, str], message: str = "") 
                    f'<td><label for="pick-{i}">{h(r.model)}</label></td><td>{h(r.run_id)}</td>'
                    f'<td>{h(", ".join(b.name for b in r.benchmarks))}</td></tr>' for i, r in enumerate(runs))
     note = f'<p class="error-page">{h(message)}</p>' if message else ""
-    body = (f'{VIEWS_CSS}<p class="crumbs"><a href="/">Runs</a> / Compare</p>{note}<form id="compare-pick" method="get" '
-            f'action="/compare"><p>Pick 2 to {MAX_RUNS} runs; the first is A.</p><table class="grid"><thead><tr>'
+    body = (f'{VIEWS_CSS}<p class="crumbs"><a href="/">Runs</a> / Compare</p>{note}<form id="compare-pick" '
+            f'method="get" action="/compare"><p>Pick 2 to {MAX_RUNS} runs: the first ticked in this list (newest '
+            'first) is A; or give <code>runs=a,b</code> in the URL.</p><table class="grid"><thead><tr>'
             f"<th></th><th>Model</th><th>Run</th><th>Benchmarks</th></tr></thead><tbody>{rows}</tbody></table>"
             '<button type="submit">Compare</button></form>')
     return page("Compare", body, "compare")

@@ -191,8 +191,7 @@ def perf_charts(runs: Sequence[tuple[str, Sequence[PlanSummary]]]) -> list[str]:
 def _num(value: Any, scale: float = 1.0, digits: int = 2) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return '<td class="num">–</td>'
-    shown = value * scale
-    text = f"{shown:,}" if isinstance(value, int) else f"{shown:,.{digits}f}"
+    text = f"{value:,}" if isinstance(value, int) and scale == 1 else f"{value * scale:,.{digits}f}"
     return f'<td class="num" data-value="{value!r}">{text}</td>'
 
 
@@ -228,7 +227,8 @@ def _requests_table(query: RequestsQuery, found: RequestsPage, plans: Sequence[s
     for key, label in heads:
         descending = not query.descending if key == query.sort else False
         mark = (" ▼" if query.descending else " ▲") if key == query.sort else ""
-        cells.append(f'<th><a class="sort" data-sort="{key}" href="{h(query.url(sort=key, descending=descending, page=1))}">'
+        href = h(query.url(sort=key, descending=descending, page=1))
+        cells.append(f'<th><a class="sort" data-sort="{key}" href="{href}">'
                      f"{h(label)}{mark}</a></th>")
     rows = []
     for r in found.rows:
@@ -257,7 +257,8 @@ def _requests_table(query: RequestsQuery, found: RequestsPage, plans: Sequence[s
         return f'<a href="{h(query.url(page=number))}" data-page="{number}">{label}</a>'
 
     pager = (f'<nav class="pager">{step(1, "« first")}{step(found.page - 1, "‹ prev")}<span class="at">page '
-             f'{found.page} of {found.pages}</span>{step(found.page + 1, "next ›")}{step(found.pages, "last »")}</nav>')
+             f'{found.page} of {found.pages}</span>{step(found.page + 1, "next ›")}'
+             f'{step(found.pages, "last »")}</nav>')
     return (f'<section id="requests"><h2>Requests of {h(found.plan)}</h2>{form}<p class="list-info" '
             f'id="requests-info">{found.matching} of {found.total} requests</p><table id="requests-table" '
             f'class="grid requests"><thead><tr>{"".join(cells)}<th>finish</th></tr></thead><tbody>{body}</tbody>'
@@ -267,7 +268,8 @@ def _requests_table(query: RequestsQuery, found: RequestsPage, plans: Sequence[s
 def run_page(outputs: Outputs, query: RequestsQuery) -> str:
     """One perf run: its plans, charts against load, the requests of one plan and its config."""
     run = perf_run(outputs, query.run)
-    parts = [VIEWS_CSS + f'<p class="crumbs"><a href="/">Runs</a> / <a href="/perf">Perf</a> / <b>{h(run.run_id)}</b></p>',
+    parts = [VIEWS_CSS + '<p class="crumbs"><a href="/">Runs</a> / <a href="/perf">Perf</a> / '
+             f'<b>{h(run.run_id)}</b></p>',
              f"<h1>{h(perf_label(run.run_id))}</h1>"]
     if run.incomplete:
         parts.append(f'<p class="warning">Plans without a summary: {h(", ".join(run.unsummarised))} (killed or still '
