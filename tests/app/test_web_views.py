@@ -79,14 +79,14 @@ def _collection(run: Path, right_every: int) -> None:
     (run / "reports" / "data_collection.json").write_bytes(orjson.dumps(report.model_dump(mode="json")))
 
 
-def _perf_sim(base: Path) -> Path:
-    """A real `assay perf --sim` sweep of two plans (with an SLO, for goodput); returns the run folder."""
+def _perf_sim(base: Path, name: str, parallel: tuple[str, ...], number: tuple[str, ...]) -> Path:
+    """A real `assay perf --sim` sweep (with an SLO, for goodput); returns the run folder."""
     env = {**os.environ, "OPENAI_API_KEY": "", "ASSAY_API_KEY": "", "COLUMNS": "200"}
-    proc = subprocess.run([sys.executable, "-m", "assay", "perf", "--sim", "--parallel", "1", "4", "--number", "6",
-                           "80", "--max-tokens", "16", "--slo", "ttft_ms=2000", "--no-charts"],
+    proc = subprocess.run([sys.executable, "-m", "assay", "perf", "--sim", "--parallel", *parallel, "--number",
+                           *number, "--max-tokens", "16", "--slo", "ttft_ms=2000", "--no-charts", "--name", name],
                           cwd=base, capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr
-    (run,) = (base / "outputs" / "perf").iterdir()
+    (run,) = (base / "outputs" / "perf").glob(f"*_{name}")
     return run
 
 
@@ -101,7 +101,8 @@ def outputs(tmp_path_factory) -> Path:
     _rewrite(root / RUN_C, "gsm8k", lambda item: _flip(item, {"12"}, 60, 3))
     _collection(root / RUN_A, 3)
     _collection(root / RUN_B, 4)
-    _perf_sim(base)  # writes base/outputs/perf/<run>
+    _perf_sim(base, "sweep", ("1", "4"), ("6", "80"))  # writes base/outputs/perf/<time>_sweep
+    _perf_sim(base, "other", ("2",), ("10",))
     return root
 
 
@@ -113,7 +114,7 @@ def app_url(outputs, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def perf_run(outputs) -> Path:
-    (run,) = (outputs / "perf").iterdir()
+    (run,) = (outputs / "perf").glob("*_sweep")
     return run
 
 
@@ -245,8 +246,17 @@ def test_perf_run_page_shows_the_summary_numbers(app_url, outputs, perf_run):
     assert "Run config" in text and "assay-sim" in text
 
 
-def test_perf_overlay_of_several_runs(app_url, outputs, perf_run, tmp_path_factory):
+def test_perf_overlay_of_several_runs(app_url, outputs, perf_run):
     run_id = perf_run.relative_to(outputs).as_posix()
+    (other,) = (outputs / "perf").glob("*_other")
+    other_id = other.relative_to(outputs).as_posix()
+    status, text = get(f"{app_url}/perf?" + urlencode({"runs": f"{run_id},{other_id}"}))
+    assert status == 200 and 'id="perf-summary-0"' in text and 'id="perf-summary-1"' in text
+    summary = orjson.loads((other / "parallel_2_number_10" / "summary.json").read_bytes())
+    assert _cells(text, "perf-summary-1", "parallel_2_number_10")[5] == repr(summary["request_throughput_rps"])
+    charts = text.split('class="charts"')[1].split("</div>")[0]
+    assert charts.count("<svg") >= 9 and "TTFT p99" in charts  # one panel per percentile, a line per run
+    assert charts.count(f">{perf_run.name}</text>") >= 9 and charts.count(f">{other.name}</text>") >= 9
     status, text = get(f"{app_url}/perf?" + urlencode({"runs": f"{run_id},{run_id}"}))  # the same run once
     assert status == 200 and 'id="perf-summary-0"' in text and 'id="perf-summary-1"' not in text
     assert get(f"{app_url}/perf?runs=perf/nope")[0] == 404
@@ -280,6 +290,18 @@ def test_records_table_pages_and_sorts(app_url, outputs, perf_run):
     assert _request_indexes(page(sort="latency", desc="1", page="2")) == by_latency[50:]
     assert _request_indexes(page(sort="nonsense; DROP TABLE requests")) == sorted(r[0] for r in rows)[:50]
     assert get(f"{app_url}/perf/run?" + urlencode({"run": run_id, "plan": "../.."}))[0] == 404
+
+
+def test_pages_leave_the_records_untouched(app_url, outputs, perf_run):
+    run_id = perf_run.relative_to(outputs).as_posix()
+    def files() -> dict[str, tuple[int, int]]:  # SQLite's shared-memory index (-shm) is no data: readers touch it
+        return {str(p.relative_to(perf_run)): (p.stat().st_size, p.stat().st_mtime_ns) for p in perf_run.rglob("*")
+                if p.is_file() and not p.name.endswith("-shm")}
+
+    before = files()
+    for params in ({}, {"sort": "ttft", "desc": "1"}, {"errors": "1", "page": "3"}):
+        assert get(f"{app_url}/perf/run?" + urlencode({"run": run_id, **params}))[0] == 200
+    assert files() == before
 
 
 def test_a_hostile_error_message_is_escaped(app_url, outputs, perf_run):
