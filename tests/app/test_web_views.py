@@ -356,3 +356,18 @@ def test_in_a_browser_compare_and_perf_pages(browser_page, app_url, outputs, per
     expect(page).to_have_url(re.compile(r"sort=latency"))
     assert page.evaluate("window.__pwned") is None
     assert errors == []
+
+
+def test_a_killed_perf_run_is_listed_incomplete_and_its_requests_still_show(app_url, outputs):
+    import shutil
+
+    (other,) = (outputs / "perf").glob("*_other")
+    killed = outputs / "perf" / "20260101_000000_killed"
+    shutil.copytree(other, killed)
+    for name in ("sweep.json", "parallel_2_number_10/summary.json"):
+        (killed / name).unlink(missing_ok=True)
+    status, text = get(f"{app_url}/perf")
+    assert status == 200 and re.search(r'perf/20260101_000000_killed</a> <span class="badge warn">incomplete', text)
+    status, text = get(f"{app_url}/perf/run?run=perf/20260101_000000_killed")
+    assert status == 200 and "Plans without a summary: parallel_2_number_10" in text and "assay perf rebuild" in text
+    assert "10 of 10 requests" in text

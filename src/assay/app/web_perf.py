@@ -277,7 +277,9 @@ def run_page(outputs: Outputs, query: RequestsQuery) -> str:
     if run.plans:
         parts.append(_summary_table(run.plans, run.run_id, "perf-summary"))
         parts.append(_charts(perf_charts([(perf_label(run.run_id), run.plans)])))
-    names = [s.plan for s in run.plans] or [p.name for p in plan_folders(outputs.path(run.run_id))]
+    # The plans in the order they ran, then any without a summary yet (killed, or still running): their records
+    # can be read all the same.
+    names = list(dict.fromkeys([s.plan for s in run.plans] + [p.name for p in plan_folders(outputs.path(run.run_id))]))
     found = requests_page(outputs, query, names)
     if found is not None:
         parts.append(_requests_table(query, found, names))
