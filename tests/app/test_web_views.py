@@ -208,6 +208,8 @@ def test_compare_side_by_side_detail(app_url):
     assert 'data-letter="A"' in detail and 'data-letter="B"' in detail
     assert "The answer is 11." in detail and "request failed: server — HTTP 503" in detail
     assert detail.count("Adding one to 10.") == 2  # each run's reasoning
+    side_a, side_b = detail.split('data-letter="A"')[1].split('data-letter="B"')
+    assert "score: <b>1.000</b>" in side_a and "correct" in side_a and "score: <b>–</b>" in side_b
 
 
 def test_compare_refuses_bad_input(app_url):

@@ -103,6 +103,7 @@ class CompareView:
     page: int
     pages: int
     detail: tuple[SampleResult | None, ...] | None
+    metrics: tuple[str, ...] = ()  # each run's main metric of ``benchmark``
 
 
 def _stamp(folder: Path) -> tuple[Any, ...]:
@@ -217,7 +218,7 @@ def compare_view(outputs: Outputs, query: CompareQuery) -> CompareView:
         detail = tuple(r.get(query.sample) for r in results)
     return CompareView(query.runs, tuple(line.model for line in lines), comparisons,
                        [per_benchmark[n][0] for n in shared_names], benchmark, rows, min(query.page, pages), pages,
-                       detail)
+                       detail, tuple(_main_metric(store, benchmark) for store in stores))
 
 
 # ---- HTML -------------------------------------------------------------------------------------------------
@@ -318,10 +319,10 @@ def _text(value: Any, cls: str) -> str:
     return f'<pre class="{cls}">{h(text)}</pre>' if text else f'<pre class="{cls} none">(empty)</pre>'
 
 
-def _side(letter: str, run: str, model: str, result: SampleResult | None) -> str:
+def _side(letter: str, run: str, model: str, metric: str, result: SampleResult | None) -> str:
     if result is None:
         return f'<section class="side"><h3>{letter}</h3><p class="muted">not in this run</p></section>'
-    status, value = sample_status(result, _metric(result, "acc"))
+    status, value = sample_status(result, _metric(result, metric))
     parts = [f'<section class="side" data-letter="{letter}"><h3>{letter} · {h(model)}</h3>'
              f'<p class="muted small">{h(run)}</p><p>{_badge(status)} <span class="chip">score: '
              f'<b>{"–" if value is None else f"{value:.3f}"}</b></span></p>']
@@ -349,8 +350,8 @@ def _detail(view: CompareView) -> str:
     sample = first.sample
     prompt = "".join(f'<div class="msg role-{h(m.role)}"><div class="role">{h(m.role)}</div>'
                      f'{_text(m.text(), "text")}</div>' for m in sample.messages or []) or _text(sample.prompt, "text")
-    sides = "".join(_side(LETTERS[k], run, model, result)
-                    for k, (run, model, result) in enumerate(zip(view.runs, view.models, view.detail)))
+    sides = "".join(_side(LETTERS[k], run, model, metric, result) for k, (run, model, metric, result)
+                    in enumerate(zip(view.runs, view.models, view.metrics, view.detail)))
     return (f'<article class="pair-detail" id="pair-detail" data-id="{h(sample.id)}"><h2>Sample '
             f'<code>{h(sample.id)}</code></h2><section class="prompt"><h3>Prompt</h3>{prompt}'
             f'<h4>Target</h4>{_text(sample.target, "text target")}</section>'
