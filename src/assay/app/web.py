@@ -4,9 +4,10 @@ Read only and local by default: it binds 127.0.0.1, answers only GET and HEAD (a
 its body is read, so nothing can be uploaded), checks the Host header on loopback (a DNS-rebinding page
 cannot read it), sends a Content-Security-Policy that allows only its own scripts, styles and fonts (KaTeX's
 layout styles are set through the CSSOM, so no 'unsafe-inline'), and reads only the manifest, reports and
-predictions inside run folders of the outputs folder. Its assets are files of this package (``static/``,
-the vendored renderers in ``static/vendor/``): no CDN, no build step. ``/export/<run>`` gives a run's samples
-as one HTML file that opens offline (``assay.app.web_export``).
+predictions inside run folders of the outputs folder, and the summaries, config and records (over a read-only
+SQLite connection) of its perf runs. Its assets are files of this package (``static/``, the vendored renderers
+in ``static/vendor/``): no CDN, no build step. ``/export/<run>`` gives a run's samples as one HTML file that
+opens offline (``assay.app.web_export``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from assay.app import web_export, web_html
+from assay.app import web_compare, web_export, web_html, web_perf
 from assay.app.readers import Outputs
 from assay.app.web_data import (
     SamplesQuery,
@@ -33,6 +34,7 @@ from assay.app.web_data import (
     sample_detail,
 )
 from assay.errors import ConfigError
+from assay.perf import svg
 
 STATIC = Path(__file__).resolve().parent / "static"
 _HEADERS = [
@@ -146,9 +148,27 @@ def build_app(outputs: Outputs, check_host: bool = True) -> Any:
         return HTMLResponse(text, headers={"cache-control": "no-store",
                                            "content-disposition": f'attachment; filename="{name}.html"'})
 
+    def compare(request: Request) -> str:
+        query = web_compare.CompareQuery.parse(request.query_params)
+        if len(query.runs) < 2:
+            message = "pick at least two runs" if query.runs else ""
+            return web_compare.picker_page(outputs, request.query_params, message)
+        return web_compare.compare_page(web_compare.compare_view(outputs, query), query)
+
+    def perf(request: Request) -> str:
+        return web_perf.list_page(outputs, web_perf.chosen_runs(request.query_params))
+
+    def perf_run(request: Request) -> str:
+        return web_perf.run_page(outputs, web_perf.RequestsQuery.parse(request.query_params))
+
+    def svg_css(request: Request) -> Response:
+        return Response(svg.CSS, media_type="text/css", headers={"cache-control": "no-store"})
+
     routes = [Route("/", _guarded(runs)), Route("/run", _guarded(run)), Route("/samples", _guarded(samples)),
               Route("/part/list", _guarded(list_part)), Route("/part/sample", _guarded(sample_part)),
               Route("/export/{run}", export),
+              Route("/compare", _guarded(compare)), Route("/perf", _guarded(perf)),
+              Route("/perf/run", _guarded(perf_run)), Route(web_perf.SVG_CSS_PATH, svg_css),
               Mount("/static", StaticFiles(directory=str(STATIC), follow_symlink=False), name="static")]
     app = Starlette(routes=routes)
     return _ReadOnlyLocal(app, check_host)

@@ -120,8 +120,8 @@ def runs_page(runs: list[RunLine], root: str) -> str:
     table = ('<table id="runs-table" class="grid"><thead><tr><th>Model</th><th>Benchmark</th><th>Score</th>'
              '<th>Samples</th><th>Failed</th><th>Truncated</th><th>Status</th><th>Started</th></tr></thead>'
              f'<tbody>{"".join(rows)}</tbody></table>')
-    note = (f'<p class="muted">{len(runs)} runs under <code>{h(root)}</code> · comparing runs, perf sweeps and '
-            'think results: <code>assay app --ui gradio</code></p>')
+    note = (f'<p class="muted">{len(runs)} runs under <code>{h(root)}</code> · <a href="/compare">compare runs</a>'
+            ' · <a href="/perf">perf runs</a> · think results: <code>assay app --ui gradio</code></p>')
     return page("Runs", note + table, "runs")
 
 

@@ -285,8 +285,7 @@ def _app_command() -> click.Command:
     return click.Command(
         "app", callback=run,
         help="Web viewer (read only: uploads are refused) for the runs under an outputs folder: the workbench "
-             "(runs, samples) or, with --ui gradio, the viewer that also compares runs and shows perf sweeps and "
-             "think results.",
+             "(runs, samples, compare, perf) or, with --ui gradio, the older viewer (also think results).",
         params=[
             click.Option(["--outputs"], default="./outputs", show_default=True, help="The folder to read."),
             click.Option(["--host"], default="127.0.0.1", show_default=True,
@@ -294,8 +293,8 @@ def _app_command() -> click.Command:
             click.Option(["--port"], type=click.IntRange(1, 65535), default=7860, show_default=True,
                          help="Port to listen on."),
             click.Option(["--ui"], type=click.Choice(["web", "gradio"]), default="web", show_default=True,
-                         help="web: the workbench (runs and samples, fast on big runs); gradio: the viewer with "
-                              "compare, perf and think tabs."),
+                         help="web: the workbench (runs, samples, compare, perf; fast on big runs); gradio: the "
+                              "older viewer with compare, perf and think tabs."),
         ],
     )
 
