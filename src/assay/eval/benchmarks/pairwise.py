@@ -141,7 +141,8 @@ class BaselineParams(BenchmarkParams):
 
     baseline_answers: str | None = Field(
         default=None, description="a JSON or JSONL file of baseline answers (Arena-Hard model_answer/<model>.jsonl, "
-        "an AlpacaEval outputs file, or rows of id or question and answer); default: the row's own.")
+        "an AlpacaEval outputs file, or rows of id or question and answer); default: the answer the dataset row "
+        "carries, if any.")
     baseline_model_args: dict[str, Any] | None = Field(
         default=None, description="a second model (the judge's keys: model_id, api_url, api_key, ...) asked in the "
         "run, whose answers are the baseline.")
