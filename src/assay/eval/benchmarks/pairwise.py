@@ -137,7 +137,7 @@ async def close_baseline_model(model: Any) -> None:
 
 
 class BaselineParams(BenchmarkParams):
-    """Where the baseline's answers come from (shared with MT-Bench's pairwise mode); neither: the dataset row."""
+    """Where the baseline's answers come from: a second model, a file, or (neither set) the dataset row."""
 
     baseline_answers: str | None = Field(
         default=None, description="a JSON or JSONL file of baseline answers (Arena-Hard model_answer/<model>.jsonl, "
