@@ -4,6 +4,7 @@ names looked for, and an example tree that the loader really accepts."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -76,6 +77,7 @@ def test_user_data_benchmarks_point_at_dataset_id(capsys):
     ("gsm8k", {"question": "1 + 1?", "answer": "one and one #### 2"}),
     ("math_500", {"problem": "1 + 1?", "solution": "", "answer": "2", "level": 1, "unique_id": "u"}),
     ("mmlu", {"question": "Q?", "choices": ["a", "b", "c", "d"], "answer": 0}),
+    ("poly_math", {"question": "1 + 1?", "answer": "2"}),
 ])
 def test_the_example_tree_is_a_copy_the_loader_accepts(tmp_path, name, row):
     layout = next(item for item in data_layouts([name]))
@@ -84,9 +86,34 @@ def test_the_example_tree_is_a_copy_the_loader_accepts(tmp_path, name, row):
         file = tmp_path / path.removeprefix("<dataset_dir>/")
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_text(json.dumps(row) + "\n")
-    benchmark = get_benchmark(name)(DatasetArgs(subset_list=list(layout.subsets[:2]) if name == "mmlu" else None))
+    two = name in ("mmlu", "poly_math")
+    benchmark = get_benchmark(name)(DatasetArgs(subset_list=list(layout.subsets[:2]) if two else None))
     samples = benchmark.load(DatasetLoader("local", tmp_path))
-    assert len(samples) == (2 if name == "mmlu" else 1)
+    assert len(samples) == (2 * len(layout.evaluated) if two else 1)
+
+
+def test_a_benchmark_with_several_evaluated_splits_lists_them_all(capsys):
+    poly = _section(_layout(capsys, "--datasets", "poly_math"), "poly_math")
+    assert "splits: low, medium, high, top (evaluated)\n" in poly
+    assert "<dataset_dir>/poly_math/en/low.jsonl" in poly and "<dataset_dir>/poly_math/zh/top.jsonl" in poly
+    (layout,) = data_layouts(["poly_math"])
+    assert layout.splits == layout.evaluated == ("low", "medium", "high", "top")
+    (mmlu,) = data_layouts(["mmlu"])
+    assert mmlu.evaluated == ("test",) and mmlu.splits == ("test", "dev")
+
+
+def test_prefetch_lists_the_splits_it_read(capsys):
+    from assay.eval.prefetch import prefetch
+
+    fixture = str(Path(__file__).parent / "fixtures" / "poly_math")
+    (every,) = prefetch(["poly_math"], dataset_args={"poly_math": {"dataset_id": fixture, "subset_list": ["en"]}})
+    assert every.splits == ("low", "medium", "high", "top") and every.samples == 4
+    (some,) = prefetch(["poly_math"], dataset_args={"poly_math": {
+        "dataset_id": fixture, "subset_list": ["en"], "extra_params": {"levels": ["top", "low"]}}})
+    assert some.splits == ("low", "top") and some.samples == 2
+    main(["data", "prefetch", "--datasets", "poly_math", "--dataset-args",
+          json.dumps({"poly_math": {"dataset_id": fixture, "subset_list": ["zh"]}})])
+    assert "poly_math: 4 samples (splits low, medium, high, top) ready offline in" in capsys.readouterr().out
 
 
 def test_an_unknown_benchmark_is_one_line(capsys):

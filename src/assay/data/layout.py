@@ -26,12 +26,18 @@ class DataLayout:
     source: HubDataset
     subsets: tuple[str, ...]
     few_shot_split: str | None = None
+    eval_splits: tuple[str, ...] = ()  # the benchmark's evaluated splits where more than source.split (PolyMath)
     user_subsets: bool = False  # subsets are whatever the user names (its files, or release names)
     generated: bool = False  # its samples are made by assay: there is no data to find
 
     @property
+    def evaluated(self) -> tuple[str, ...]:
+        """The splits a run asks its samples from."""
+        return self.eval_splits or (self.source.split,)
+
+    @property
     def splits(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(s for s in (self.source.split, self.few_shot_split) if s))
+        return tuple(dict.fromkeys(s for s in (*self.evaluated, self.few_shot_split) if s))
 
     @property
     def has_subsets(self) -> bool:
@@ -51,8 +57,8 @@ def render_layout(layout: DataLayout, dataset_dir: Path, *, all_subsets: bool = 
             lines.append(f"  hub config: {source.config} (a folder of that name in a local copy is used too)")
     else:
         lines.append(f"  hubs: none; your own file or folder: dataset_args.{name}.dataset_id (or local_path)")
-    splits = f"{source.split} (evaluated)"
-    if layout.few_shot_split and layout.few_shot_split != source.split:
+    splits = f"{', '.join(layout.evaluated)} (evaluated)"
+    if layout.few_shot_split and layout.few_shot_split not in layout.evaluated:
         splits += f", {layout.few_shot_split} (few-shot examples)"
     lines.append(f"  splits: {splits}")
     lines.extend(_subset_lines(layout, all_subsets))
@@ -103,7 +109,7 @@ def example_tree(layout: DataLayout) -> list[str]:
         return [f"{root}/{stem}_{split}.csv" for stem in ("physics", "history") for split in layout.splits]
     if layout.has_subsets and source.subset_is_config:
         first = [f"{root}/{subset}/{split}.jsonl" for subset in layout.subsets[:2] for split in layout.splits]
-        one_file = f"{root}/{source.split}.jsonl"
+        one_file = ", ".join(f"{root}/{split}.jsonl" for split in layout.evaluated)
         column = source.subset_columns()[0]
         return [*first, "...", f"or: {one_file}  (every subset, with a '{column}' column)"]
     return [f"{root}/{split}.jsonl" for split in layout.splits]

@@ -61,6 +61,8 @@ def _type_name(annotation: Any) -> str:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if annotation is type(None):
         return "None"
+    if annotation is Ellipsis:  # tuple[str, ...]
+        return "..."
     if origin is typing.Annotated:
         return _type_name(args[0])
     if origin is typing.Literal:
@@ -107,8 +109,11 @@ def _source(info: BenchmarkInfo) -> str:
     return "<br>".join(f"`{hub}`" for hub in info.hubs) or "your own files"
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _cell(text: str, *, code: bool = False) -> str:
+    """``text`` in a table cell; prose has ``<`` escaped, which a Markdown renderer would take for a tag
+    (``model_answer/<model>.jsonl`` would lose its ``<model>``); a code span shows it as written."""
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return text if code else text.replace("<", "&lt;")
 
 
 def markdown_page(infos: list[BenchmarkInfo]) -> str:
@@ -137,7 +142,7 @@ def markdown_page(infos: list[BenchmarkInfo]) -> str:
                   "a wrong value is refused at start, naming the key.", ""]
         for info in with_params:
             lines += [f"### `{info.name}`", "", "| key | type | default | meaning |", "|---|---|---|---|"]
-            lines += [f"| `{p.name}` | `{_cell(p.type)}` | `{p.default!r}` | {_cell(p.description)} |"
+            lines += [f"| `{p.name}` | `{_cell(p.type, code=True)}` | `{p.default!r}` | {_cell(p.description)} |"
                       for p in info.params]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

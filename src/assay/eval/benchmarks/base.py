@@ -123,6 +123,9 @@ class Benchmark:
     subsets: ClassVar[tuple[str, ...]] = ("default",)
     metrics: ClassVar[tuple[str, ...]] = ("acc",)
     main_metric: ClassVar[str] = "acc"
+    # The splits a run evaluates where more than ``source.split`` (PolyMath's levels; its ``subset_rows`` reads
+    # them): ``assay data layout`` and prefetch list them. Empty: ``source.split`` alone.
+    eval_splits: ClassVar[tuple[str, ...]] = ()
     few_shot_split: ClassVar[str | None] = None
     default_few_shot: ClassVar[int] = 0
     heavy_scoring: ClassVar[bool] = False  # score in a worker thread, off the event loop
@@ -197,6 +200,11 @@ class Benchmark:
                 sample.prompt = self.raw_prompt(sample)
                 samples.append(sample)
         return samples
+
+    def evaluated_splits(self) -> tuple[str, ...]:
+        """The splits this run reads its samples from (``eval_splits``, or ``source.split``); a benchmark whose
+        settings choose among them (PolyMath's ``levels``) narrows it."""
+        return self.eval_splits or (self.source.split,)
 
     def subsets_in(self, loader: DatasetLoader, root: Path) -> list[str]:
         """The subsets to load from the copy at ``root``: ``subset_list``, or ``default`` alone for a copy that

@@ -6,7 +6,8 @@ in this order: ``extra_params.baseline_model_args`` (a second OpenAI-compatible 
 its answers cached with the judge's), ``extra_params.baseline_answers`` (a JSON or JSONL file: Arena-Hard's
 ``model_answer/<model>.jsonl``, an AlpacaEval outputs file, or rows of ``{id or question, answer}``), or the
 dataset row itself (EvalScope's ModelScope copies carry the published baseline's answer: ``prediction`` for
-Arena-Hard v0.1, ``output`` for AlpacaEval).
+Arena-Hard v0.1, ``output`` for AlpacaEval). The reported 95% intervals are a percentile bootstrap over the
+pairs (``extra_params.bootstrap_resamples``, 1000 by default).
 
 - ``arena_hard``: Li et al., "From Crowdsourced Data to High-Quality Benchmarks: Arena-Hard and BenchBuilder
   Pipeline", 2024 (arXiv:2406.11939). 500 prompts; baseline GPT-4-0314, judge GPT-4-1106-preview in the
@@ -28,10 +29,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from pydantic import Field
+
 from assay.data import HubDataset
 from assay.data.readers import read_rows
 from assay.errors import ConfigError, DatasetError
-from assay.eval.benchmarks.base import register_benchmark
+from assay.eval.benchmarks.base import BenchmarkParams, register_benchmark
 from assay.eval.benchmarks.common import JudgedBenchmark
 from assay.eval.config import TaskConfig
 from assay.eval.scoring.pairwise import (
@@ -133,6 +136,18 @@ async def close_baseline_model(model: Any) -> None:
         await model.close()
 
 
+class BaselineParams(BenchmarkParams):
+    """Where the baseline's answers come from: a second model, a file, or (neither set) the dataset row."""
+
+    baseline_answers: str | None = Field(
+        default=None, description="a JSON or JSONL file of baseline answers (Arena-Hard model_answer/<model>.jsonl, "
+        "an AlpacaEval outputs file, or rows of id or question and answer); default: the answer the dataset row "
+        "carries, if any.")
+    baseline_model_args: dict[str, Any] | None = Field(
+        default=None, description="a second model (the judge's keys: model_id, api_url, api_key, ...) asked in the "
+        "run, whose answers are the baseline.")
+
+
 class PairwiseBenchmark(JudgedBenchmark):
     """A benchmark graded only by comparing each answer with a baseline's, by the LLM judge in both orders."""
 
@@ -143,19 +158,21 @@ class PairwiseBenchmark(JudgedBenchmark):
     judge_grades_acc: ClassVar[bool] = False  # the judge's comparisons give the win rates
     judge_system: ClassVar[str] = ""
     judge_template: ClassVar[str] = ""
-    bootstrap_resamples: ClassVar[int] = 1000
+
+    class Params(BaselineParams):
+        bootstrap_resamples: int = Field(
+            default=1000, ge=0, description="bootstrap resamples for the reported 95% intervals (0: no intervals).")
+
+    params: Params
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        params = self.args.extra_params
-        unknown = set(params) - {"baseline_answers", "baseline_model_args"}
-        if unknown:
-            raise ConfigError(f"dataset_args.{self.name}.extra_params: unknown key {sorted(unknown)[0]!r} "
-                              "(known: baseline_answers, baseline_model_args)")
+        params = self.params
         self._baseline_file: dict[str, str] | None = (
-            read_baseline_answers(params["baseline_answers"]) if params.get("baseline_answers") else None)
-        self.baseline_model: Any = (make_baseline_model(self.name, params["baseline_model_args"])
-                                    if params.get("baseline_model_args") else None)
+            read_baseline_answers(params.baseline_answers) if params.baseline_answers else None)
+        self.baseline_model: Any = (make_baseline_model(self.name, params.baseline_model_args)
+                                    if params.baseline_model_args else None)
+        self.bootstrap_resamples = params.bootstrap_resamples
         judge = self.llm_judge
         self.pairwise = PairwiseJudge(judge, self.judge_system, self.judge_template) if judge is not None else None
 
@@ -245,8 +262,11 @@ class PairwiseBenchmark(JudgedBenchmark):
 
     def fingerprint(self) -> dict[str, Any]:
         # Baseline answers from a file are part of the prompt-side identity: a new file is a new comparison.
+        # The bootstrap only sizes the report's intervals: a resumed run may change it.
         source = "model" if self.baseline_model is not None else "file" if self._baseline_file is not None else "row"
-        return {**super().fingerprint(), "baseline": source}
+        fingerprint = super().fingerprint()
+        extra = {k: v for k, v in fingerprint.pop("extra_params", {}).items() if k != "bootstrap_resamples"}
+        return {**fingerprint, **({"extra_params": extra} if extra else {}), "baseline": source}
 
     def protocol(self) -> str:
         judge = self.llm_judge.config.model_id if self.llm_judge is not None else "(no judge)"

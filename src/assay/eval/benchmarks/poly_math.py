@@ -72,6 +72,7 @@ class PolyMath(MathBenchmark):
     licence = "Apache-2.0"
     source = HubDataset(hubs=(("huggingface", "Qwen/PolyMath"), ("modelscope", "evalscope/PolyMath")),
                         split="top", subset_is_config=True, aliases=("polymath",))
+    eval_splits = LEVELS  # a split per level: subset_rows reads those asked for, whatever split it is passed
     subsets = tuple(INSTRUCTIONS)
     main_metric = "dw_acc"
     protocol_note = ("the authors' prompt: the question and a note in its language to box the final answer; the "
@@ -82,6 +83,9 @@ class PolyMath(MathBenchmark):
         super().__init__(*args, **kwargs)
         self.levels = tuple(level for level in LEVELS if level in self.params.levels)  # type: ignore[attr-defined]
         self.metrics = ("dw_acc", "acc", *(f"acc_{level}" for level in self.levels))
+
+    def evaluated_splits(self) -> tuple[str, ...]:
+        return self.levels
 
     def subset_rows(self, loader: DatasetLoader, root: Path, subset: str, split: str) -> list[dict[str, Any]]:
         """The language's rows of every level asked for, interleaved (one of each level in turn) so that a
