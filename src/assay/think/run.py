@@ -1,7 +1,8 @@
 """``run_think``: read finished eval runs, measure every reasoning trace, write the table, JSON and figure.
 
 Outputs under ``output_dir``: ``think.json`` (the table and how it was measured), ``traces.jsonl`` (one
-measured trace a line) and ``think.png`` (a panel per metric).
+measured trace a line) and ``think.png`` (a panel per metric); with a judge, ``judge_cache.jsonl`` too (its
+replies to the first-correct and ``--split llm`` questions alike, so a re-run asks it nothing twice).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Mapping
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from assay.client.config import EndpointUrl
+from assay.client.config import EndpointUrl, redact_url
 from assay.errors import ConfigError
 from assay.types import GenerationConfig, Message, Score
 
@@ -165,6 +165,11 @@ class JudgeModelConfig(BaseModel):
             first = exc.errors()[0]
             loc = ".".join(str(p) for p in first["loc"])
             raise ConfigError(f"{where}.{loc}: {first['msg']}") from None
+
+    def __repr_args__(self) -> Any:
+        # A log line or traceback showing the config must not show a credential in the URL (the key is a SecretStr).
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if name == "api_url" else value
 
     def client_config(self, max_connections: int = 0) -> ClientConfig:
         """The client settings of this judge: the one place a judge's config becomes a ``ClientConfig``."""
