@@ -5,7 +5,7 @@ MATH test answers, targets from each solution's last box) is rewritten as a mode
 be: ``\\dfrac`` for ``\\frac``, ``x = ...``, a unit, thousands separators, decimals for fractions, stray
 spaces and ``\\left( \\right)``, inside a sentence with ``\\boxed{}``. Each one is graded as the runner
 grades it: extraction from the text, the cheap string and number stages in the caller, the symbolic stage
-in ``MathJudge``'s process pool. Prints per-sample median and p99 latency, samples/s and the agreement.
+in ``MathChecker``'s process pool. Prints per-sample median and p99 latency, samples/s and the agreement.
 
 Usage: python bench/math_scoring.py [--source math500|math] [--workers 2] [--limit N]
 """
@@ -72,26 +72,26 @@ def main() -> None:
     options = parser.parse_args()
 
     from assay.eval.benchmarks.common import final_answer
-    from assay.eval.scoring.symbolic import MathJudge
+    from assay.eval.scoring.symbolic import MathChecker
 
     targets = load(options.source, options.limit)
     outputs = [model_style(t, i) for i, t in enumerate(targets)]
     verdicts: list[bool | None] = []
     latencies_ms: list[float] = []
-    with MathJudge(timeout_s=5.0, max_workers=options.workers) as judge:
-        judge.equal("\\frac{1}{2}", "\\sin(x)^2 + \\cos(x)^2")  # start the pool: not part of any sample's time
+    with MathChecker(timeout_s=5.0, max_workers=options.workers) as checker:
+        checker.equal("\\frac{1}{2}", "\\sin(x)^2 + \\cos(x)^2")  # start the pool: not part of any sample's time
         started = time.perf_counter()
         for output, target in zip(outputs, targets):
             t0 = time.perf_counter()
             extraction = final_answer(output)
-            verdicts.append(None if extraction is None else judge.equal(extraction.answer, target))
+            verdicts.append(None if extraction is None else checker.equal(extraction.answer, target))
             latencies_ms.append((time.perf_counter() - t0) * 1000)
         total_s = time.perf_counter() - started
     ordered = sorted(latencies_ms)
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
     equal = sum(1 for v in verdicts if v is True)
     undecided = sum(1 for v in verdicts if v is None)
-    print(f"source: {options.source} ({len(targets)} answers, model-style rewrites), {options.workers} judge workers")
+    print(f"source: {options.source} ({len(targets)} answers, model-style rewrites), {options.workers} checker workers")
     print(f"per-sample latency: median {statistics.median(latencies_ms):.3f} ms, p99 {p99:.2f} ms, "
           f"max {ordered[-1]:.1f} ms")
     print(f"throughput: {len(targets) / total_s:.0f} samples/s ({total_s:.2f} s in all, one at a time)")

@@ -27,7 +27,7 @@ def count(text: str) -> int:
 
 
 class PlainEquality:
-    """``MathJudge.aequal`` without the process pool (math_equal in this process)."""
+    """``MathChecker.aequal`` without the process pool (math_equal in this process)."""
 
     async def aequal(self, pred: str, target: str) -> bool | None:
         return math_equal(pred, target)

@@ -201,3 +201,8 @@ async def test_llm_split_through_the_simulator_and_its_fallback(two_runs, tmp_pa
     assert slow_level1.process_efficiency == 1.0  # one explicit answer per step now: a single solution
     assert report.row("fast-thinker", "all").first_correct_tokens == 6.0  # paragraphs, as without --split llm
     assert orjson.loads((tmp_path / "think.json").read_bytes())["split_fallbacks"] == 5
+    # The splitter's and the judge's replies share the judge's cache file: a re-run with the server gone asks nothing.
+    again = await arun_think(ThinkConfig(
+        runs=[str(fast), str(slow)], dataset="math_500", tokenizer_path=str(tokenizer), output_dir=str(tmp_path),
+        judge={"api_url": "http://127.0.0.1:9/v1", "model": "judge", "max_retries": 0}, split="llm"), show=False)
+    assert again.report.rows == report.rows and again.report.agreement == report.agreement

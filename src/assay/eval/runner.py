@@ -285,9 +285,9 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
 
     if todo or regrade:
         heavy = any(b.heavy_scoring for b, _ in todo) or any(b.heavy_scoring for b, _, _ in regrade)
-        judge = _math_judge() if heavy else None
+        checker = _math_checker() if heavy else None
         try:
-            pool = _Pool(task, model, store, judge, failures)
+            pool = _Pool(task, model, store, checker, failures)
 
             async def regrade_one(benchmark: Benchmark, result: SampleResult, sample: Sample) -> None:
                 store.append(benchmark.name, await pool.regrade(benchmark, result, sample))
@@ -298,8 +298,8 @@ async def _run(task: TaskConfig, benchmarks: list[Benchmark], selections: dict[s
                 async with model:
                     await pool.run(todo, show)
         finally:
-            if judge is not None:
-                judge.close()
+            if checker is not None:
+                checker.close()
         if failures.total and show:
             print(failures.header(), *(f"  {line}" for line in failures.lines()), sep="\n", file=sys.stderr)
 
@@ -342,7 +342,7 @@ def _llm_judge(task: TaskConfig, classes: list[type[Benchmark]]) -> Any:
     """The LLM judge for the benchmarks whose ``judge_strategy`` asks for one; None when none does. Decided from
     the classes, before any benchmark is built, so each is built with its judge (``_build``)."""
     from assay.eval.benchmarks.common import JudgedBenchmark
-    from assay.eval.scoring.judge import JudgeModelConfig, LLMJudge, resolve_mode
+    from assay.eval.scoring.judge import make_judge, resolve_mode
 
     for cls in classes:
         if getattr(cls, "needs_judge", False) and resolve_mode(task.judge_strategy, "llm") == "rule":
@@ -359,7 +359,7 @@ def _llm_judge(task: TaskConfig, classes: list[type[Benchmark]]) -> Any:
         needing = ", ".join(cls.name for cls in judged)
         raise ConfigError(f"{needing} with judge_strategy {task.judge_strategy} needs judge_model_args "
                           "(model_id, api_url, api_key, generation_config)")
-    return LLMJudge(JudgeModelConfig.from_args(task.judge_model_args), task.judge_worker_num)
+    return make_judge(task.judge_model_args, worker_num=task.judge_worker_num)
 
 
 def _build(cls: type[Benchmark], task: TaskConfig, llm_judge: Any) -> Benchmark:
@@ -371,21 +371,21 @@ def _build(cls: type[Benchmark], task: TaskConfig, llm_judge: Any) -> Benchmark:
     return cls(task.args_for(cls.name), task.seed)
 
 
-def _math_judge() -> Any:
-    from assay.eval.scoring.symbolic import MathJudge
+def _math_checker() -> Any:
+    from assay.eval.scoring.symbolic import MathChecker
 
-    return MathJudge(timeout_s=5.0)
+    return MathChecker(timeout_s=5.0)
 
 
 class _Pool:
     """One bounded pool for the whole run: at most ``eval_batch_size`` requests in flight, across benchmarks."""
 
-    def __init__(self, task: TaskConfig, model: ModelBackend, store: RunStore, judge: Any,
+    def __init__(self, task: TaskConfig, model: ModelBackend, store: RunStore, checker: Any,
                  failures: FailureTally) -> None:
         self.task = task
         self.model = model
         self.store = store
-        self.judge = judge
+        self.checker = checker  # the math checker's process pool (``ascore``'s third argument), or None
         self.slots = asyncio.Semaphore(task.eval_batch_size)
         self.fatal: ModelError | None = None
         self.failures = failures
@@ -455,7 +455,7 @@ class _Pool:
                          explanation=f"request failed ({completion.error.kind}); not graded")
         filtered = apply_filters(completion.text, benchmark.args.filters)
         try:
-            score = await benchmark.ascore_completion(sample, completion, filtered.text, self.judge)
+            score = await benchmark.ascore_completion(sample, completion, filtered.text, self.checker)
         except Exception as exc:  # noqa: BLE001 - a scorer crash is "could not grade", never a 0
             log.exception("%s: scoring %s failed", benchmark.name, sample.id)
             score = Score(values={m: None for m in benchmark.metrics}, explanation=f"scorer failed: {exc}")

@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from assay.think.config import JudgeConfig
 from assay.think.firstcorrect import (
     UNREADABLE,
     Equality,
@@ -43,53 +42,27 @@ class Trace:
     correct: float | None
 
 
-class LLMJudge:
-    """Asks an OpenAI-compatible model (through the one client) for the first correct paragraph."""
+async def judge_first_correct(judge: Any, problem: str, answer: str, steps: Sequence[Step]) -> Any:
+    """The 0-based step the LLM judge (an ``assay.eval.scoring.judge.LLMJudge``, eval's one judge class) names
+    as first correct, ``None`` (no step reaches it), or ``UNREADABLE`` (failed or unparseable)."""
+    reply = await judge.ask_text(judge_prompt(problem, answer, steps))
+    if reply is None:
+        return UNREADABLE
+    verdict = parse_judge_reply(reply, len(steps))
+    if verdict is UNREADABLE:
+        log.warning("judge reply names no paragraph: %.80r", reply)
+    return verdict
 
-    def __init__(self, config: JudgeConfig) -> None:
-        import asyncio
 
-        from assay.client import ClientConfig, OpenAIClient
+def step_splitter(judge: Any) -> LLMSplitter:
+    """``--split llm`` through ``judge`` itself: the same client, retries and cache file as its first-correct
+    questions, with room for a JSON list of step openings (a long trace has many steps)."""
+    max_tokens = max(judge.config.generation_config.max_tokens or 0, _SPLIT_MAX_TOKENS)
 
-        self.config = config
-        self._client = OpenAIClient(ClientConfig(
-            base_url=config.api_url, api_key=config.api_key, model=config.model, max_retries=config.max_retries,
-            read_timeout_s=config.read_timeout_s, max_connections=config.max_concurrency))
-        self._slots = asyncio.Semaphore(config.max_concurrency)
+    async def ask(prompt: str) -> str | None:
+        return await judge.ask_text(prompt, max_tokens=max_tokens)
 
-    async def __aenter__(self) -> LLMJudge:
-        await self._client.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self._client.__aexit__(*exc_info)
-
-    async def ask(self, prompt: str, *, max_tokens: int | None = None) -> str | None:
-        """The judge's reply to one prompt, ``None`` when the request failed (logged)."""
-        from assay.types import GenerationConfig, Message
-
-        generation = GenerationConfig(temperature=0.0, max_tokens=max_tokens or self.config.max_tokens)
-        async with self._slots:
-            completion = await self._client.chat([Message.user(prompt)], generation=generation, stream=False,
-                                                 capture_errors=True)
-        if completion.error is not None:
-            log.warning("judge request failed: %s: %s", completion.error.kind, completion.error.message)
-            return None
-        return completion.text
-
-    async def ask_for_steps(self, prompt: str) -> str | None:
-        """``ask`` with room for a JSON list of step openings (a long trace has many steps)."""
-        return await self.ask(prompt, max_tokens=max(self.config.max_tokens, _SPLIT_MAX_TOKENS))
-
-    async def first_correct(self, problem: str, answer: str, steps: Sequence[Step]) -> Any:
-        """The 0-based step, ``None`` (no step reaches it), or ``UNREADABLE`` (failed or unparseable)."""
-        reply = await self.ask(judge_prompt(problem, answer, steps))
-        if reply is None:
-            return UNREADABLE
-        verdict = parse_judge_reply(reply, len(steps))
-        if verdict is UNREADABLE:
-            log.warning("judge reply names no paragraph: %.80r", reply)
-        return verdict
+    return LLMSplitter(ask)
 
 
 async def analyse_trace(
@@ -99,12 +72,13 @@ async def analyse_trace(
     split: str,
     markers: Sequence[str],
     equality: Equality,
-    judge: LLMJudge | None = None,
+    judge: Any = None,
     splitter: LLMSplitter | None = None,
 ) -> TraceResult:
     """Measure one trace (see :mod:`assay.think.metrics` for the definitions).
 
-    ``split="llm"`` needs ``splitter``; when its reply is unusable the trace is cut into paragraphs and its
+    ``judge`` is an ``LLMJudge`` (:func:`assay.eval.scoring.judge.make_judge`). ``split="llm"`` needs
+    ``splitter``; when its reply is unusable the trace is cut into paragraphs and its
     ``split`` says so.
     """
     split_used = split
@@ -124,7 +98,7 @@ async def analyse_trace(
     judge_step: int | None = None
     judge_ok: bool | None = None
     if judge is not None and steps:
-        verdict = await judge.first_correct(trace.problem, trace.target, steps)
+        verdict = await judge_first_correct(judge, trace.problem, trace.target, steps)
         judge_ok = verdict is not UNREADABLE
         if judge_ok:
             judge_step = verdict

@@ -20,7 +20,12 @@ GroupBy = Literal["auto", "level", "subset"]
 
 
 class JudgeConfig(BaseModel):
-    """An OpenAI-compatible model that reads the numbered steps of a trace and names the first correct one."""
+    """An OpenAI-compatible model that reads the numbered steps of a trace and names the first correct one
+    (and, with ``--split llm``, cuts traces into steps).
+
+    Only the settings: ``assay.eval.scoring.judge.make_judge`` turns them into eval's one ``LLMJudge`` (its
+    client, retries, cache and error handling), so think's judge never drifts from eval's.
+    """
 
     model_config = ConfigDict(extra="forbid")
 

@@ -1,7 +1,7 @@
 """Finding the first step of a trace that reaches the correct answer: by rule, or by an LLM judge.
 
 The rule reads candidate answers out of each step and compares them with the target by the eval's math
-equivalence (normalised strings, numbers, then math-verify in ``MathJudge``'s process pool):
+equivalence (normalised strings, numbers, then math-verify in ``MathChecker``'s process pool):
 
 - explicit answers, line by line: ``\\boxed{}``, "the answer is ...", "Final Answer: ...", ``#### N``
   (:func:`assay.eval.scoring.math.extract_math_answer` in strict mode);
@@ -30,7 +30,7 @@ _RHS_END = re.compile(r"\$|\\\]|\\\)|,\s|;|\s+(?:[a-z]{2,}|[A-Z][a-z]+)\b|\s*\.$
 
 
 class Equality(Protocol):
-    """What the finder needs of ``MathJudge``: an awaitable equivalence check (None: undecided)."""
+    """What the finder needs of ``MathChecker``: an awaitable equivalence check (None: undecided)."""
 
     async def aequal(self, pred: str, target: str) -> bool | None: ...
 

@@ -1,7 +1,8 @@
 """``run_think``: read finished eval runs, measure every reasoning trace, write the table, JSON and figure.
 
 Outputs under ``output_dir``: ``think.json`` (the table and how it was measured), ``traces.jsonl`` (one
-measured trace a line) and ``think.png`` (a panel per metric).
+measured trace a line) and ``think.png`` (a panel per metric); with a judge, ``judge_cache.jsonl`` too (its
+replies to the first-correct and ``--split llm`` questions alike, so a re-run asks it nothing twice).
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ import orjson
 
 from assay.errors import ConfigError
 from assay.eval.store import MANIFEST, RunStore
-from assay.think.analyse import LLM_SPLIT_FALLBACK, LLMJudge, Trace, analyse_trace
-from assay.think.llmsplit import LLMSplitter
+from assay.think.analyse import LLM_SPLIT_FALLBACK, Trace, analyse_trace, step_splitter
 from assay.think.config import ThinkConfig
 from assay.think.metrics import TraceResult, agreement, summarise_all
 from assay.think.plots import plot_metrics
@@ -31,6 +31,8 @@ from assay.types.manifest import RunManifest
 log = logging.getLogger("assay.think")
 
 _CONCURRENCY = 64
+# The judge's replies (first-correct steps and --split llm steps alike), in the output folder.
+JUDGE_CACHE = "judge_cache.jsonl"
 
 
 @dataclass
@@ -164,13 +166,17 @@ async def arun_think(config: ThinkConfig, *, show: bool = True, console: Any = N
         raise ConfigError(f"no reasoning traces to analyse in {config.dataset} of the given runs "
                           "(were they run with a reasoning model, or with thinking turned off?)")
 
-    from assay.eval.scoring.symbolic import MathJudge
+    from assay.eval.scoring.judge import make_judge
+    from assay.eval.scoring.symbolic import MathChecker
 
+    output_dir = Path(config.output_dir).expanduser()
     slots = asyncio.Semaphore(_CONCURRENCY)
-    with MathJudge(timeout_s=5.0) as equality:
-        judge = LLMJudge(config.judge) if config.judge is not None else None
-        # --split llm asks the judge's endpoint for the steps (the config guarantees a judge then)
-        splitter = LLMSplitter(judge.ask_for_steps) if config.split == "llm" and judge is not None else None
+    with MathChecker(timeout_s=5.0) as equality:
+        # eval's judge: its replies cached in the output folder, so a re-run asks nothing twice
+        judge = (make_judge(config.judge, cache_path=output_dir / JUDGE_CACHE) if config.judge is not None
+                 else None)
+        # --split llm asks the same judge for the steps (the config guarantees a judge then)
+        splitter = step_splitter(judge) if config.split == "llm" and judge is not None else None
 
         async def one(trace: Trace, tokens: Any) -> TraceResult:
             async with slots:
@@ -193,7 +199,6 @@ async def arun_think(config: ThinkConfig, *, show: bool = True, console: Any = N
         split_fallbacks=(sum(t.split == LLM_SPLIT_FALLBACK for t in traces) if config.split == "llm" else None),
         unusable={label: dict(counts) for label, counts in unusable.items()},
     )
-    output_dir = Path(config.output_dir).expanduser()
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "think.json").write_bytes(orjson.dumps(report.model_dump(mode="json"), option=orjson.OPT_INDENT_2))
     with (output_dir / "traces.jsonl").open("wb") as handle:

@@ -9,7 +9,7 @@ import pytest
 
 import assay.eval.scoring as scoring
 from assay.eval.scoring.equivalence import Verdict, decide_without_symbolic
-from assay.eval.scoring.symbolic import MathJudge
+from assay.eval.scoring.symbolic import MathChecker
 
 SCORING = Path(scoring.__file__).parent
 
@@ -33,7 +33,7 @@ def test_a_verdict_reads_as_a_score() -> None:
 
 
 def test_the_judge_grades_what_the_cheap_stage_decides_without_a_pool() -> None:
-    judge = MathJudge()
+    judge = MathChecker()
     assert (judge.equal("1/2", "0.5"), judge.equal("2", "3"), judge.equal("2", "")) == (True, False, None)
     assert judge._pool is None  # no worker was started for these
 

@@ -168,14 +168,16 @@ class Benchmark:
         """Grade the (filtered) answer text; pure: no I/O, no model."""
         raise NotImplementedError
 
-    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
-        """``score`` for the runner; benchmarks with slow checks send them to ``judge``'s worker processes."""
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
+        """``score`` for the runner; benchmarks with slow checks send them to ``checker``'s worker processes
+        (a :class:`~assay.eval.scoring.symbolic.MathChecker`, or None; not the LLM judge, which a judged
+        benchmark holds itself)."""
         return self.score(sample, answer)
 
-    async def ascore_completion(self, sample: Sample, completion: Completion, answer: str, judge: Any) -> Score:
+    async def ascore_completion(self, sample: Sample, completion: Completion, answer: str, checker: Any) -> Score:
         """What the runner calls: ``ascore`` on the filtered ``answer`` text; benchmarks that grade more of the
         completion than its text (the tool calls) read ``completion`` too."""
-        return await self.ascore(sample, answer, judge)
+        return await self.ascore(sample, answer, checker)
 
     def subset_of(self, row: dict[str, Any]) -> str | None:
         """The subset a row belongs to, where subsets are a column rather than separate files."""

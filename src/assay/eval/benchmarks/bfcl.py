@@ -277,7 +277,7 @@ class BFCL(Benchmark):
         """An answer with no tool calls (text only)."""
         return self.grade(sample, [], answer)
 
-    async def ascore_completion(self, sample: Sample, completion: Completion, answer: str, judge: Any) -> Score:
+    async def ascore_completion(self, sample: Sample, completion: Completion, answer: str, checker: Any) -> Score:
         calls = [(call.name, call.arguments) for call in completion.tool_calls] if self.mode == "fc" else []
         return self.grade(sample, calls, answer)
 

@@ -187,14 +187,14 @@ class MathBenchmark(JudgedBenchmark):
             return math_score(None, None)
         return math_score(extraction, math_equal(extraction.answer, str(sample.target)))
 
-    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
-        # The same grading as ``score``, with the symbolic stage in the judge's worker processes; then the LLM
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
+        # The same grading as ``score``, with the symbolic stage in the checker's worker processes; then the LLM
         # judge where judge_strategy asks for it.
         extraction = final_answer(answer)
-        if extraction is None or judge is None:
+        if extraction is None or checker is None:
             rule = self.score(sample, answer)
         else:
-            rule = math_score(extraction, await judge.aequal(extraction.answer, str(sample.target)))
+            rule = math_score(extraction, await checker.aequal(extraction.answer, str(sample.target)))
         return await self.judged(sample, answer, rule, rule.values.get("acc") == 1.0)
 
 

@@ -173,14 +173,14 @@ class DataCollection(Benchmark):
         scorer, original, answer = self._unwrap(sample, answer)
         return scorer.score(original, answer)
 
-    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
         scorer, original, answer = self._unwrap(sample, answer)
-        return await scorer.ascore(original, answer, judge)
+        return await scorer.ascore(original, answer, checker)
 
-    async def ascore_completion(self, sample: Sample, completion: Completion, answer: str, judge: Any) -> Score:
+    async def ascore_completion(self, sample: Sample, completion: Completion, answer: str, checker: Any) -> Score:
         # The row's own benchmark may grade more than the text (bfcl_v3 grades the tool calls).
         scorer, original, answer = self._unwrap(sample, answer)
-        return await scorer.ascore_completion(original, completion, answer, judge)
+        return await scorer.ascore_completion(original, completion, answer, checker)
 
     def fingerprint(self) -> dict[str, Any]:
         # A different file at the same path must not be resumed into: its row indices mean other samples.

@@ -113,7 +113,7 @@ class FRAMES(JudgedBenchmark):
         return Score(values={"acc": float(correct)}, extracted=extracted or None,
                      explanation=None if correct else "gold answer not found in the reply")
 
-    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
         rule = self.score(sample, answer)
         return await self.judged(sample, answer, rule, rule.values["acc"] == 1.0)
 

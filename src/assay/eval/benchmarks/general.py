@@ -110,7 +110,7 @@ class GeneralQA(_UserData, JudgedBenchmark):
         return Score(values={"exact_match": float(predicted == target), "f1": token_f1(predicted, target)},
                      extracted=answer.strip())
 
-    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
         rule = self.score(sample, answer)
         return await self.judged(sample, answer, rule, rule.values["exact_match"] == 1.0)
 

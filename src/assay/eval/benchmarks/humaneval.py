@@ -77,7 +77,7 @@ class HumanEval(CodeBenchmark):
     def fingerprint(self) -> dict[str, Any]:
         return {**super().fingerprint(), "style": self.style}
 
-    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
         meta = sample.metadata
         program, style = humaneval_program(meta["question"], answer, meta["entry_point"])
         job = {"kind": "check", "program": program, "prompt": meta["question"], "test": meta["test"],

@@ -78,6 +78,6 @@ class IFBench(Benchmark):
                                        for v in verdicts]},
         )
 
-    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
         # Sentence splitting and tokenising are pure-Python work: keep them off the event loop.
         return await asyncio.to_thread(self.score, sample, answer)

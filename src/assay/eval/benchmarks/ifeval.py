@@ -89,6 +89,6 @@ class IFEval(Benchmark):
                                        for r in results]},
         )
 
-    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
         # Language detection is pure-Python work of some milliseconds: keep it off the event loop.
         return await asyncio.to_thread(self.score, sample, answer)

@@ -194,7 +194,7 @@ class LiveCodeBench(CodeBenchmark):
                                "from predictions, not loaded from the dataset)")
         return decode_tests(data["public_test_cases"]) + decode_tests(data["private_test_cases"])
 
-    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
         code = extract_code(answer)
         if code is None:
             return pass_score(False, None, "no ```python block in the answer")

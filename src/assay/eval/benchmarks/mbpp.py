@@ -175,7 +175,7 @@ class MBPP(CodeBenchmark):
         messages.append(Message.user(chat_turn(sample.metadata["question"], sample.metadata["tests"])))
         return messages
 
-    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
         meta = sample.metadata
         code = answer_code(answer, meta["entry_point"])
         tests = [(test.strip(), test.strip()) for test in meta["tests"]]

@@ -70,7 +70,7 @@ class MBPPPlus(CodeBenchmark):
     def prompt(self, sample: Sample, shots: list[Sample]) -> list[Message]:
         return [Message.user(INSTRUCTION.format(problem=sample.metadata["question"]))]
 
-    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
         meta = sample.metadata
         code = answer_code(answer, meta["entry_point"])
         base_tests = [(test.strip(), test.strip()) for test in meta["tests"]]

@@ -116,7 +116,7 @@ class MGSM(MathBenchmark):
     def score(self, sample: Sample, answer: str) -> Score:
         return score_mgsm(answer, str(sample.target), LANGUAGES[sample.metadata.get("language", "en")][1])
 
-    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
         rule = self.score(sample, answer)
         return await self.judged(sample, answer, rule, rule.values.get("acc") == 1.0)
 

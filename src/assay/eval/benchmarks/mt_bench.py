@@ -314,7 +314,7 @@ class MTBench(JudgedBenchmark):
     def score(self, sample: Sample, answer: str) -> Score:
         return Score(values={metric: None for metric in self.metrics}, explanation="needs the LLM judge")
 
-    async def ascore_completion(self, sample: Sample, completion: Completion, answer: str, judge: Any) -> Score:
+    async def ascore_completion(self, sample: Sample, completion: Completion, answer: str, checker: Any) -> Score:
         if self.llm_judge is None:
             return self.score(sample, answer)
         if len(completion.turns) != TURNS - 1:

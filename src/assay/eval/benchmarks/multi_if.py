@@ -208,7 +208,7 @@ class MultiIF(Benchmark):
         """``answer`` as the answer to the first turn (the later turns not graded); see :meth:`score_turns`."""
         return self.score_turns(sample, [answer])
 
-    async def ascore_completion(self, sample: Sample, completion: Completion, answer: str, judge: Any) -> Score:
+    async def ascore_completion(self, sample: Sample, completion: Completion, answer: str, checker: Any) -> Score:
         earlier = [apply_filters(turn.text, self.args.filters).text for turn in completion.turns]
         # Language detection is pure-Python work of some milliseconds per answer: keep it off the event loop.
         return await asyncio.to_thread(self.score_turns, sample, [*earlier, answer])

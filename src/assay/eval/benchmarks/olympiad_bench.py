@@ -250,14 +250,14 @@ class OlympiadBench(MathBenchmark):
             table[cell[0]][cell[1]] = math_equal(preds[cell[1]], sample.metadata["targets"][cell[0]])
         return self._verdict(sample, preds, table)
 
-    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
-        # The symbolic checks go to the judge's worker processes; then the LLM judge where judge_strategy asks.
-        if judge is None:
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
+        # The symbolic checks go to the checker's worker processes; then the LLM judge where judge_strategy asks.
+        if checker is None:
             rule = self.score(sample, answer)
         else:
             preds, table = self._table(sample, answer)
             for cell in _pending(table) if len(preds) == len(table) else []:
-                table[cell[0]][cell[1]] = await judge.aequal(preds[cell[1]], sample.metadata["targets"][cell[0]])
+                table[cell[0]][cell[1]] = await checker.aequal(preds[cell[1]], sample.metadata["targets"][cell[0]])
             rule = self._verdict(sample, preds, table)
         return await self.judged(sample, answer, rule, rule.values.get("acc") == 1.0)
 

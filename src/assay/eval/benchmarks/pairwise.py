@@ -118,13 +118,9 @@ def read_baseline_answers(path: str | Path) -> dict[str, str]:
 def make_baseline_model(benchmark: str, args: dict[str, Any]) -> Any:
     """The second model whose answers are the baseline (``baseline_model_args``, the judge's keys): an ``LLMJudge``
     asked with the prompt's own messages, no system prompt of its own."""
-    from assay.eval.scoring.judge import JudgeModelConfig, LLMJudge
+    from assay.eval.scoring.judge import make_judge
 
-    try:
-        config = JudgeModelConfig.from_args({"system_prompt": None, **args})
-    except ConfigError as exc:
-        raise ConfigError(str(exc).replace("judge_model_args", f"{benchmark}.baseline_model_args")) from None
-    return LLMJudge(config)
+    return make_judge({"system_prompt": None, **args}, where=f"{benchmark}.baseline_model_args")
 
 
 async def close_baseline_model(model: Any) -> None:
@@ -231,7 +227,7 @@ class PairwiseBenchmark(JudgedBenchmark):
             return None, reply.error or "the baseline model gave an empty answer"
         return reply.text, None
 
-    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
         if self.pairwise is None:
             return self.score(sample, answer)
         baseline, error = await self.baseline_answer(sample)

@@ -117,9 +117,9 @@ class PolyMath(MathBenchmark):
     def score(self, sample: Sample, answer: str) -> Score:
         return with_level(sample, super().score(sample, answer))
 
-    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
         # After the LLM judge, if any: the level's accuracy follows its verdict.
-        return with_level(sample, await super().ascore(sample, answer, judge))
+        return with_level(sample, await super().ascore(sample, answer, checker))
 
     def extra_reports(self, results: list[SampleResult], folder: Path, task: TaskConfig, show: bool,
                       report: BenchmarkReport) -> BenchmarkReport | None:

@@ -114,7 +114,7 @@ class FactualityBenchmark(JudgedBenchmark):
         prompt = render_judge_prompt(str(sample.metadata["question"]), str(sample.target), answer.strip(), template)
         return [*([Message.system(system)] if system else []), Message.user(prompt)]
 
-    async def ascore(self, sample: Sample, answer: str, judge: Any) -> Score:
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
         if self.llm_judge is None:
             return self.score(sample, answer)
         reply = await self.llm_judge.ask(self.judge_messages(sample, answer))

@@ -5,8 +5,8 @@ and a target.
 - :mod:`.math`: math answer extraction, and :func:`math_equal`, which grades them;
 - :mod:`.equivalence`: the cheap equivalence stages (normalised strings, numbers, tuples and sets) and their
   typed :class:`~assay.eval.scoring.equivalence.Verdict`, shared by :mod:`.math` and :mod:`.symbolic`;
-- :mod:`.symbolic`: math-verify symbolic checks with timeouts, and :class:`MathJudge` (process pool,
-  sync and async) for grading at scale without blocking the event loop;
+- :mod:`.symbolic`: math-verify symbolic checks with timeouts, and :class:`MathChecker` (process pool,
+  sync and async; formerly ``MathJudge``) for grading at scale without blocking the event loop;
 - :mod:`.stats`: means with standard errors, pass@k, mean@k, paired comparisons of two runs.
 - :mod:`.judge`: the LLM judge (the one module here that talks to a server): its prompt, verdict parsing,
   and :class:`LLMJudge`, bounded and cached.
@@ -32,11 +32,11 @@ from assay.eval.scoring.stats import (
     paired_t_test,
     pass_at_k,
 )
-from assay.eval.scoring.symbolic import MathJudge
+from assay.eval.scoring.symbolic import MathChecker
 
 __all__ = [
     "Extraction",
-    "MathJudge",
+    "MathChecker",
     "MeanStat",
     "PairedComparison",
     "extract_boxed",
@@ -54,3 +54,12 @@ __all__ = [
     "paired_t_test",
     "pass_at_k",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The old name of MathChecker, for one release (assay.eval.scoring.symbolic warns).
+    if name == "MathJudge":
+        from assay.eval.scoring import symbolic
+
+        return symbolic.__getattr__(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

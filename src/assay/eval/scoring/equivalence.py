@@ -6,7 +6,7 @@ thousands separators, ``x =`` prefixes...), then numbers (exact rationals, a rel
 decimals, percentages), then tuples, intervals and sets of those. When they cannot tell,
 :func:`decide_without_symbolic` gives no verdict and the symbolic stage (math-verify, in
 :mod:`assay.eval.scoring.symbolic`) looks. Both the in-process :func:`~assay.eval.scoring.math.math_equal`
-and the process-pool :class:`~assay.eval.scoring.symbolic.MathJudge` start here; this module imports neither.
+and the process-pool :class:`~assay.eval.scoring.symbolic.MathChecker` start here; this module imports neither.
 """
 
 from __future__ import annotations

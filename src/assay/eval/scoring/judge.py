@@ -12,6 +12,11 @@ grade), never a wrong answer.
 
 Every judge prompt and reply is kept with the sample (``Score.metadata["judge"]``), and replies are cached in
 the run folder by prompt, so re-grading or resuming a run never asks the judge the same question twice.
+
+:class:`LLMJudge` is assay's only LLM judge: eval's grader, pairwise's baseline model and ``assay think``'s
+first-correct judge and step splitter are all one, built by :func:`make_judge` from ``judge_model_args``,
+``baseline_model_args`` or think's ``JudgeConfig``. One class and one translation into the client's settings
+(:meth:`JudgeModelConfig.client_config`) mean caching, retries, timeouts and error handling cannot drift apart.
 """
 
 from __future__ import annotations
@@ -21,14 +26,18 @@ import hashlib
 import logging
 import re
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Mapping
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from assay.client.config import EndpointUrl
+from assay.client.config import EndpointUrl, redact_url
 from assay.errors import ConfigError
 from assay.types import GenerationConfig, Message, Score
+
+if TYPE_CHECKING:
+    from assay.client import ClientConfig
+    from assay.think.config import JudgeConfig
 
 log = logging.getLogger("assay.eval")
 
@@ -147,14 +156,28 @@ class JudgeModelConfig(BaseModel):
     max_retries: int = Field(default=3, ge=0)
 
     @classmethod
-    def from_args(cls, args: dict[str, Any]) -> JudgeModelConfig:
-        """From ``judge_model_args``; a ``ConfigError`` naming the first bad key."""
+    def from_args(cls, args: Mapping[str, Any], where: str = "judge_model_args") -> JudgeModelConfig:
+        """From ``judge_model_args`` (or another mapping of its keys, named ``where`` in errors); a
+        ``ConfigError`` naming the first bad key."""
         try:
-            return cls.model_validate(args)
+            return cls.model_validate(dict(args))
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(f"judge_model_args.{where}: {first['msg']}") from None
+            loc = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(f"{where}.{loc}: {first['msg']}") from None
+
+    def __repr_args__(self) -> Any:
+        # A log line or traceback showing the config must not show a credential in the URL (the key is a SecretStr).
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if name == "api_url" else value
+
+    def client_config(self, max_connections: int = 0) -> ClientConfig:
+        """The client settings of this judge: the one place a judge's config becomes a ``ClientConfig``."""
+        from assay.client import ClientConfig
+
+        return ClientConfig(base_url=self.api_url, api_key=self.api_key, model=self.model_id,
+                            read_timeout_s=self.read_timeout, max_retries=self.max_retries,
+                            max_connections=max_connections)
 
     def fingerprint(self) -> dict[str, Any]:
         """What changes a verdict: the judge model, its settings and prompts (never the key or the URL)."""
@@ -230,6 +253,7 @@ class LLMJudge:
 
     def __init__(self, config: JudgeModelConfig, worker_num: int = 1, cache: JudgeCache | None = None) -> None:
         self.config = config
+        self.worker_num = worker_num
         self.slots = asyncio.Semaphore(worker_num)
         self.cache = cache or JudgeCache()
         self.requests = 0  # judge requests sent by this process (cache hits excluded)
@@ -246,10 +270,14 @@ class LLMJudge:
         system = [Message.system(self.config.system_prompt)] if self.config.system_prompt else []
         return [*system, Message.user(prompt)]
 
-    def cache_key(self, messages: list[Message]) -> str:
-        body = {"model": self.config.model_id, "generation": self.config.generation_config.to_payload(),
+    def cache_key(self, messages: list[Message], generation: GenerationConfig | None = None) -> str:
+        body = {"model": self.config.model_id, "generation": (generation or self.config.generation_config).to_payload(),
                 "messages": [m.model_dump(mode="json", exclude_none=True) for m in messages]}
         return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+    def client_config(self) -> ClientConfig:
+        """The client this judge talks through (connections bounded like its requests)."""
+        return self.config.client_config(max_connections=self.worker_num)
 
     async def judge(self, question: str, reference: str, candidate: str) -> JudgeVerdict:
         """The verdict on ``candidate``; a failed request comes back as a verdict with ``error`` set."""
@@ -259,15 +287,18 @@ class LLMJudge:
             return JudgeVerdict(model=self.config.model_id, prompt=reply.prompt, reply=reply.text, error=reply.error)
         return self._verdict(reply.prompt, reply.text or "", cached=reply.cached)
 
-    async def ask(self, messages: list[Message], *, fresh: bool = False) -> JudgeReply:
+    async def ask(self, messages: list[Message], *, fresh: bool = False,
+                  generation: GenerationConfig | None = None) -> JudgeReply:
         """The model's reply to ``messages``, from the cache when this exact request was answered before.
 
         Never raises for a failed request: the reply carries ``error`` (a failure is "could not grade").
         ``fresh`` asks again even so (a benchmark that re-asks an unreadable cached reply); the new reply
-        replaces the cached one.
+        replaces the cached one. ``generation`` replaces the judge's own settings for this request (think's
+        splitter needs more tokens than its judge); it is part of the cache key.
         """
+        generation = generation or self.config.generation_config
         prompt = messages[-1].text()
-        key = self.cache_key(messages)
+        key = self.cache_key(messages, generation)
         cached = None if fresh else self.cache.get(key)
         if cached is not None:
             return JudgeReply(prompt=prompt, text=cached, cached=True)
@@ -275,7 +306,7 @@ class LLMJudge:
             self.requests += 1
             try:
                 completion = await self._ensure_client().chat(
-                    messages, generation=self.config.generation_config, stream=self.config.stream,
+                    messages, generation=generation, stream=self.config.stream,
                     capture_errors=True)
             except Exception as exc:  # noqa: BLE001 - a judge failure is "could not grade", never fatal
                 log.warning("judge request failed: %s", exc)
@@ -294,13 +325,20 @@ class LLMJudge:
         return JudgeVerdict(correct=parse_verdict(reply), model=self.config.model_id, prompt=prompt, reply=reply,
                             cached=cached)
 
+    async def ask_text(self, prompt: str, *, max_tokens: int | None = None) -> str | None:
+        """The reply to one user message (``max_tokens`` replacing the judge's), ``None`` when it failed
+        (logged by :meth:`ask`): what think's first-correct judge and step splitter need."""
+        generation = self.config.generation_config
+        if max_tokens is not None:
+            generation = generation.model_copy(update={"max_tokens": max_tokens})
+        reply = await self.ask([Message.user(prompt)], generation=generation)
+        return None if reply.error is not None else reply.text
+
     def _ensure_client(self) -> Any:
         if self._client is None:
-            from assay.client import ClientConfig, OpenAIClient
+            from assay.client import OpenAIClient
 
-            self._client = OpenAIClient(ClientConfig(
-                base_url=self.config.api_url, api_key=self.config.api_key, model=self.config.model_id,
-                read_timeout_s=self.config.read_timeout, max_retries=self.config.max_retries))
+            self._client = OpenAIClient(self.client_config())
         return self._client
 
     async def close(self) -> None:
@@ -309,6 +347,41 @@ class LLMJudge:
             await self._client.close()
             self._client = None
         self.cache.close()
+
+    async def __aenter__(self) -> LLMJudge:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+
+def judge_model_config(source: Mapping[str, Any] | JudgeModelConfig | JudgeConfig, *,
+                       where: str = "judge_model_args") -> JudgeModelConfig:
+    """The judge's typed config from any of the places one is configured: eval's ``judge_model_args`` (or
+    pairwise's ``baseline_model_args``, a mapping of the same keys, named ``where`` in errors), or ``assay
+    think``'s ``JudgeConfig``. Think's judge keeps what it always did: no system prompt, temperature 0, its
+    ``max_tokens``, no streaming."""
+    if isinstance(source, JudgeModelConfig):
+        return source
+    if isinstance(source, Mapping):
+        return JudgeModelConfig.from_args(source, where)
+    return JudgeModelConfig(
+        model_id=source.model, api_url=source.api_url, api_key=source.api_key,
+        generation_config=GenerationConfig(temperature=0.0, max_tokens=source.max_tokens), system_prompt=None,
+        stream=False, read_timeout=source.read_timeout_s, max_retries=source.max_retries)
+
+
+def make_judge(source: Mapping[str, Any] | JudgeModelConfig | JudgeConfig, *, worker_num: int | None = None,
+               cache_path: Path | None = None, where: str = "judge_model_args") -> LLMJudge:
+    """The one place an LLM judge is built (eval's grader, pairwise's baseline, think's judge and splitter).
+
+    ``worker_num`` bounds requests in flight (think's ``max_concurrency`` when not given for its config,
+    else 1); ``cache_path`` keeps replies in that JSONL file.
+    """
+    config = judge_model_config(source, where=where)
+    if worker_num is None:
+        worker_num = getattr(source, "max_concurrency", 1)
+    return LLMJudge(config, worker_num, JudgeCache(cache_path) if cache_path is not None else None)
 
 
 def resolve_mode(strategy: str, default: JudgeMode = "rule") -> JudgeMode:

@@ -9,7 +9,7 @@ Equivalence is decided in three stages, cheapest first: normalised strings, then
 rationals, a relative tolerance for decimals, percentages), both in :mod:`assay.eval.scoring.equivalence`
 (whose names this module re-exports), then symbolic equivalence with Hugging Face's ``math-verify`` (see
 :mod:`assay.eval.scoring.symbolic`). Only the last stage can be slow, so
-:class:`~assay.eval.scoring.symbolic.MathJudge` runs it in a process pool with a timeout.
+:class:`~assay.eval.scoring.symbolic.MathChecker` runs it in a process pool with a timeout.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def math_equal(pred: str, target: str, *, timeout_s: float = 5.0, rel_tol: float
     in this process, under a ``timeout_s`` alarm when called from the main thread. A timeout, a
     parser crash or an unparseable target gives None, never an exception. sympy work stuck in C code
     cannot be interrupted here: grade untrusted outputs at scale, or from async code, with
-    :class:`~assay.eval.scoring.symbolic.MathJudge`, which runs this stage in a process pool.
+    :class:`~assay.eval.scoring.symbolic.MathChecker`, which runs this stage in a process pool.
     """
     try:
         verdict = decide_without_symbolic(pred, target, rel_tol=rel_tol)

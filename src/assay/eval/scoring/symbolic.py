@@ -8,7 +8,7 @@ signal interrupts. Two guards therefore apply:
 
 - a soft timeout: the check runs under a ``SIGALRM`` interval timer in the process that does it
   (math-verify's own ``signal.alarm`` timeouts are switched off so that they cannot cancel ours);
-- a hard timeout (:class:`MathJudge` only): a check that overruns the soft limit by ``grace_s`` has
+- a hard timeout (:class:`MathChecker` only): a check that overruns the soft limit by ``grace_s`` has
   its pool's worker processes killed, and the pool is recreated for the next check.
 """
 
@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from assay.eval.scoring.equivalence import Verdict, clean_math_answer, decide_without_symbolic
 
-__all__ = ["MathJudge", "symbolic_equal"]
+__all__ = ["MathChecker", "symbolic_equal"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def _verify(pred: str, target: str) -> bool | None:
 def symbolic_equal(pred: str, target: str, *, timeout_s: float = 5.0) -> bool | None:
     """math-verify's verdict on two cleaned answers in this process; None on timeout or error.
 
-    The timeout only holds on the main thread (it uses SIGALRM); see :class:`MathJudge` otherwise.
+    The timeout only holds on the main thread (it uses SIGALRM); see :class:`MathChecker` otherwise.
     """
     if len(target) > MAX_SYMBOLIC_CHARS:
         return None
@@ -101,17 +101,21 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
-class MathJudge:
+class MathChecker:
     """:func:`~assay.eval.scoring.math.math_equal` with the symbolic stage in worker processes.
+
+    A checker, not a judge: the runner passes it to ``Benchmark.ascore(sample, answer, checker)``; the LLM
+    judge is :class:`~assay.eval.scoring.judge.LLMJudge`. (It was called ``MathJudge``; that name still works
+    for one release, with a ``DeprecationWarning``.)
 
     The string and number stages run in the caller (no pool round trip when they decide). At most
     ``max_workers`` checks are in the pool at once, so a check's time limit starts when a worker is
     free for it, never while it queues. Use as a context manager or call :meth:`close`. Safe to share
     between threads and coroutines.
 
-    >>> with MathJudge(timeout_s=5) as judge:            # doctest: +SKIP
-    ...     judge.equal("\\frac{1}{2}", "0.5")            # sync
-    ...     await judge.aequal("(x+1)^2", "x^2+2x+1")      # async: the event loop never blocks
+    >>> with MathChecker(timeout_s=5) as checker:          # doctest: +SKIP
+    ...     checker.equal("\\frac{1}{2}", "0.5")            # sync
+    ...     await checker.aequal("(x+1)^2", "x^2+2x+1")      # async: the event loop never blocks
     """
 
     # The function a worker runs; a module-level callable so that it pickles (tests swap it).
@@ -171,7 +175,7 @@ class MathJudge:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def __enter__(self) -> MathJudge:
+    def __enter__(self) -> MathChecker:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -236,3 +240,13 @@ class MathJudge:
             return None
         finally:
             self._gate.release()
+
+
+def __getattr__(name: str) -> type[MathChecker]:
+    # ``MathJudge``, the old name, for one release: it read as an LLM judge, which this is not.
+    if name == "MathJudge":
+        import warnings
+
+        warnings.warn("assay.eval.scoring.symbolic.MathJudge is now MathChecker", DeprecationWarning, stacklevel=2)
+        return MathChecker
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
