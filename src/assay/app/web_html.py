@@ -121,7 +121,7 @@ def runs_page(runs: list[RunLine], root: str) -> str:
              '<th>Samples</th><th>Failed</th><th>Truncated</th><th>Status</th><th>Started</th></tr></thead>'
              f'<tbody>{"".join(rows)}</tbody></table>')
     note = (f'<p class="muted">{len(runs)} runs under <code>{h(root)}</code> · <a href="/compare">compare runs</a>'
-            ' · <a href="/perf">perf runs</a> · think results: <code>assay app --ui gradio</code></p>')
+            ' · <a href="/perf">perf runs</a> · <a href="/dashboard">dashboard</a> · <a href="/think">think</a></p>')
     return page("Runs", note + table, "runs")
 
 
