@@ -185,7 +185,9 @@ def test_a_run_started_elsewhere_appears_and_advances_without_a_restart(app_url,
     write_manifest(folder, RUNNING, "model-live", "running", "2026-01-05T00:00:00", {"gsm8k": 10, "math_500": 4})
     (folder / "predictions").mkdir()
     line = orjson.dumps({"sample": {"id": "x"}}) + b"\n"
-    assert progress_of(app_url, RUNNING) == {
+    progress = progress_of(app_url, RUNNING)
+    assert progress.pop("idle_s") is None  # no sample written yet
+    assert progress == {
         "run": RUNNING, "model": "model-live", "done": 0, "total": 14,
         "benchmarks": [{"name": "gsm8k", "done": 0, "total": 10}, {"name": "math_500", "done": 0, "total": 4}]}
     path = folder / "predictions" / "gsm8k.jsonl"
@@ -194,6 +196,7 @@ def test_a_run_started_elsewhere_appears_and_advances_without_a_restart(app_url,
             handle.write(line * (done - (3 if done == 7 else 0)))
         progress = progress_of(app_url, RUNNING)
         assert progress["done"] == done and progress["benchmarks"][0]["done"] == done
+        assert 0 <= progress["idle_s"] < 60
     with path.open("ab") as handle:
         handle.write(line[:5])  # half a line: not a sample yet
     assert progress_of(app_url, RUNNING)["done"] == 7

@@ -14,7 +14,9 @@ re-listed on every request, so a run started by another process appears without 
 
 from __future__ import annotations
 
+import hashlib
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,6 +141,7 @@ class BenchProgress:
     name: str
     done: int
     total: int | None
+    written_at: float | None  # mtime of its predictions file (None: nothing written yet)
 
 
 @dataclass(frozen=True)
@@ -157,8 +160,16 @@ class RunProgress:
         totals = [b.total for b in self.benchmarks]
         return None if any(t is None for t in totals) else sum(totals)  # type: ignore[misc]
 
+    @property
+    def idle_s(self) -> float | None:
+        """Seconds since a sample was last written: a "running" run idle for long may have died unnoticed."""
+        written = [b.written_at for b in self.benchmarks if b.written_at is not None]
+        return max(0.0, time.time() - max(written)) if written else None
+
     def as_json(self) -> dict[str, Any]:
+        idle = self.idle_s
         return {"run": self.run_id, "model": self.model, "done": self.done, "total": self.total,
+                "idle_s": None if idle is None else round(idle, 1),
                 "benchmarks": [{"name": b.name, "done": b.done, "total": b.total} for b in self.benchmarks]}
 
 
@@ -176,7 +187,12 @@ def run_progress(outputs: Outputs, run: EvalRun) -> RunProgress:
         total = entry.num_samples if entry is not None else None
         if total is None and name in reports:
             total = reports[name].num
-        out.append(BenchProgress(name, count_lines(folder / "predictions" / f"{name}.jsonl"), total))
+        path = folder / "predictions" / f"{name}.jsonl"
+        try:
+            written_at: float | None = path.stat().st_mtime
+        except OSError:
+            written_at = None
+        out.append(BenchProgress(name, count_lines(path), total, written_at))
     return RunProgress(run.run_id, run.model, run.started, out)
 
 
@@ -190,8 +206,13 @@ def progress_json(outputs: Outputs) -> dict[str, Any]:
     """What ``/dashboard/progress.json`` answers: the running runs, and a stamp of the finished ones (the page
     reloads when it changes, so a run that finishes moves into the matrix)."""
     runs = list_eval_runs(outputs)
-    finished = sorted(r.run_id for r in runs if r.status == "finished")
-    return {"running": [p.as_json() for p in running(outputs, runs)], "finished": finished}
+    return {"running": [p.as_json() for p in running(outputs, runs)], "finished": finished_stamp(runs)}
+
+
+def finished_stamp(runs: list[EvalRun]) -> str:
+    """A short digest of the finished runs' ids: changes when one finishes (or is removed)."""
+    ids = "\n".join(sorted(r.run_id for r in runs if r.status == "finished"))
+    return hashlib.sha256(ids.encode()).hexdigest()[:16]
 
 
 # ---- HTML -------------------------------------------------------------------------------------------------
@@ -233,6 +254,12 @@ def _bar(done: int, total: int | None) -> str:
     return f'{bar}<span class="count">{h(text)}</span>'
 
 
+def _idle(seconds: float | None) -> str:
+    if seconds is None:
+        return "none yet"
+    return f"{seconds:.0f} s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
+
+
 def _running_html(progress: list[RunProgress]) -> str:
     if not progress:
         return '<p class="muted" id="no-running">No run is going now.</p>'
@@ -243,9 +270,11 @@ def _running_html(progress: list[RunProgress]) -> str:
         rows.append(f'<tr class="running-run" data-run="{h(run.run_id)}"><td><a href="{_run_href(run.run_id)}">'
                     f'{h(run.model)}</a><div class="muted small">{h(run.run_id)}</div></td>'
                     f'<td class="total">{_bar(run.done, run.total)}</td><td><ul class="benches">{benches}</ul></td>'
-                    f'<td>{h(run.started[:19].replace("T", " "))}</td></tr>')
+                    f'<td>{h(run.started[:19].replace("T", " "))}</td><td class="idle">{_idle(run.idle_s)}</td>'
+                    f'<td><a href="{_setup_href(run.run_id)}">setup</a></td></tr>')
     return ('<table id="running-table" class="grid"><thead><tr><th>Model</th><th>Samples done</th>'
-            f'<th>Benchmarks</th><th>Started</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+            f'<th>Benchmarks</th><th>Started</th><th>Last sample</th><th></th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
 
 
 def dashboard_page(outputs: Outputs) -> str:
@@ -253,7 +282,7 @@ def dashboard_page(outputs: Outputs) -> str:
     runs = list_eval_runs(outputs)
     matrix = build_matrix(runs)
     progress = running(outputs, runs)
-    finished = ",".join(sorted(r.run_id for r in runs if r.status == "finished"))
+    finished = finished_stamp(runs)
     parts = [_CSS, f'<div id="dashboard" data-poll="{PROGRESS_PATH}" data-poll-ms="{POLL_MS}" '
                    f'data-finished="{h(finished)}">',
              f'<p class="muted">{len(runs)} runs under <code>{h(outputs.root)}</code> · <a href="/">all runs</a> · '

@@ -22,6 +22,11 @@
     if (bar && total) bar.value = Math.min(done, total);
   }
 
+  function idleText(seconds) {  // as the server writes it (web_dashboard._idle)
+    if (seconds === null) return "none yet";
+    return seconds < 120 ? Math.round(seconds) + " s ago" : Math.round(seconds / 60) + " min ago";
+  }
+
   async function poll() {
     let data;
     try {
@@ -32,7 +37,7 @@
       return;  // the server is restarting: try again at the next tick
     }
     const running = data.running.map(function (run) { return run.run; });
-    const finished = data.finished.join(",");
+    const finished = data.finished;
     if (!sameSet(running, shown) || finished !== root.dataset.finished) {
       location.reload();
       return;
@@ -43,6 +48,8 @@
       });
       if (!row) return;
       setBar(row.querySelector("td.total"), run.done, run.total);
+      const idle = row.querySelector("td.idle");
+      if (idle) idle.textContent = idleText(run.idle_s);
       run.benchmarks.forEach(function (bench) {
         const item = Array.from(row.querySelectorAll("li[data-bench]")).find(function (li) {
           return li.dataset.bench === bench.name;
