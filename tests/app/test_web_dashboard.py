@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import urllib.error
-import urllib.request
 from html import unescape
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
@@ -22,6 +20,7 @@ import pytest
 from tests.app.make_fixtures import write_large_run
 from tests.app.running import running_app
 from tests.app import test_web
+from tests.app.test_web import get
 
 pytestmark = pytest.mark.timeout(120)
 pytest.importorskip("starlette", reason="starlette is not installed (the `app` extra)")
@@ -108,14 +107,6 @@ def outputs(tmp_path_factory) -> Path:
 def app_url(outputs, tmp_path_factory):
     with running_app(outputs, tmp_path_factory.mktemp("dash-log"), ui="web") as url:
         yield url.rstrip("/")
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
 
 
 def cells(text: str) -> dict[tuple[str, str], dict[str, str]]:

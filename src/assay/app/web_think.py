@@ -10,7 +10,7 @@ run's samples page (the run is the folder ``think.json`` names, when it lies ins
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import fields
 from html import escape
 from pathlib import Path
 from typing import Any, Mapping
@@ -23,7 +23,7 @@ from assay.app.readers import Outputs, _inside, _is_eval_run
 from assay.app.web_html import h, page
 from assay.errors import ConfigError
 from assay.perf import svg
-from assay.think.metrics import ALL_GROUP, METRIC_TITLES, METRICS, group_sort_key
+from assay.think.metrics import ALL_GROUP, METRIC_TITLES, METRICS, TraceResult, group_sort_key
 from assay.think.report import COLUMNS, table_rows
 
 SVG_CSS = '<link rel="stylesheet" href="/assets/svg.css">'  # served by assay.app.web (web_perf.SVG_CSS_PATH)
@@ -59,24 +59,12 @@ def run_id_of(outputs: Outputs, path: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class TraceLine:
-    """One line of ``traces.jsonl`` as the traces page shows it."""
-
-    sample_id: str
-    repeat: int
-    group: str
-    correct: float | None
-    reasoning_tokens: int
-    first_correct_tokens: int | None
-    first_correct_step: int | None
-    step_count: int
-    thought_count: int
-    split: str
+_TRACE_FIELDS = {f.name for f in fields(TraceResult)}
 
 
-def read_traces(outputs: Outputs, result_id: str, model: str, group: str) -> list[TraceLine]:
-    """The traces of ``model`` in ``group`` (``all``: every group), in file order."""
+def read_traces(outputs: Outputs, result_id: str, model: str, group: str) -> list[TraceResult]:
+    """The traces of ``model`` in ``group`` (``all``: every group), in file order; a line that is not a trace
+    (half written, or of another shape) is left out."""
     path = outputs.path(result_id) / "traces.jsonl"
     if not path.is_file() or not _inside(outputs.root, path):
         raise ConfigError(f"{result_id}: no traces.jsonl")
@@ -85,17 +73,11 @@ def read_traces(outputs: Outputs, result_id: str, model: str, group: str) -> lis
         for line in handle:
             try:
                 item = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue  # a half-written last line
-            if not isinstance(item, dict) or item.get("model") != model:
+                trace = TraceResult(**{k: v for k, v in item.items() if k in _TRACE_FIELDS})
+            except (orjson.JSONDecodeError, AttributeError, TypeError):
                 continue
-            if group != ALL_GROUP and str(item.get("group")) != group:
-                continue
-            out.append(TraceLine(str(item.get("sample_id")), int(item.get("repeat") or 0), str(item.get("group")),
-                                 item.get("correct"), int(item.get("reasoning_tokens") or 0),
-                                 item.get("first_correct_tokens"), item.get("first_correct_step"),
-                                 int(item.get("step_count") or 0), int(item.get("thought_count") or 0),
-                                 str(item.get("split") or "")))
+            if trace.model == model and (group == ALL_GROUP or str(trace.group) == group):
+                out.append(trace)
     return out
 
 
