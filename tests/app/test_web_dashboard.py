@@ -160,6 +160,8 @@ def test_setup_page_shows_the_protocol_and_the_scrubbed_config(app_url):
     assert status == 200
     assert "8-shot chain of thought &lt;answer&gt; extracted after &#x27;####&#x27;" in text
     assert "limit: 100" in text and "sk-dashboard-secret" not in text
+    _, run_page = get(app_url + "/run?" + urlencode({"run": RUNS[1][0]}))
+    assert f'href="/run/setup?{urlencode({"run": RUNS[1][0]})}"' in run_page
     assert get(app_url + "/run/setup?run=../..")[0] == 404
     assert get(app_url + "/run/setup?run=think")[0] == 404
 
@@ -223,6 +225,21 @@ def test_count_lines_reads_only_what_was_appended(tmp_path, monkeypatch):
     path.unlink()
     path.write_bytes(b"x\n")  # replaced, shorter
     assert web_dashboard.count_lines(path) == 1
+
+
+def test_the_total_of_a_run_without_sample_counts_comes_from_its_reports(tmp_path):
+    from assay.app.readers import Outputs, read_eval_run
+    from assay.app.web_dashboard import run_progress
+
+    write_manifest(tmp_path / "r", "r", "m", "running", "2026-01-07T00:00:00", {})
+    (tmp_path / "r" / "reports").mkdir()
+    (tmp_path / "r" / "reports" / "gsm8k.json").write_bytes(orjson.dumps({
+        "benchmark": "gsm8k", "main_metric": "acc", "score": None, "num": 12, "model": "m", "version": "1"}))
+    (tmp_path / "r" / "predictions").mkdir()
+    (tmp_path / "r" / "predictions" / "gsm8k.jsonl").write_bytes(b"{}\n" * 5)
+    outputs = Outputs(tmp_path)
+    progress = run_progress(outputs, read_eval_run(outputs, "r"))
+    assert [(b.name, b.done, b.total) for b in progress.benchmarks] == [("gsm8k", 5, 12)]
 
 
 def think_json(outputs: Path) -> dict:
@@ -305,6 +322,11 @@ def test_in_a_browser_the_dashboard_follows_a_run_and_think_points_open_traces(b
     with (outputs / live / "predictions" / "gsm8k.jsonl").open("ab") as handle:
         handle.write(b'{"sample": {"id": "1"}}\n{"sample": {"id": "2"}}\n')
     expect(row.locator("td.total .count")).to_have_text("2 / 5", timeout=10_000)
+    write_manifest(outputs / live, live, "model-browser", "finished", "2026-01-06T00:00:00",
+                   {"gsm8k": (0.4, (0.2, 0.6), 0, 0)})
+    cell = page.locator('#matrix td.cell[data-model="model-browser"][data-bench="gsm8k"]')
+    expect(cell.locator(".score")).to_have_text("0.400", timeout=10_000)  # finished: moved into the matrix
+    expect(row).to_have_count(0)
     page.locator('#matrix td.cell[data-bench="math_500"] a.cell-link').click()
     expect(page).to_have_url(re.compile(r"/run\?run=" + RUNS[1][0]))
     page.goto(app_url + "/think/result?id=think")

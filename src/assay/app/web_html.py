@@ -128,7 +128,8 @@ def runs_page(runs: list[RunLine], root: str) -> str:
 def run_page(run: RunLine, reports: dict[str, BenchmarkReport]) -> str:
     head = (f'<h1>{h(run.model)}</h1><p class="muted"><code>{h(run.run_id)}</code> · '
             f'<span class="status status-{h(run.status)}">{h(run.status)}</span> · started '
-            f'{h(run.started.replace("T", " "))} {h(_duration(run.duration_s))} · {export_link(run.run_id)}</p>')
+            f'{h(run.started.replace("T", " "))} {h(_duration(run.duration_s))} · {export_link(run.run_id)} · '
+            f'<a class="setup-link" href="/run/setup?{h(urlencode({"run": run.run_id}))}">protocol and config</a></p>')
     if run.error:
         head += f'<pre class="server-error">{h(run.error)}</pre>'
     sections = []
