@@ -337,3 +337,55 @@ def test_in_a_browser_the_dashboard_follows_a_run_and_think_points_open_traces(b
     expect(page.locator("code.sample-id")).to_be_visible()
     assert page.evaluate("window.__pwned") is None
     assert errors == []
+
+
+# ---- over what the real tools wrote (assay eval against the simulator, then assay think) -------------------
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory) -> dict[str, Path]:
+    pytest.importorskip("assay.sim", reason="the simulator (assay.sim) is not available")
+    from tests.app.make_fixtures import build
+
+    root = tmp_path_factory.mktemp("dash-real") / "outputs"
+    return {"root": root, **build(root, root.parent / "replay", perf=False)}
+
+
+@pytest.fixture(scope="module")
+def real_url(made, tmp_path_factory):
+    with running_app(made["root"], tmp_path_factory.mktemp("dash-real-log"), ui="web") as url:
+        yield url.rstrip("/")
+
+
+def test_over_real_runs_the_matrix_and_think_pages_match_their_files(made, real_url):
+    from assay.think.report import ThinkReport, table_rows
+    from assay.types.manifest import RunManifest
+
+    _, text = get(real_url + "/dashboard")
+    found = cells(text)
+    expected = {}
+    for name in ("thinker", "plain"):
+        manifest = RunManifest.load(made[name] / "manifest.json")
+        for bench, entry in manifest.benchmarks.items():
+            if entry.score is not None:
+                expected[(manifest.model, bench)] = (made[name].relative_to(made["root"]).as_posix(), entry)
+    assert set(found) == set(expected) and expected
+    for key, (run_id, entry) in expected.items():
+        assert found[key]["run"] == run_id and found[key]["score"] == f"{entry.score:.3f}"
+        assert found[key]["failed"] == str(entry.failed_samples)
+    result_id = made["think"].relative_to(made["root"]).as_posix()
+    report = ThinkReport.model_validate(orjson.loads((made["think"] / "think.json").read_bytes()))
+    _, page = get(real_url + "/think/result?" + urlencode({"id": result_id}))
+    shown = [[unescape(c) for c in re.findall(r"<td[^>]*>(?:<a [^>]*>)?([^<]*)", row)]
+             for row in re.findall(r'<tr class="think-row".*?</tr>', page)]
+    assert shown == table_rows(report)
+    traces = [orjson.loads(line) for line in (made["think"] / "traces.jsonl").read_bytes().splitlines()]
+    predictions = [orjson.loads(line)["sample"]["id"]
+                   for line in (made["thinker"] / "predictions" / "math_500.jsonl").read_bytes().splitlines()]
+    href = unescape(re.search(r'<a class="point" href="([^"]*)"', page).group(1))
+    group = parse_qs(urlparse(href).query)["group"][0]
+    _, listing = get(real_url + href)
+    links = re.findall(r'data-sample="([^"]*)"><td><a class="sample-link" href="([^"]*)"', listing)
+    assert [unescape(s) for s, _ in links] == [t["sample_id"] for t in traces if t["group"] == group] and links
+    for sample, link in links:
+        assert predictions[int(parse_qs(urlparse(unescape(link)).query)["row"][0])] == unescape(sample)
