@@ -18,11 +18,11 @@ from typing import Any, Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from assay.app import web_compare, web_export, web_html, web_perf
+from assay.app import web_compare, web_dashboard, web_export, web_html, web_perf, web_think
 from assay.app.readers import Outputs
 from assay.app.web_data import (
     SamplesQuery,
@@ -164,11 +164,20 @@ def build_app(outputs: Outputs, check_host: bool = True) -> Any:
     def svg_css(request: Request) -> Response:
         return Response(svg.CSS, media_type="text/css", headers={"cache-control": "no-store"})
 
+    def progress(request: Request) -> Response:
+        return JSONResponse(web_dashboard.progress_json(outputs), headers={"cache-control": "no-store"})
+
     routes = [Route("/", _guarded(runs)), Route("/run", _guarded(run)), Route("/samples", _guarded(samples)),
               Route("/part/list", _guarded(list_part)), Route("/part/sample", _guarded(sample_part)),
               Route("/export/{run}", export),
               Route("/compare", _guarded(compare)), Route("/perf", _guarded(perf)),
               Route("/perf/run", _guarded(perf_run)), Route(web_perf.SVG_CSS_PATH, svg_css),
+              Route("/dashboard", _guarded(lambda r: web_dashboard.dashboard_page(outputs))),
+              Route(web_dashboard.PROGRESS_PATH, progress),
+              Route("/run/setup", _guarded(lambda r: web_dashboard.setup_page(outputs, r.query_params.get("run", "")))),
+              Route("/think", _guarded(lambda r: web_think.list_page(outputs))),
+              Route("/think/result", _guarded(lambda r: web_think.result_page(outputs, r.query_params.get("id", "")))),
+              Route("/think/traces", _guarded(lambda r: web_think.traces_page(outputs, r.query_params))),
               Mount("/static", StaticFiles(directory=str(STATIC), follow_symlink=False), name="static")]
     app = Starlette(routes=routes)
     return _ReadOnlyLocal(app, check_host)

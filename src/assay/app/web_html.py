@@ -121,14 +121,15 @@ def runs_page(runs: list[RunLine], root: str) -> str:
              '<th>Samples</th><th>Failed</th><th>Truncated</th><th>Status</th><th>Started</th></tr></thead>'
              f'<tbody>{"".join(rows)}</tbody></table>')
     note = (f'<p class="muted">{len(runs)} runs under <code>{h(root)}</code> · <a href="/compare">compare runs</a>'
-            ' · <a href="/perf">perf runs</a> · think results: <code>assay app --ui gradio</code></p>')
+            ' · <a href="/perf">perf runs</a> · <a href="/dashboard">dashboard</a> · <a href="/think">think</a></p>')
     return page("Runs", note + table, "runs")
 
 
 def run_page(run: RunLine, reports: dict[str, BenchmarkReport]) -> str:
     head = (f'<h1>{h(run.model)}</h1><p class="muted"><code>{h(run.run_id)}</code> · '
             f'<span class="status status-{h(run.status)}">{h(run.status)}</span> · started '
-            f'{h(run.started.replace("T", " "))} {h(_duration(run.duration_s))} · {export_link(run.run_id)}</p>')
+            f'{h(run.started.replace("T", " "))} {h(_duration(run.duration_s))} · {export_link(run.run_id)} · '
+            f'<a class="setup-link" href="/run/setup?{h(urlencode({"run": run.run_id}))}">protocol and config</a></p>')
     if run.error:
         head += f'<pre class="server-error">{h(run.error)}</pre>'
     sections = []
