@@ -189,6 +189,15 @@ def test_detail_shows_the_sample_and_its_neighbours(app_url):
     assert 77 in rows_of(text) and "page 2 of 3" in text and "Question 77:" in text
 
 
+def test_go_to_a_sample_by_its_number(app_url):
+    """The pager's "go to #N" opens the N-th sample in dataset order (numbered from 1, as the list is)."""
+    _, text = get(samples_url(app_url, goto=78))
+    assert 'class="goto"' in text
+    assert "Question 77:" in text and "page 2 of 3" in text and 'class="sample-row selected" data-row="77"' in text
+    _, text = get(samples_url(app_url, goto=0))
+    assert 'class="sample-row selected" data-row="0"' in text
+
+
 def test_detail_badges_chips_and_grade(app_url):
     def detail(row: int) -> str:
         status, text = get(samples_url(app_url, "/part/sample", run=MIXED, row=row))

@@ -141,10 +141,12 @@ class SamplesQuery:
             except ValueError:
                 return None
 
-        page = number("page")
+        page, row, goto = number("page"), number("row"), number("goto")
+        if goto is not None:  # "go to #N": the N-th sample in dataset order (1-based, as the list numbers them)
+            page, row = None, max(0, goto - 1)
         return cls(run=params.get("run", ""), bench=params.get("bench", ""), page=max(1, page) if page else None,
                    status=params.get("status", ""), subset=params.get("subset", ""),
-                   min_score=params.get("min", "").strip(), text=params.get("q", ""), row=number("row"))
+                   min_score=params.get("min", "").strip(), text=params.get("q", ""), row=row)
 
     def url_params(self, **changes: Any) -> str:
         """The query string of this state with ``changes`` (empty fields left out)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 from typing import Any, Iterable
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import orjson
 
@@ -198,9 +198,13 @@ def _pager(query: SamplesQuery, listing: ListPage) -> str:
             return f'<span class="off">{label}</span>'
         return f'<a href="/samples?{h(query.url_params(page=number, row=None))}" data-page="{number}">{label}</a>'
 
+    state = "".join(f'<input type="hidden" name="{name}" value="{h(value)}">'
+                    for name, value in parse_qsl(query.url_params(page=None, row=None)))
+    goto = (f'<form class="goto" method="get" action="/samples">{state}<label>go to # <input name="goto" '
+            f'type="number" min="1" size="6" autocomplete="off"></label></form>')
     return (f'<nav class="pager">{link(1, "« first")}{link(listing.page - 1, "‹ prev")}'
             f'<span class="at">page {listing.page} of {listing.pages}</span>'
-            f'{link(listing.page + 1, "next ›")}{link(listing.pages, "last »")}</nav>')
+            f'{link(listing.page + 1, "next ›")}{link(listing.pages, "last »")}{goto}</nav>')
 
 
 def list_fragment(query: SamplesQuery, listing: ListPage) -> str:
