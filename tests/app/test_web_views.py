@@ -9,6 +9,7 @@ must show the numbers of its ``summary.json``, and one request given a hostile e
 from __future__ import annotations
 
 import os
+import html
 import re
 import sqlite3
 import subprocess
@@ -210,6 +211,25 @@ def test_compare_side_by_side_detail(app_url):
     assert detail.count("Adding one to 10.") == 2  # each run's reasoning
     side_a, side_b = detail.split('data-letter="A"')[1].split('data-letter="B"')
     assert "score: <b>1.000</b>" in side_a and "correct" in side_a and "score: <b>–</b>" in side_b
+
+
+def test_a_comparison_exports_as_one_offline_file(app_url, outputs):
+    """/export-compare: the paired differences and every sample of the filter side by side, in one file that
+    loads nothing (no script, no link to a stylesheet, a network-less CSP)."""
+    a, b = _statuses(outputs, RUN_A), _statuses(outputs, RUN_B)
+    expected = [i for i in a if i in b and {a[i], b[i]} == {"correct", "wrong"}]
+    _, page = get(compare_url(app_url, [RUN_A, RUN_B], benchmark="gsm8k"))
+    assert "/export-compare?" in page
+    url = compare_url(app_url, [RUN_A, RUN_B], benchmark="gsm8k", show="disagree").replace("/compare?",
+                                                                                           "/export-compare?")
+    status, text = get(url)
+    assert status == 200 and text.startswith("<!doctype html>")
+    assert "default-src 'none'" in html.unescape(text) and "<script" not in text and "<link" not in text
+    assert re.findall(r'<details class="xsample"><summary><code>([^<]*)</code>', text) == expected
+    assert _comparison_rows(text) == _comparison_rows(page)  # the same numbers as the page
+    assert text.count('id="pair-detail"') == len(expected)
+    status, _ = get(compare_url(app_url, [RUN_A], benchmark="gsm8k").replace("/compare?", "/export-compare?"))
+    assert status == 404
 
 
 def test_compare_refuses_bad_input(app_url):

@@ -148,6 +148,18 @@ def build_app(outputs: Outputs, check_host: bool = True) -> Any:
         return HTMLResponse(text, headers={"cache-control": "no-store",
                                            "content-disposition": f'attachment; filename="{name}.html"'})
 
+    def export_compare(request: Request) -> Response:
+        query = web_compare.CompareQuery.parse(request.query_params)
+        try:
+            whole, pairs = web_compare.export_view(outputs, query, web_export.LIMIT)
+        except (ConfigError, OSError) as exc:
+            return _html(web_html.error_page(404, str(exc)), 404)
+        title = f"{whole.benchmark}: " + " vs ".join(whole.models)
+        text = web_export.export_compare_page(title, web_compare.export_body(whole, pairs, query, web_export.LIMIT))
+        name = "".join(c if c.isalnum() or c in "._-" else "_" for c in f"compare_{whole.benchmark}")
+        return HTMLResponse(text, headers={"cache-control": "no-store",
+                                           "content-disposition": f'attachment; filename="{name}.html"'})
+
     def compare(request: Request) -> str:
         query = web_compare.CompareQuery.parse(request.query_params)
         if len(query.runs) < 2:
@@ -169,7 +181,7 @@ def build_app(outputs: Outputs, check_host: bool = True) -> Any:
 
     routes = [Route("/", _guarded(runs)), Route("/run", _guarded(run)), Route("/samples", _guarded(samples)),
               Route("/part/list", _guarded(list_part)), Route("/part/sample", _guarded(sample_part)),
-              Route("/export/{run}", export),
+              Route("/export/{run}", export), Route("/export-compare", export_compare),
               Route("/compare", _guarded(compare)), Route("/perf", _guarded(perf)),
               Route("/perf/run", _guarded(perf_run)), Route(web_perf.SVG_CSS_PATH, svg_css),
               Route("/dashboard", _guarded(lambda r: web_dashboard.dashboard_page(outputs))),

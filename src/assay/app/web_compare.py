@@ -361,7 +361,9 @@ def _detail(view: CompareView) -> str:
 def compare_page(view: CompareView, query: CompareQuery) -> str:
     legend = "".join(f'<li><b>{LETTERS[k]}</b> {h(model)} <span class="muted small">{h(run)}</span></li>'
                      for k, (run, model) in enumerate(zip(view.runs, view.models)))
-    body = (f'{VIEWS_CSS}<p class="crumbs"><a href="/">Runs</a> / <a href="/compare">Compare</a></p><ul class="legend">'
+    export = "/export-compare?" + query.url(sample=None, page=1).split("?", 1)[1]
+    body = (f'{VIEWS_CSS}<p class="crumbs"><a href="/">Runs</a> / <a href="/compare">Compare</a> · '
+            f'<a class="export" href="{h(export)}">export HTML</a></p><ul class="legend">'
             f"{legend}</ul><h2>Paired differences</h2>{_comparison_table(view)}<h2>Sample sets</h2>"
             f'{_sets_section(view, query)}<div class="compare-layout"><section class="list-pane">'
             f'{_sample_list(view, query)}</section><section class="detail-pane" id="detail">'
@@ -383,3 +385,33 @@ def picker_page(outputs: Outputs, params: Mapping[str, str], message: str = "") 
             f"<th></th><th>Model</th><th>Run</th><th>Benchmarks</th></tr></thead><tbody>{rows}</tbody></table>"
             '<button type="submit">Compare</button></form>')
     return page("Compare", body, "compare")
+
+
+# ---- export -----------------------------------------------------------------------------------------------
+
+
+def export_view(outputs: Outputs, query: CompareQuery, limit: int) -> tuple[CompareView, list[CompareView]]:
+    """The comparison of ``query`` (every filtered row, not a page) and, per row up to ``limit``, the view of
+    that sample side by side: what ``/export/compare`` writes into one file."""
+    whole = compare_view(outputs, replace(query, sample=None, page=1))
+    pairs = [compare_view(outputs, replace(query, sample=row.sample_id, page=1)) for row in whole.rows[:limit]]
+    return whole, pairs
+
+
+def export_body(whole: CompareView, pairs: list[CompareView], query: CompareQuery, limit: int) -> str:
+    """The comparison as static HTML: the paired differences, the sample sets, then each shared sample (of the
+    filter) folded, its prompt once and each run's answer beside the others."""
+    legend = "".join(f'<li><b>{LETTERS[k]}</b> {h(model)} <span class="muted small">{h(run)}</span></li>'
+                     for k, (run, model) in enumerate(zip(whole.runs, whole.models)))
+    items = []
+    for row, pair in zip(whole.rows, pairs):
+        marks = " ".join(_badge(status) for status in row.statuses)
+        items.append(f'<details class="xsample"><summary><code>{h(row.sample_id)}</code> {marks} '
+                     f'<span class="q">{h(row.question[:120])}</span></summary><div class="body">{_detail(pair)}'
+                     "</div></details>")
+    shown = (f'<p class="cut">The first {len(pairs)} of {len(whole.rows)} samples (at most {limit}).</p>'
+             if len(pairs) < len(whole.rows) else "")
+    label = SHOWS.get(query.show, query.show) or "all shared samples"
+    return (f'<ul class="legend">{legend}</ul><h2>Paired differences</h2>{_comparison_table(whole)}'
+            f"<h2>Sample sets</h2>{_sets_section(whole, query)}<h2>{h(whole.benchmark)}: {h(label)}</h2>"
+            f'{shown}{"".join(items)}')

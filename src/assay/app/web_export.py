@@ -104,3 +104,17 @@ def export_page(run: RunLine, benchmarks: list[ExportedBenchmark], limit: int = 
             f'<h1>{h(run.model)}</h1><p class="muted"><code>{h(run.run_id)}</code> · {h(run.status)} · started '
             f'{h(run.started.replace("T", " "))} · open a sample to read it</p>{note}{"".join(sections)}</main>'
             f'<script>{js}</script></body></html>\n')
+
+
+def export_compare_page(title: str, body: str) -> str:
+    """A comparison (``web_compare.export_body``) as one file: the workbench's stylesheets inline, no script
+    (samples fold with ``<details>``), the same network-less Content-Security-Policy as a run's export."""
+    css = "\n".join([(STATIC / "web.css").read_text(encoding="utf-8"),
+                     (STATIC / "web_views.css").read_text(encoding="utf-8"), _EXPORT_CSS])
+    policy = f"default-src 'none'; style-src {_hash(css)}; img-src data:; base-uri 'none'; form-action 'none'"
+    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta http-equiv="Content-Security-Policy" content="{h(policy)}">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>{h(title)} · assay</title><style>{css}</style></head>'
+            f'<body class="export" data-kind="export-compare"><header class="top"><span class="brand">assay</span>'
+            f'<span class="where">{h(title)}</span></header><main><h1>{h(title)}</h1>{body}</main></body></html>\n')
