@@ -165,6 +165,7 @@ def test_a_tiny_sim_eval_runs_and_never_shows_its_key(app):
     run = re.search(r'class="run-folder" href="/run\?run=([^"]+)">', page)
     assert run, page
     run_dir = outputs / run.group(1)
+    assert "2 of 2 samples answered" in page
     assert (run_dir / "manifest.json").is_file()
     assert orjson.loads((run_dir / "manifest.json").read_bytes())["status"] == "finished"
     _, runs = client.get("/")
@@ -198,6 +199,7 @@ def test_cancel_stops_a_long_perf_run_and_marks_it_interrupted(app):
         time.sleep(0.5)
     assert 'action="/jobs/cancel"' in page and '<meta http-equiv="refresh"' in page
     time.sleep(1.0)
+    assert re.search(r"parallel_2_number_1000000: \d+ requests recorded", client.get(f"/job?id={job}")[1])
     status, headers, _ = client.post("/jobs/cancel", {"job": job})
     assert status == 303
     page = _wait_status(client, job, {"cancelled", "failed", "finished"}, timeout_s=60)
@@ -209,6 +211,21 @@ def test_cancel_stops_a_long_perf_run_and_marks_it_interrupted(app):
     summaries = list((outputs / "perf" / run.group(1)).glob("*/summary.json"))
     assert summaries and all(orjson.loads(p.read_bytes())["interrupted"] for p in summaries)
     assert "interrupted" in page  # the log tail says so too
+
+
+def test_secret_values_are_kept_apart_from_the_written_ones():
+    from assay.app.launch import parse_form, secret_args
+
+    parsed = parse_form("eval", {"model": "m", "api_url": "http://user:pw@127.0.0.1:9/v1", "api_key": "k-1",
+                                 "judge_model_args": '{"model_id": "j", "api_key": "k-2"}', "datasets": "gsm8k"})
+    assert not parsed.errors
+    assert parsed.values == {"model": "m", "datasets": ["gsm8k"]}
+    assert set(parsed.secrets) == {"api_url", "api_key", "judge_model_args"}
+    assert "--api-key=k-1" in secret_args("eval", parsed.secrets)
+    parsed = parse_form("perf", {"sim": "true", "headers": "X-Trace=1 'Authorization=Bearer k-3'", "parallel": "1 2",
+                                 "number": "4 8"})
+    assert not parsed.errors and parsed.values == {"sim": True, "parallel": [1, 2], "number": [4, 8]}
+    assert secret_args("perf", parsed.secrets) == ["--headers=X-Trace=1", "--headers=Authorization=Bearer k-3"]
 
 
 @pytest.fixture(scope="module")

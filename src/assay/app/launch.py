@@ -245,6 +245,7 @@ class Job:
     secret_texts: list[str] = field(default_factory=list, repr=False)
     cancelled: bool = False
     run_dir: Path | None = None
+    _counted: dict[Path, tuple[int, int]] = field(default_factory=dict, repr=False)  # file → (bytes read, lines)
 
     @property
     def log_path(self) -> Path:
@@ -281,6 +282,50 @@ class Job:
         for secret in self.secret_texts:
             text = text.replace(secret, "***")
         return text
+
+
+    def progress(self) -> str:
+        """How far the run is, read from its run folder: answered samples of an eval (lines of its predictions,
+        read on from where the last look stopped), or the requests recorded per plan of a perf run."""
+        if self.run_dir is None or not self.run_dir.is_dir():
+            return ""
+        if self.kind == "perf":
+            return self._perf_progress()
+        answered = 0
+        for path in sorted((self.run_dir / "predictions").glob("*.jsonl")):
+            done, lines = self._counted.get(path, (0, 0))
+            try:
+                with path.open("rb") as handle:
+                    handle.seek(done)
+                    chunk = handle.read()
+            except OSError:
+                continue
+            self._counted[path] = (done + len(chunk), lines + chunk.count(b"\n"))
+            answered += self._counted[path][1]
+        planned = None
+        try:
+            entries = json.loads((self.run_dir / "manifest.json").read_bytes()).get("benchmarks") or {}
+            planned = sum(int(e["num_samples"]) for e in entries.values())
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            pass
+        return f"{answered} of {planned} samples answered" if planned else f"{answered} samples answered"
+
+    def _perf_progress(self) -> str:
+        import sqlite3
+
+        assert self.run_dir is not None
+        parts = []
+        for records in sorted(self.run_dir.glob("*/records.sqlite")):
+            try:
+                db = sqlite3.connect(f"{records.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+                try:
+                    count = db.execute("SELECT COUNT(*) FROM requests").fetchone()[0]
+                finally:
+                    db.close()
+            except sqlite3.Error:
+                continue
+            parts.append(f"{records.parent.name}: {count} requests recorded")
+        return "; ".join(parts)
 
 
 class Jobs:
@@ -363,7 +408,10 @@ class Jobs:
             try:
                 job.process.wait(timeout=wait_s)
             except subprocess.TimeoutExpired:
-                os.killpg(job.process.pid, signal.SIGKILL)
+                try:
+                    os.killpg(job.process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
 
     def _find_run_dir(self, job: Job) -> None:
         """The run folder of ``job``: the one its log names at the end, else a new folder of its kind whose

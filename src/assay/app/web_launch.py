@@ -97,7 +97,8 @@ def jobs_page(jobs: Jobs, token: str) -> str:
     rows = "".join(
         f'<tr class="job-row" data-job="{h(job.job_id)}"><td><a href="/job?{h(urlencode({"id": job.job_id}))}">'
         f'{h(job.job_id)}</a></td><td>{h(job.kind)}</td><td>{h(job.label)}</td><td>{_status(job)}</td>'
-        f'<td>{_run_cell(jobs, job)}</td><td>{h(job.started.isoformat(sep=" ", timespec="seconds"))}</td>'
+        f'<td>{_run_cell(jobs, job)}<div class="muted small">{h(job.progress())}</div></td>'
+        f'<td>{h(job.started.isoformat(sep=" ", timespec="seconds"))}</td>'
         f'<td>{_cancel_form(job, token)}</td></tr>' for job in listed)
     table = ('<table id="jobs-table" class="grid"><thead><tr><th>Job</th><th>Kind</th><th>Model</th><th>Status</th>'
              f'<th>Run folder</th><th>Started</th><th></th></tr></thead><tbody>{rows}</tbody></table>'
@@ -112,7 +113,8 @@ def job_page(jobs: Jobs, job: Job, token: str) -> str:
     code = "" if job.returncode is None else f' · exit code {job.returncode}'
     body = (f'<p class="crumbs"><a href="/">Runs</a> / <a href="/jobs">Launched runs</a> / <b>{h(job.job_id)}</b></p>'
             f'<h1>{h(job.kind)} · {h(job.label)}</h1><p>{_status(job)}{h(code)} · run folder: {_run_cell(jobs, job)}'
-            f' · started {h(job.started.isoformat(sep=" ", timespec="seconds"))}</p>{_cancel_form(job, token)}'
+            f' · started {h(job.started.isoformat(sep=" ", timespec="seconds"))}</p>'
+            f'<p class="progress" id="progress">{h(job.progress())}</p>{_cancel_form(job, token)}'
             f'<p class="muted small"><code>{h(" ".join(job.command))}</code></p>'
             f'<h2>Log</h2><pre class="text log" id="log">{h(job.log_tail()) or "(nothing yet)"}</pre>')
     return _refreshing(page(f"Job {job.job_id}", body, "job"), job.returncode is None)
