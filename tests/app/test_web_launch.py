@@ -19,6 +19,7 @@ import orjson
 import pytest
 
 from tests.app.running import free_port, running_app
+from tests.app.test_web import browser_page  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.timeout(180)
 pytest.importorskip("starlette", reason="starlette is not installed (the `app` extra)")
@@ -211,6 +212,29 @@ def test_cancel_stops_a_long_perf_run_and_marks_it_interrupted(app):
     summaries = list((outputs / "perf" / run.group(1)).glob("*/summary.json"))
     assert summaries and all(orjson.loads(p.read_bytes())["interrupted"] for p in summaries)
     assert "interrupted" in page  # the log tail says so too
+
+
+def test_in_a_browser_launch_watch_and_open_the_run(app, browser_page):
+    """The real thing: Chromium fills the form (its own Origin and the page's token go with it), a bad value comes
+    back on its field, the corrected form starts the run and the job page reloads itself until it finishes."""
+    client, _, _ = app
+    page, expect = browser_page
+    page.goto(f"{client.origin}/launch?kind=eval")
+    page.fill("#f-eval_type", "sim")
+    page.fill("#f-model", "browser-sim")
+    page.fill("#f-datasets", "gsm8k")
+    page.fill("#f-dataset_args", orjson.dumps({"gsm8k": {"dataset_id": str(GSM8K)}}).decode())
+    page.fill("#f-limit", "0")
+    page.fill("#f-api_key", API_KEY)
+    page.click("button[type=submit]")
+    expect(page.locator("#limit-error")).to_contain_text("greater than 0")
+    assert page.input_value("#f-api_key") == "" and page.input_value("#f-model") == "browser-sim"
+    page.fill("#f-limit", "1")
+    page.click("button[type=submit]")
+    expect(page.locator("[data-status]")).to_have_text("finished", timeout=90_000)
+    assert API_KEY not in page.content()
+    page.click("a.run-folder")
+    expect(page.locator("h1")).to_have_text("browser-sim")
 
 
 def test_secret_values_are_kept_apart_from_the_written_ones():
