@@ -18,8 +18,8 @@ from urllib.parse import urlencode, urlparse
 import orjson
 import pytest
 
+from tests.app import test_web
 from tests.app.running import free_port, running_app
-from tests.app.test_web import browser_page  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.timeout(180)
 pytest.importorskip("starlette", reason="starlette is not installed (the `app` extra)")
@@ -28,6 +28,7 @@ pytest.importorskip("assay.sim", reason="the simulator (assay.sim) is not availa
 
 GSM8K = Path(__file__).resolve().parents[1] / "eval" / "fixtures" / "gsm8k"
 API_KEY = "sk-launch-test-0123456789abcdef"
+browser_page = test_web.browser_page  # the fixture: headless Chromium, nothing but loopback reachable
 
 
 class Client:
