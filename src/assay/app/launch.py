@@ -29,6 +29,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 import click
 import yaml
@@ -209,22 +210,38 @@ def secret_args(kind: str, secrets: Mapping[str, Any]) -> list[str]:
     return args
 
 
-def _secret_texts(secrets: Mapping[str, Any]) -> list[str]:
-    """Every string inside the secret values (to blank them in a log tail, should a tool ever print one)."""
+def _secret_texts(kind: str, secrets: Mapping[str, Any]) -> list[str]:
+    """The credentials among the secret values (to blank them in a log tail, should a tool ever print one; the
+    tools don't, this is a second guard): a secret field's whole value, the strings :func:`scrub_secrets` would
+    hide, the password of a URL, a header's value."""
     out: list[str] = []
+    widgets = {f.name: f.widget for f in form_fields(kind)}
 
-    def walk(value: Any) -> None:
+    def walk(value: Any, scrubbed: Any) -> None:
         if isinstance(value, str):
-            out.extend(part for part in re.split(r"[\s=]+", value) + [value] if len(part) >= 4)
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                walk(item)
+            if value != scrubbed:
+                out.append(value)
+                userinfo = urlsplit(value).netloc.rpartition("@")[0] if "@" in value else ""
+                out.extend(part for part in (userinfo, userinfo.partition(":")[2]) if part)
+                out.extend(v for k, _, v in (p.partition("=") for p in urlsplit(value).query.split("&")) if v)
+        elif isinstance(value, dict) and isinstance(scrubbed, dict):
+            for key, item in value.items():
+                walk(item, scrubbed.get(key))
+        elif isinstance(value, (list, tuple)) and isinstance(scrubbed, (list, tuple)):
+            for item, clean in zip(value, scrubbed):
+                walk(item, clean)
 
-    walk(dict(secrets))
-    return sorted(set(out), key=len, reverse=True)
+    for name, value in secrets.items():
+        if widgets.get(name) == "secret" and isinstance(value, str):
+            out.append(value)
+        elif name == "headers":
+            pairs = value.items() if isinstance(value, dict) else (str(v).partition("=")[::2] for v in value)
+            for key, item in pairs:
+                if re.search(r"auth|key|token|secret|cookie", str(key), re.IGNORECASE) and item:
+                    out += [str(item), str(item).split()[-1]]
+        else:
+            walk(value, scrub_secrets(value) if not isinstance(value, dict) else scrub_secrets({name: value})[name])
+    return sorted({text for text in out if len(text) >= 4}, key=len, reverse=True)
 
 
 # ---- jobs -----------------------------------------------------------------------------------------------
@@ -381,7 +398,7 @@ class Jobs:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                        env=env, start_new_session=True)
         job = Job(job_id, kind, label, folder, dt.datetime.now(), command, process, before,
-                  _secret_texts(parsed.secrets))
+                  _secret_texts(kind, parsed.secrets))
         with self._lock:
             self._jobs[job_id] = job
         return job
