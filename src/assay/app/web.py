@@ -8,6 +8,10 @@ predictions inside run folders of the outputs folder, and the summaries, config 
 SQLite connection) of its perf runs. Its assets are files of this package (``static/``, the vendored renderers
 in ``static/vendor/``): no CDN, no build step. ``/export/<run>`` gives a run's samples as one HTML file that
 opens offline (``assay.app.web_export``).
+
+With ``launch`` (``assay app --launch``, off by default) it also starts eval and perf runs (``assay.app.launch``,
+pages in ``assay.app.web_launch``): then, and only on those routes, it takes a POST, which must carry the
+process's token and come from its own origin; off loopback every request must carry the token.
 """
 
 from __future__ import annotations
