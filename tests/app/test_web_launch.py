@@ -239,7 +239,7 @@ def test_in_a_browser_launch_watch_and_open_the_run(app, browser_page):
 
 
 def test_secret_values_are_kept_apart_from_the_written_ones():
-    from assay.app.launch import _secret_texts, parse_form, secret_args
+    from assay.app.launch import parse_form, secret_args, secret_texts
 
     parsed = parse_form("eval", {"model": "m", "api_url": "http://user:pw@127.0.0.1:9/v1", "api_key": "k-1",
                                  "judge_model_args": '{"model_id": "j", "api_key": "k-2"}', "datasets": "gsm8k"})
@@ -247,11 +247,11 @@ def test_secret_values_are_kept_apart_from_the_written_ones():
     assert parsed.values == {"model": "m", "datasets": ["gsm8k"]}
     assert set(parsed.secrets) == {"api_url", "api_key", "judge_model_args"}
     assert "--api-key=k-1" in secret_args("eval", parsed.secrets)
-    blanked = _secret_texts("eval", parsed.secrets)  # what a log tail blanks: the credentials, not "j" or "m"
+    blanked = secret_texts("eval", parsed.secrets)  # what a log tail blanks: the credentials, not "j" or "m"
     assert "k-2" not in blanked and "pw" not in blanked  # too short to blank safely...
     parsed = parse_form("eval", {"model": "m", "api_key": "key-1111", "datasets": "gsm8k",
                                  "judge_model_args": '{"model_id": "judge", "api_key": "key-2222"}'})
-    assert set(_secret_texts("eval", parsed.secrets)) == {"key-1111", "key-2222"}  # ...these are blanked
+    assert set(secret_texts("eval", parsed.secrets)) == {"key-1111", "key-2222"}  # ...these are blanked
     parsed = parse_form("perf", {"sim": "true", "headers": "X-Trace=1 'Authorization=Bearer k-3'", "parallel": "1 2",
                                  "number": "4 8"})
     assert not parsed.errors and parsed.values == {"sim": True, "parallel": [1, 2], "number": [4, 8]}

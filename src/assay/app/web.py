@@ -9,8 +9,8 @@ SQLite connection) of its perf runs. Its assets are files of this package (``sta
 in ``static/vendor/``): no CDN, no build step. ``/export/<run>`` gives a run's samples as one HTML file that
 opens offline (``assay.app.web_export``).
 
-With ``launch`` (``assay app --launch``, off by default) it also starts eval and perf runs (``assay.app.launch``,
-pages in ``assay.app.web_launch``): then, and only on those routes, it takes a POST, which must carry the
+With ``launch`` (``assay app --launch``, off by default) it also starts eval and perf runs (``assay.app.launch``
+parses the form, ``assay.app.jobs`` runs them, ``assay.app.web_launch`` renders the pages): then, and only on those routes, it takes a POST, which must carry the
 process's token and come from its own origin; off loopback every request must carry the token.
 """
 
@@ -32,7 +32,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from assay.app import web_compare, web_export, web_html, web_launch, web_perf
-from assay.app.launch import Jobs, parse_form
+from assay.app.jobs import Jobs
+from assay.app.launch import parse_form
 from assay.app.readers import Outputs
 from assay.app.web_data import (
     SamplesQuery,

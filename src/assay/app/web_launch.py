@@ -1,4 +1,5 @@
-"""The workbench's launch form and jobs pages (``--launch``), rendered from ``assay.app.launch``.
+"""The workbench's launch form and jobs pages (``--launch``), rendered from ``assay.app.launch``
+(the fields) and ``assay.app.jobs`` (the runs).
 
 Every form carries the app's token in a hidden field (the server refuses a POST without it); a secret box
 (``api_key``) is a password input that is never filled back in, so a key typed once is not echoed into the page.
@@ -11,7 +12,8 @@ from __future__ import annotations
 from typing import Mapping
 from urllib.parse import urlencode
 
-from assay.app.launch import FormField, Job, Jobs, form_fields
+from assay.app.jobs import Job, Jobs
+from assay.app.launch import FormField, form_fields
 from assay.app.web_html import h, page
 
 KINDS = {"eval": "assay eval", "perf": "assay perf"}
