@@ -10,8 +10,9 @@ in ``static/vendor/``): no CDN, no build step. ``/export/<run>`` gives a run's s
 opens offline (``assay.app.web_export``).
 
 With ``launch`` (``assay app --launch``, off by default) it also starts eval and perf runs (``assay.app.launch``
-parses the form, ``assay.app.jobs`` runs them, ``assay.app.web_launch`` renders the pages): then, and only on those routes, it takes a POST, which must carry the
-process's token and come from its own origin; off loopback every request must carry the token.
+parses the form, ``assay.app.jobs`` runs them, ``assay.app.web_launch`` renders the pages): then, and only on
+those routes, it takes a POST, which must carry the process's token and come from its own origin. Off loopback
+every request must carry the token.
 """
 
 from __future__ import annotations
