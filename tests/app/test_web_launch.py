@@ -215,6 +215,26 @@ def test_cancel_stops_a_long_perf_run_and_marks_it_interrupted(app):
     assert "interrupted" in page  # the log tail says so too
 
 
+def test_cancel_marks_an_eval_interrupted_and_keeps_its_samples(app):
+    client, outputs, _ = app
+    status, headers, _ = client.post("/launch", _tiny_eval(limit="", model="slow-sim", eval_batch_size="1",
+                                                           model_args='{"ttft_ms": 1500}'))
+    assert status == 303
+    job = _job_id(headers)
+    deadline = time.monotonic() + 60
+    while "1 of 4 samples answered" not in (page := client.get(f"/job?id={job}")[1]):
+        assert 'data-status="running"' in page and time.monotonic() < deadline, page[-3000:]
+        time.sleep(0.3)
+    assert client.post("/jobs/cancel", {"job": job})[0] == 303
+    page = _wait_status(client, job, {"cancelled", "failed", "finished"}, timeout_s=60)
+    assert 'data-status="cancelled"' in page
+    run = re.search(r'class="run-folder" href="/run\?run=([^"]+)">', page)
+    assert run, page
+    manifest = orjson.loads((outputs / run.group(1) / "manifest.json").read_bytes())
+    assert manifest["status"] == "interrupted"
+    assert "--use-cache" in page  # the log tail says how to resume
+
+
 def test_in_a_browser_launch_watch_and_open_the_run(app, browser_page):
     """The real thing: Chromium fills the form (its own Origin and the page's token go with it), a bad value comes
     back on its field, the corrected form starts the run and the job page reloads itself until it finishes."""
