@@ -10,7 +10,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import pytest
 
@@ -22,15 +22,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(outputs: Path, scratch: Path, startup_timeout_s: float = 60, ui: str = "gradio") -> Iterator[str]:
-    """The app's URL while it runs on ``outputs`` (``ui``: the ``--ui`` to start); its log and Gradio's cache
-    folder go under ``scratch``."""
+def running_app(outputs: Path, scratch: Path, startup_timeout_s: float = 60, ui: str = "gradio",
+                args: Sequence[str] = ()) -> Iterator[str]:
+    """The app's URL while it runs on ``outputs`` (``ui``: the ``--ui`` to start, ``args``: more options); its log
+    (``scratch/app.log``) and Gradio's cache folder go under ``scratch``."""
     port = free_port()
     log = scratch / "app.log"
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(scratch / "gradio")}
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "assay", "app", "--outputs", str(outputs),
-                                    "--port", str(port), "--ui", ui], stdout=out, stderr=subprocess.STDOUT, env=env)
+                                    "--port", str(port), "--ui", ui, *args], stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + startup_timeout_s

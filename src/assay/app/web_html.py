@@ -91,9 +91,12 @@ def _samples_href(run_id: str, bench: str) -> str:
     return "/samples?" + h(SamplesQuery(run_id, bench).url_params())
 
 
-def runs_page(runs: list[RunLine], root: str) -> str:
+def runs_page(runs: list[RunLine], root: str, launch: bool = False) -> str:
+    launch_links = (' · <a href="/launch?kind=eval" id="launch-link">launch a run</a> · '
+                    '<a href="/jobs">launched runs</a>' if launch else "")
     if not runs:
-        return page("Runs", f'<p class="empty">No eval runs under <code>{h(root)}</code> yet.</p>', "runs")
+        empty = f'<p class="empty">No eval runs under <code>{h(root)}</code> yet.{launch_links}</p>'
+        return page("Runs", empty, "runs")
     rows = []
     for run in runs:
         lines = run.benchmarks or [BenchmarkLine("–", None, None, None, None, None, None, None, None, False)]
@@ -121,7 +124,8 @@ def runs_page(runs: list[RunLine], root: str) -> str:
              '<th>Samples</th><th>Failed</th><th>Truncated</th><th>Status</th><th>Started</th></tr></thead>'
              f'<tbody>{"".join(rows)}</tbody></table>')
     note = (f'<p class="muted">{len(runs)} runs under <code>{h(root)}</code> · <a href="/compare">compare runs</a>'
-            ' · <a href="/perf">perf runs</a> · <a href="/dashboard">dashboard</a> · <a href="/think">think</a></p>')
+            f' · <a href="/perf">perf runs</a> · <a href="/dashboard">dashboard</a> · <a href="/think">think</a>'
+            f'{launch_links}</p>')
     return page("Runs", note + table, "runs")
 
 

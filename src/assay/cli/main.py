@@ -272,21 +272,31 @@ def _think_command() -> click.Command:
 
 
 def _app_command() -> click.Command:
-    def run(outputs: str, host: str, port: int, ui: str) -> None:
+    def run(outputs: str, host: str, port: int, ui: str, launch: bool) -> None:
         try:
             if ui == "web":
-                from assay.app.web import serve
+                from assay.app.web import new_token, serve
             else:
                 from assay.app.ui import serve  # type: ignore[assignment]
         except ImportError as exc:
             raise AssayError(f"`assay app` needs the app extra (pip install 'assay[app]'): {exc}") from None
-        click.echo(f"assay app: reading {outputs} on http://{host}:{port} (Ctrl-C to stop)", err=True)
-        serve(outputs, host=host, port=port)
+        if ui != "web":
+            if launch:
+                raise AssayError("--launch needs the workbench (--ui web)")
+            click.echo(f"assay app: reading {outputs} on http://{host}:{port} (Ctrl-C to stop)", err=True)
+            serve(outputs, host=host, port=port)
+            return
+        token = new_token()
+        loopback = host in ("127.0.0.1", "localhost")
+        url = f"http://{host}:{port}/" + ("" if loopback else f"?token={token}")
+        doing = "reading and launching runs in" if launch else "reading"
+        click.echo(f"assay app: {doing} {outputs} on {url} (Ctrl-C to stop)\nassay app: token {token}", err=True)
+        serve(outputs, host=host, port=port, launch=launch, token=token)  # type: ignore[call-arg]
 
     return click.Command(
         "app", callback=run,
-        help="Web viewer (read only: uploads are refused) for the runs under an outputs folder: the workbench "
-             "(runs, samples, compare, perf) or, with --ui gradio, the older viewer (also think results).",
+        help="Web viewer (read only unless --launch; uploads are refused) for the runs under an outputs folder: the "
+             "workbench (runs, samples, compare, perf) or, with --ui gradio, the older viewer (also think results).",
         params=[
             click.Option(["--outputs"], default="./outputs", show_default=True, help="The folder to read."),
             click.Option(["--host"], default="127.0.0.1", show_default=True,
@@ -296,6 +306,9 @@ def _app_command() -> click.Command:
             click.Option(["--ui"], type=click.Choice(["web", "gradio"]), default="web", show_default=True,
                          help="web: the workbench (runs, samples, compare, perf; fast on big runs); gradio: the "
                               "older viewer with compare, perf and think tabs."),
+            click.Option(["--launch"], is_flag=True, default=False,
+                         help="Workbench: also start eval and perf runs from the browser (a form per config, a "
+                              "jobs page with logs and Cancel); off by default, as it runs commands as you."),
         ],
     )
 
