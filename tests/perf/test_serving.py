@@ -32,4 +32,4 @@ def test_closed_loop_against_transformers_serve(transformers_server, tmp_path):
             assert 0 <= row["tpot_s"] < row["latency_s"]
             expected = (row["latency_s"] - row["ttft_s"]) / (row["output_tokens"] - 1)
             assert row["tpot_s"] == pytest.approx(expected, abs=1e-6)
-    assert 0 < s.median_ttft_s < s.median_latency_s
+    assert 0 < s.median_ttft_s <= s.median_latency_s  # equal when each answer came in one frame (above)
