@@ -351,6 +351,13 @@ def test_perf_config_is_shown_with_credentials_scrubbed(app_url, outputs, perf_r
     assert "sk-very-secret" not in text and "sk-also-secret" not in text and "api_key: &#x27;***&#x27;" in text
 
 
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "app"
+def _shot(page, name: str) -> None:
+    """A full-page screenshot of the view under test-artifacts/app/ (kept out of git), for a person to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"web-{name}.png"), full_page=True)
+
+
 def test_in_a_browser_compare_and_perf_pages(browser_page, app_url, outputs, perf_run):
     page, expect = browser_page
     errors: list[str] = []
@@ -367,15 +374,18 @@ def test_in_a_browser_compare_and_perf_pages(browser_page, app_url, outputs, per
     expect(page).to_have_url(re.compile(r"show=a_wrong_b_right"))
     page.locator("#pairs-table tr.pair-row a").first.click()
     expect(page.locator("#pair-detail .side")).to_have_count(2)
+    _shot(page, "compare")
     run_id = perf_run.relative_to(outputs).as_posix()
     page.goto(f"{app_url}/perf")
     page.locator(f'#perf-runs input[value="{run_id}"]').check()
     page.locator("#perf-pick button").click()
     expect(page.locator(".charts svg").first).to_be_visible()
+    _shot(page, "perf-overlay")
     page.goto(f"{app_url}/perf/run?" + urlencode({"run": run_id}))
     expect(page.locator("#requests-table")).to_be_visible()
     page.locator('#requests-table a.sort[data-sort="latency"]').click()
     expect(page).to_have_url(re.compile(r"sort=latency"))
+    _shot(page, "perf-run")
     assert page.evaluate("window.__pwned") is None
     assert errors == []
 
