@@ -20,6 +20,8 @@ from typing import Any, Callable, ClassVar, Mapping, Sequence, TypeVar
 from assay.errors import DatasetError
 from assay.eval.scoring.ifeval import build_instruction, follows, loose_variants
 from assay.eval.scoring.ifeval.base import INSTRUCTIONS as IFEVAL_INSTRUCTIONS
+from assay.eval.scoring.ifeval.base import count as _count
+from assay.eval.scoring.ifeval.base import text as _text
 
 VERIFIERS: dict[str, type[Verifier]] = {}
 V = TypeVar("V", bound="type[Verifier]")
@@ -135,15 +137,9 @@ def strip_punctuation(word: str) -> str:
     return word.strip(PUNCTUATION + " ")
 
 
-def whole(value: Any, name: str, minimum: int = 0) -> int:
-    """A count kwarg as an int (hub parquet copies may hold 3.0 for 3)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, not {value!r}")
-    return int(value)
+# The IFEval checker's kwarg readers, shared: a count as an int (hub parquet copies hold 3.0 for 3), a non-empty
+# string.
+whole = _count
+phrase = _text
 
 
-def phrase(value: Any, name: str) -> str:
-    """A non-empty string kwarg."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} must be a non-empty string, not {value!r}")
-    return value
