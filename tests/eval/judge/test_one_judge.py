@@ -60,6 +60,22 @@ def test_eval_and_think_configs_give_the_same_client_settings() -> None:
     assert think_judge.config.generation_config.max_tokens == 512
 
 
+async def test_the_judge_asks_through_the_model_seams_openai_backend(tmp_path: Path) -> None:
+    """The judge is a model like the one under test: the registry's openai_api backend, with its settings."""
+    from assay.models import get_backend
+
+    async with _sim(tmp_path) as sim:
+        judge = make_judge(JudgeConfig(api_url=sim.base_url, model="judge", api_key=KEY, max_retries=5,
+                                       read_timeout_s=120))
+        async with judge:
+            assert await judge_first_correct(judge, "What is 2 + 3?", "5", [split for split in (
+                await step_splitter(judge).steps(TEXT) or [])]) == 1
+            model = judge._model
+            assert type(model) is get_backend("openai_api").cls
+            assert model.config == judge.client_config().model_copy(update={"base_url": model.config.base_url})
+        assert judge._model is None and sim.stats()["requests_total"] == 2  # closed with the judge
+
+
 async def test_the_splitter_and_the_judge_share_one_cache_file(tmp_path: Path) -> None:
     cache = tmp_path / "think" / "judge_cache.jsonl"
     async with _sim(tmp_path) as sim:

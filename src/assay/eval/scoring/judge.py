@@ -257,7 +257,7 @@ class LLMJudge:
         self.slots = asyncio.Semaphore(worker_num)
         self.cache = cache or JudgeCache()
         self.requests = 0  # judge requests sent by this process (cache hits excluded)
-        self._client: Any = None
+        self._model: Any = None  # the openai_api backend of the model seam, made on first use
 
     def use_cache(self, path: Path) -> None:
         """Keep replies in ``path`` (the run folder's ``judge_cache.jsonl``), reading earlier ones back."""
@@ -305,9 +305,7 @@ class LLMJudge:
         async with self.slots:
             self.requests += 1
             try:
-                completion = await self._ensure_client().chat(
-                    messages, generation=generation, stream=self.config.stream,
-                    capture_errors=True)
+                completion = await self._ensure_model().generate(messages, generation)
             except Exception as exc:  # noqa: BLE001 - a judge failure is "could not grade", never fatal
                 log.warning("judge request failed: %s", exc)
                 return JudgeReply(prompt=prompt, error=f"{type(exc).__name__}: {exc}")
@@ -334,18 +332,24 @@ class LLMJudge:
         reply = await self.ask([Message.user(prompt)], generation=generation)
         return None if reply.error is not None else reply.text
 
-    def _ensure_client(self) -> Any:
-        if self._client is None:
-            from assay.client import OpenAIClient
+    def _ensure_model(self) -> Any:
+        """The judge's model: the model seam's ``openai_api`` backend (``assay.models``), the same class that
+        serves the model under test, built from :meth:`client_config`'s settings."""
+        if self._model is None:
+            from assay.models import get_backend
 
-            self._client = OpenAIClient(self.client_config())
-        return self._client
+            settings = self.client_config()
+            self._model = get_backend("openai_api").cls(
+                model=settings.model, api_url=self.config.api_url, api_key=settings.api_key, stream=self.config.stream,
+                read_timeout_s=settings.read_timeout_s, total_timeout_s=settings.total_timeout_s,
+                max_retries=settings.max_retries, max_connections=settings.max_connections)
+        return self._model
 
     async def close(self) -> None:
         """Close the connection pool and the cache file."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        if self._model is not None:
+            await self._model.__aexit__(None, None, None)
+            self._model = None
         self.cache.close()
 
     async def __aenter__(self) -> LLMJudge:
