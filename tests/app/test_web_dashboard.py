@@ -23,6 +23,7 @@ from tests.app import test_web
 from tests.app.test_web import get
 
 pytestmark = pytest.mark.timeout(120)
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "app"
 pytest.importorskip("starlette", reason="starlette is not installed (the `app` extra)")
 pytest.importorskip("uvicorn", reason="uvicorn is not installed (the `app` extra)")
 
@@ -307,7 +308,6 @@ def test_think_pages_refuse_what_is_not_a_result(app_url):
     assert status == 200 and 'href="/think/result?id=think"' in text
 
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "app"
 def _shot(page, name: str) -> None:
     """A full-page screenshot of the view under test-artifacts/app/ (kept out of git), for a person to look at."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

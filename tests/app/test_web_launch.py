@@ -22,6 +22,7 @@ from tests.app import test_web
 from tests.app.running import free_port, running_app
 
 pytestmark = pytest.mark.timeout(180)
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "app"
 pytest.importorskip("starlette", reason="starlette is not installed (the `app` extra)")
 pytest.importorskip("uvicorn", reason="uvicorn is not installed (the `app` extra)")
 pytest.importorskip("assay.sim", reason="the simulator (assay.sim) is not available")
@@ -235,7 +236,6 @@ def test_cancel_marks_an_eval_interrupted_and_keeps_its_samples(app):
     assert "--use-cache" in page  # the log tail says how to resume
 
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "app"
 def _shot(page, name: str) -> None:
     """A full-page screenshot of the view under test-artifacts/app/ (kept out of git), for a person to look at."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,7 @@ from tests.app.test_web import get
 browser_page = test_web.browser_page  # the headless Chromium fixture, every request off loopback refused
 
 pytestmark = pytest.mark.timeout(180)
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "app"
 pytest.importorskip("starlette", reason="starlette is not installed (the `app` extra)")
 pytest.importorskip("uvicorn", reason="uvicorn is not installed (the `app` extra)")
 
@@ -351,7 +352,6 @@ def test_perf_config_is_shown_with_credentials_scrubbed(app_url, outputs, perf_r
     assert "sk-very-secret" not in text and "sk-also-secret" not in text and "api_key: &#x27;***&#x27;" in text
 
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "app"
 def _shot(page, name: str) -> None:
     """A full-page screenshot of the view under test-artifacts/app/ (kept out of git), for a person to look at."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
