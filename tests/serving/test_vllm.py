@@ -103,17 +103,20 @@ def test_perf_tpot_agrees_with_the_servers_own_metrics_and_reports_client_minus_
     assert server["kind"] == "vllm" and server["scrapes"] >= 2
     # The server's per-request TPOT (vllm:request_time_per_output_token_seconds) and TTFT, once per request.
     assert server["latency"]["tpot"]["count"] == 8 and server["latency"]["ttft"]["count"] == 8
-    # The client's TPOT is the server's seen through vLLM's API process: within 1% on a quiet machine, but a
-    # busy one delays the first frame more than the rest (the client's TPOT then shrinks). What must hold
-    # whatever the load: the same quantity in the same unit (a per-token histogram, or milliseconds read as
-    # seconds, is a factor of 30 or 1000 off).
+    # The client's TPOT is the server's seen through vLLM's API process. On a quiet machine they agree within 1%;
+    # on two busy cores (vLLM's engine spins on one) the API process falls behind, sends the first token late and
+    # the rest in bigger frames, and the client's TPOT comes out several times smaller (CI saw 1/8) while its
+    # end-to-end latency still encloses the server's. What holds whatever the load: tokens cannot reach the client
+    # slower than the server makes them, and the client's TTFT plus 31 TPOTs is its end-to-end latency.
     client, own = summary["mean_tpot_s"], server["latency"]["tpot"]["mean_s"]
-    assert own / 5 < client < own * 3, (client, own)
-    # The client sees the first token after the server made it: client minus server is measured, and small
-    # beside the server's own end-to-end latency.
+    assert 0 < client < own * 3, (client, own)
+    decode = summary["mean_latency_s"] - summary["mean_ttft_s"]
+    assert abs(decode - client * 31) <= 0.05 * decode + 1e-3, (decode, client)
+    # The client's view of a request encloses the server's: client minus server is measured, not negative beyond
+    # clock jitter, and its overhead stays well under a second on this loopback.
     gap = server["client_minus_server_ms"]
     assert set(gap) == {"ttft", "e2e"}
-    assert -5 < gap["e2e"] < 0.5 * server["latency"]["e2e"]["mean_s"] * 1000
+    assert -5 < gap["e2e"] < 500 and -5 < gap["ttft"] < 500, gap
 
 
 def test_a_request_the_server_rejects_fails_the_run_with_its_message(vllm, tmp_path):
