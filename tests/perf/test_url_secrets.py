@@ -109,4 +109,5 @@ def test_scrub_secrets_blanks_credential_keys_at_any_depth_and_keeps_token_count
     assert scrubbed["generation_config"] == {"max_tokens": 64, "min_tokens": 4} and scrubbed["pad_token"] == "<pad>"
     args = scrubbed["dataset_args"]["arena_hard"]["extra_params"]["baseline_model_args"]
     assert args == {"api_key": "***", "api_url": "http://***@h:1/v1?token=***", "headers": [{"Authorization": "***"}]}
-    assert (scrubbed["hf_token"], scrubbed["token"], scrubbed["secret_key"], scrubbed["model"]) == ("***", "", "***", "m")
+    kept = (scrubbed["hf_token"], scrubbed["token"], scrubbed["secret_key"], scrubbed["model"])
+    assert kept == ("***", "", "***", "m")

@@ -324,7 +324,8 @@ def _completion(result: SampleResult, i: int, metric: str) -> str:
                                               "text tool-calls")
     return (f'<section class="completion"><h3>{h(title)}</h3><div class="badges">{_badges(completion, score, metric)}'
             f'</div><div class="chips">{_chips(completion)}</div>{reasoning}'
-            f'{_shown(result)(completion.text, "text answer")}{calls}{grade}{_checklist(result, score)}{values}{explanation}'
+            f'{_shown(result)(completion.text, "text answer")}{calls}{grade}{_checklist(result, score)}{values}'
+            f'{explanation}'
             '</section>')
 
 
