@@ -296,7 +296,7 @@ def _app_command() -> click.Command:
     return click.Command(
         "app", callback=run,
         help="Web viewer (read only unless --launch; uploads are refused) for the runs under an outputs folder: the "
-             "workbench (runs, samples, compare, perf) or, with --ui gradio, the older viewer (also think results).",
+             "workbench (runs, samples, compare, dashboard, perf, think, export) or, with --ui gradio, the older viewer.",
         params=[
             click.Option(["--outputs"], default="./outputs", show_default=True, help="The folder to read."),
             click.Option(["--host"], default="127.0.0.1", show_default=True,
