@@ -12,14 +12,13 @@ verdict (``None``), while one with a failed instruction still fails.
 
 from __future__ import annotations
 
-import dataclasses
 import string
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping, Sequence, TypeVar
 
-from assay.errors import DatasetError
 from assay.eval.scoring.ifeval import build_instruction, follows, loose_variants
 from assay.eval.scoring.ifeval.base import INSTRUCTIONS as IFEVAL_INSTRUCTIONS
+from assay.eval.scoring.ifeval.base import construct
 from assay.eval.scoring.ifeval.base import count as _count
 from assay.eval.scoring.ifeval.base import text as _text
 
@@ -61,20 +60,9 @@ def gradable(instruction_id: str) -> bool:
 def build_verifier(instruction_id: str, kwargs: Mapping[str, Any] | None) -> Any | None:
     """The checker for ``instruction_id`` with its ``kwargs`` (``None`` values ignored); None for an id assay
     cannot grade; a ``DatasetError`` naming the instruction when the kwargs do not fit it."""
-    given = {key: value for key, value in (kwargs or {}).items() if value is not None}
     if instruction_id not in VERIFIERS:
-        return build_instruction(instruction_id, given) if instruction_id in IFEVAL_INSTRUCTIONS else None
-    cls = VERIFIERS[instruction_id]
-    fields = {field.name for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown, missing = sorted(set(given) - fields), sorted(fields - set(given))
-    if unknown or missing:
-        raise DatasetError(f"IFBench instruction {instruction_id}: kwargs {sorted(given)} do not fit"
-                           f"{'; unknown ' + ', '.join(unknown) if unknown else ''}"
-                           f"{'; missing ' + ', '.join(missing) if missing else ''}")
-    try:
-        return cls(**given)
-    except (TypeError, ValueError) as exc:
-        raise DatasetError(f"IFBench instruction {instruction_id}: {exc}") from None
+        return build_instruction(instruction_id, kwargs) if instruction_id in IFEVAL_INSTRUCTIONS else None
+    return construct(VERIFIERS[instruction_id], f"IFBench instruction {instruction_id}", kwargs)
 
 
 @dataclass(frozen=True)

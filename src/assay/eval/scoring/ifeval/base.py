@@ -58,17 +58,23 @@ def build_instruction(instruction_id: str, kwargs: Mapping[str, Any] | None, rul
     cls = (ASSAY_RULES.get(instruction_id) if rules == "assay" else None) or INSTRUCTIONS.get(instruction_id)
     if cls is None:
         raise DatasetError(f"unknown IFEval instruction {instruction_id!r}")
+    return construct(cls, f"IFEval instruction {instruction_id}", kwargs)
+
+
+def construct(cls: Any, what: str, kwargs: Mapping[str, Any] | None) -> Any:
+    """The dataclass checker ``cls`` built from ``kwargs`` (``None`` values ignored); a ``DatasetError`` naming
+    ``what`` when they do not fit its fields or its own checks refuse them (IFEval's and IFBench's builders)."""
     given = {key: value for key, value in (kwargs or {}).items() if value is not None}
-    fields = {field.name for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    fields = {field.name for field in dataclasses.fields(cls)}
     unknown, missing = sorted(set(given) - fields), sorted(fields - set(given))
     if unknown or missing:
-        raise DatasetError(f"IFEval instruction {instruction_id}: kwargs {sorted(given)} do not fit; "
+        raise DatasetError(f"{what}: kwargs {sorted(given)} do not fit; "
                            f"{'unknown ' + ', '.join(unknown) if unknown else ''}"
                            f"{'; ' if unknown and missing else ''}{'missing ' + ', '.join(missing) if missing else ''}")
     try:
         return cls(**given)
     except (TypeError, ValueError) as exc:
-        raise DatasetError(f"IFEval instruction {instruction_id}: {exc}") from None
+        raise DatasetError(f"{what}: {exc}") from None
 
 
 def relation(value: Any, name: str) -> str:
