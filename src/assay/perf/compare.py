@@ -27,6 +27,7 @@ import numpy as np
 
 from assay.errors import ConfigError
 from assay.perf.records import read_columns, read_itl_gaps
+from assay.perf.report import significant_digits
 from assay.perf.summary import REPEAT_METRICS, Metric, PlanSummary
 
 ALPHA = 0.05
@@ -353,10 +354,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, seed: int = 0) -> RunC
 def _fmt(value: float | None) -> str:
     if value is None:
         return "-"
-    magnitude = abs(value)
-    if magnitude >= 100 or magnitude == 0:
-        return f"{value:.2f}"
-    return f"{value:.{max(2, 3 - int(math.floor(math.log10(magnitude))))}f}"
+    return f"{value:.{significant_digits(value)}f}"
 
 
 def comparison_tables(result: RunComparison) -> list[Any]:

@@ -24,10 +24,11 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import yaml
 
-from assay.client.config import redact_url
+from assay.client.config import redact_url, scrub_secrets
 from assay.perf import svg
 from assay.perf.finish import RECORDS_FILE, read_run_config
 from assay.perf.records import read_failures, read_meta, read_notable_requests, read_server_metrics, read_times
+from assay.perf.report import significant_digits
 from assay.perf.summary import PERCENTILE_METRICS, POOLING_APIS, REPEAT_METRICS, PlanSummary
 
 log = logging.getLogger("assay.perf")
@@ -98,7 +99,7 @@ def write_report(folder: Path, summaries: Sequence[PlanSummary]) -> Path | None:
 
 def render_report(folder: Path, summaries: Sequence[PlanSummary]) -> str:
     """The whole page of a run whose plans are ``summaries`` (their folders are ``folder / summary.plan``)."""
-    config = read_run_config(folder)
+    config = scrub_secrets(read_run_config(folder))  # redacted when written; a hand-edited file may not be
     model = config.get("model") or next((s for s in (_plan_model(folder, p) for p in summaries) if s), "")
     title = f"assay perf: {folder.name}"
     parts = [f"<h1>{escape(title)}</h1>",
@@ -135,8 +136,7 @@ def _num(value: float | int | None, unit: str = "") -> str:
     magnitude = abs(value)
     if magnitude >= 1000:
         return f"{value:,.0f}"
-    digits = 2 if magnitude >= 100 or magnitude == 0 else max(2, 3 - math.floor(math.log10(magnitude)))
-    return f"{value:.{digits}f}"
+    return f"{value:.{significant_digits(value)}f}"
 
 
 def _td(value: Any, unit: str = "", key: str | None = None) -> str:
@@ -165,8 +165,6 @@ def _anchor(plan: str) -> str:
 
 
 def _config_value(key: str, value: Any) -> str:
-    if key == "url" and isinstance(value, str):
-        value = redact_url(value)  # config.yaml holds it redacted already; a hand-edited file may not
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
     if isinstance(value, list):
@@ -193,8 +191,7 @@ def _config_section(config: dict[str, Any]) -> str:
         return '<h2>Run config</h2><p class="muted">no config.yaml in the run folder</p>'
     rows = [(f"<th>{escape(key)}</th>", f"<td>{escape(_config_value(key, config[key]))}</td>")
             for key in _CONFIG_KEYS if key in config and config[key] not in (None, [], {}, "")]
-    shown = {**config, "url": redact_url(config["url"])} if isinstance(config.get("url"), str) else config
-    text = yaml.safe_dump(shown, sort_keys=False, allow_unicode=True)
+    text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
     return ("<h2>Run config</h2><table><tbody>" + "".join(f"<tr>{k}{v}</tr>" for k, v in rows) + "</tbody></table>"
             f"<details><summary>config.yaml</summary><pre>{escape(text)}</pre></details>")
 

@@ -190,7 +190,7 @@ def server_text(summary: PlanSummary) -> Text | None:
     return Text("\n".join(lines))
 
 
-def _digits(value: float) -> int:
+def significant_digits(value: float) -> int:
     """Four significant figures, whatever the unit (tokens per second or seconds per token)."""
     magnitude = abs(value)
     return 2 if magnitude >= 100 or magnitude == 0 else max(2, 3 - int(math.floor(math.log10(magnitude))))
@@ -207,7 +207,7 @@ def repeats_table(summary: PlanSummary) -> Table | None:
         stat = summary.repeat_stats.get(metric.key)
         if stat is None or stat.mean is None:
             continue
-        digits = _digits(stat.mean)
+        digits = significant_digits(stat.mean)
         interval, spread = "-", "-"
         if stat.ci95_low is not None and stat.ci95_high is not None:
             interval = f"[{stat.ci95_low:.{digits}f}, {stat.ci95_high:.{digits}f}]"

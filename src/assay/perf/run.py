@@ -33,7 +33,7 @@ from assay.perf.records import read_failures, write_meta, write_server_metrics
 from assay.perf.run_setup import Setup, event_loop_run
 from assay.perf.server_metrics import scraper_for
 from assay.perf.runner import PlanRun
-from assay.perf.stop_rules import SWEEP_STATUS_FILE, StopRules, StoppedEarly, SweepStatus
+from assay.perf.stop_rules import SWEEP_STATUS_FILE, ErrorGuard, StopRules, StoppedEarly, SweepStatus
 from assay.perf.summary import PlanSummary
 
 log = logging.getLogger("assay.perf")
@@ -236,11 +236,11 @@ async def _execute_plan(setup: Setup, executor: Executor, endpoints: EndpointCli
 
 def _guard_tripped(config: PerfConfig, records: Path) -> bool:
     """Whether the mid-plan error guard (--stop-error-after) has cut the plan short, so no further repeat runs."""
-    if config.stop_error_after is None or config.stop_error_rate is None or config.repeats == 1:
+    guard = ErrorGuard.from_config(config)  # the whole plan's records: one runner's share, all of it
+    if guard is None or config.repeats == 1:
         return False
     failures = read_failures(records)
-    return (failures.requests >= config.stop_error_after
-            and 100.0 * failures.total / failures.requests > config.stop_error_rate)
+    return guard.check(failures.requests, failures.total)
 
 
 def _progress_bar(console: Console | None, plan: LoadPlan, repeat: int = 0, repeats: int = 1):  # noqa: ANN202

@@ -202,15 +202,13 @@ REPEAT_METRICS: tuple[Metric, ...] = (
 def mean_ci95(values: list[float]) -> tuple[float | None, float | None, float | None]:
     """(mean, low, high): the 95% interval of the mean by Student's t with n - 1 degrees of freedom (a
     handful of repeats is far too few for the normal's 1.96); no interval from one value."""
-    if not values:
-        return None, None, None
-    mean = float(np.mean(values))
-    if len(values) < 2:
-        return mean, None, None
-    from assay.eval.scoring.stats import student_t_quantile
+    from assay.eval.scoring.stats import mean_stderr, student_t_quantile
 
-    half = student_t_quantile(0.975, len(values) - 1) * float(np.std(values, ddof=1)) / math.sqrt(len(values))
-    return mean, mean - half, mean + half
+    stat = mean_stderr(values)
+    if stat.mean is None or stat.stderr is None:
+        return stat.mean, None, None
+    half = student_t_quantile(0.975, stat.count - 1) * stat.stderr
+    return stat.mean, stat.mean - half, stat.mean + half
 
 
 def repeat_stats(per_repeat: list[PlanSummary]) -> dict[str, RepeatStat]:
