@@ -385,3 +385,23 @@ def test_the_workbench_is_the_default_ui():
 
     result = CliRunner().invoke(build_cli(), ["app", "--help"], terminal_width=200)
     assert result.exit_code == 0 and "[default: web]" in result.output and "127.0.0.1" in result.output
+
+
+def test_a_run_written_by_today_runner_shows_its_start_and_duration(tmp_path):
+    """The runner writes the typed manifest (started_at, finished_at); the runs page read the old keys
+    (started, finished) and showed neither start nor duration for it."""
+    import datetime as dt
+
+    from assay.app.readers import Outputs
+    from assay.app.web_data import run_line
+    from assay.types.manifest import RunManifest
+
+    folder = tmp_path / "20260301_000000_m"
+    (folder / "predictions").mkdir(parents=True)
+    started = dt.datetime(2026, 3, 1, 0, 0, 0)
+    manifest = RunManifest(run_id=folder.name, status="finished", model="typed-model", started_at=started,
+                           finished_at=started + dt.timedelta(seconds=75))
+    (folder / "manifest.json").write_text(manifest.model_dump_json())
+    line = run_line(Outputs(tmp_path), folder.name)
+    assert (line.model, line.status, line.started, line.duration_s) == (
+        "typed-model", "finished", "2026-03-01T00:00:00", 75.0)

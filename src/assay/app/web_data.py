@@ -10,7 +10,6 @@ would lead out of the outputs folder.
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import math
 import threading
 from collections import OrderedDict
@@ -21,10 +20,11 @@ from urllib.parse import urlencode
 
 import orjson
 
-from assay.app.readers import Outputs, list_eval_runs, read_json, read_reports
+from assay.app.readers import Outputs, list_eval_runs, read_reports
 from assay.app.samples import STATUSES, PredictionIndex, SampleFilter, Status, filter_rows, prediction_index
 from assay.errors import ConfigError
 from assay.types import SampleResult
+from assay.types.manifest import MANIFEST_FILE, RunManifest
 from assay.types.report import BenchmarkReport
 
 PAGE_SIZE = 50
@@ -65,13 +65,12 @@ class RunLine:
     benchmarks: list[BenchmarkLine]
 
 
-def _duration_s(manifest: Mapping[str, Any]) -> float | None:
+def _manifest(folder: Path) -> RunManifest | None:
+    """The run's typed manifest (any shape assay wrote), None when it has none or it is damaged."""
     try:
-        start = dt.datetime.fromisoformat(str(manifest["started"]))
-        end = dt.datetime.fromisoformat(str(manifest["finished"]))
-    except (KeyError, ValueError, TypeError):
+        return RunManifest.load(folder / MANIFEST_FILE) if (folder / MANIFEST_FILE).is_file() else None
+    except ConfigError:
         return None
-    return (end - start).total_seconds()
 
 
 def _benchmark_line(name: str, report: BenchmarkReport | None, folder: Path) -> BenchmarkLine:
@@ -89,16 +88,19 @@ def run_line(outputs: Outputs, run_id: str, model: str = "?", started: str = "")
     folder = outputs.path(run_id)
     if not folder.is_dir() or not any((folder / n).exists() for n in ("manifest.json", "reports", "predictions")):
         raise ConfigError(f"{run_id!r}: no such run")
-    manifest = read_json(folder / "manifest.json")
-    manifest = manifest if isinstance(manifest, dict) else {}
+    manifest = _manifest(folder)
     reports = read_reports(outputs, run_id)
     predictions = folder / "predictions"
-    names = sorted(set(reports) | set(manifest.get("benchmarks") or {}) |
+    names = sorted(set(reports) | set(manifest.benchmarks if manifest else {}) |
                    ({p.stem for p in predictions.glob("*.jsonl")} if predictions.is_dir() else set()))
-    model = str(manifest.get("model") or next((r.model for r in reports.values()), None) or model)
-    error = manifest.get("error")
-    return RunLine(run_id, model, str(manifest.get("status", "unknown")), str(manifest.get("started") or started),
-                   _duration_s(manifest), str(error) if error else None,
+    known = manifest.model if manifest is not None and manifest.model != "?" else None
+    model = str(known or next((r.model for r in reports.values()), None) or model)
+    begun = manifest.started_at if manifest is not None else None
+    ended = manifest.finished_at if manifest is not None else None
+    return RunLine(run_id, model, manifest.status if manifest is not None else "unknown",
+                   begun.isoformat(timespec="seconds") if begun else started,
+                   (ended - begun).total_seconds() if begun and ended else None,
+                   manifest.error if manifest is not None else None,
                    [_benchmark_line(name, reports.get(name), folder) for name in names])
 
 
