@@ -399,3 +399,16 @@ def test_over_real_runs_the_matrix_and_think_pages_match_their_files(made, real_
     assert [unescape(s) for s, _ in links] == [t["sample_id"] for t in traces if t["group"] == group] and links
     for sample, link in links:
         assert predictions[int(parse_qs(urlparse(unescape(link)).query)["row"][0])] == unescape(sample)
+
+
+def test_a_trace_links_to_its_samples_row_even_past_a_blank_line(tmp_path):
+    """The samples page's row is a position in the prediction index, which leaves blank lines out; the think
+    page counted raw lines, so after a blank line each link opened the next sample (or none)."""
+    from assay.app.readers import Outputs
+    from assay.app.web_think import sample_rows
+
+    predictions = tmp_path / "run1" / "predictions"
+    predictions.mkdir(parents=True)
+    lines = [b'{"sample": {"id": "s0"}}', b"", b'{"sample": {"id": "s1"}}', b'{"sample": {"id": "s2"}}']
+    (predictions / "gsm8k.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    assert sample_rows(Outputs(tmp_path), "run1", "gsm8k") == {"s0": 0, "s1": 1, "s2": 2}

@@ -360,9 +360,9 @@ def disagreements(outputs: Outputs, run_a: str, run_b: str, benchmark: str, limi
     """Samples of ``benchmark`` that the two runs scored differently, from the indexes (ids read per line)."""
     index_a = prediction_index(outputs, run_a, benchmark)
     index_b = prediction_index(outputs, run_b, benchmark)
-    ids_a = _sample_ids(index_a)
+    ids_a = sample_ids(index_a)
     out = []
-    ids_b = _sample_ids(index_b)
+    ids_b = sample_ids(index_b)
     where_b = {sample_id: row for row, sample_id in enumerate(ids_b)}
     for row_a, sample_id in enumerate(ids_a):
         row_b = where_b.get(sample_id)
@@ -383,7 +383,7 @@ _ID_FIELD = re.compile(rb'^\{"sample":\{"id":"((?:[^"\\]|\\.)*)"')
 _IDS: OrderedDict[tuple[Path, tuple[int, int]], list[str]] = OrderedDict()
 
 
-def _sample_ids(index: PredictionIndex) -> list[str]:
+def sample_ids(index: PredictionIndex) -> list[str]:
     key = (index.path, index.stamp)
     if key in _IDS:
         return _IDS[key]

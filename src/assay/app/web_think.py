@@ -9,7 +9,6 @@ run's samples page (the run is the folder ``think.json`` names, when it lies ins
 
 from __future__ import annotations
 
-import threading
 from dataclasses import fields
 from html import escape
 from pathlib import Path
@@ -20,6 +19,7 @@ import orjson
 
 from assay.app.perf_think import ThinkResult, list_think_results, read_think
 from assay.app.readers import Outputs, _inside, _is_eval_run
+from assay.app.samples import prediction_index, sample_ids
 from assay.app.web_html import h, page
 from assay.errors import ConfigError
 from assay.perf import svg
@@ -81,35 +81,16 @@ def read_traces(outputs: Outputs, result_id: str, model: str, group: str) -> lis
     return out
 
 
-_ROWS_BY_ID: dict[Path, tuple[tuple[int, int], dict[str, int]]] = {}
-_ROWS_LOCK = threading.Lock()
-
-
 def sample_rows(outputs: Outputs, run_id: str, benchmark: str) -> dict[str, int]:
-    """Sample id → row (line number) in the run's predictions of ``benchmark``, the samples page's ``row``;
-    read once per size and mtime of the file."""
-    path = outputs.child(Path(run_id) / "predictions", f"{benchmark}.jsonl")
+    """Sample id → row in the run's predictions of ``benchmark``: the samples page's ``row``, a position in
+    its prediction index (which leaves out blank and torn lines), so a link opens that very sample."""
     try:
-        stat = path.stat()
-    except OSError:
+        ids = sample_ids(prediction_index(outputs, run_id, benchmark))
+    except (ConfigError, OSError):
         return {}
-    stamp = (stat.st_size, stat.st_mtime_ns)
-    with _ROWS_LOCK:
-        known = _ROWS_BY_ID.get(path)
-    if known is not None and known[0] == stamp:
-        return known[1]
     rows: dict[str, int] = {}
-    with path.open("rb") as handle:
-        for row, line in enumerate(handle):
-            try:
-                sample = orjson.loads(line).get("sample") or {}
-            except (orjson.JSONDecodeError, AttributeError):
-                continue
-            rows.setdefault(str(sample.get("id")), row)
-    with _ROWS_LOCK:
-        _ROWS_BY_ID[path] = (stamp, rows)
-        while len(_ROWS_BY_ID) > 64:
-            _ROWS_BY_ID.pop(next(iter(_ROWS_BY_ID)))
+    for row, sample_id in enumerate(ids):
+        rows.setdefault(sample_id, row)
     return rows
 
 
