@@ -394,7 +394,10 @@ def export_view(outputs: Outputs, query: CompareQuery, limit: int) -> tuple[Comp
     """The comparison of ``query`` (every filtered row, not a page) and, per row up to ``limit``, the view of
     that sample side by side: what ``/export/compare`` writes into one file."""
     whole = compare_view(outputs, replace(query, sample=None, page=1))
-    pairs = [compare_view(outputs, replace(query, sample=row.sample_id, page=1)) for row in whole.rows[:limit]]
+    results = [RunStore.existing(outputs.path(run)).load_results(whole.benchmark) for run in whole.runs]
+    # Each pair is the whole view with that sample's results as its detail (all _detail reads), not the view
+    # computed again per row.
+    pairs = [replace(whole, detail=tuple(r.get(row.sample_id) for r in results)) for row in whole.rows[:limit]]
     return whole, pairs
 
 
