@@ -51,7 +51,6 @@ class EndpointPicker:
             raise ValueError(f"unknown endpoint policy {policy!r} (use {' or '.join(ENDPOINT_POLICIES)})")
         self.policy = policy
         self.in_flight = [0] * count
-        self.sent = [0] * count
         self._next = start % count
 
     @property
@@ -67,7 +66,6 @@ class EndpointPicker:
             chosen = self._next
         self._next = (chosen + 1) % n
         self.in_flight[chosen] += 1
-        self.sent[chosen] += 1
         return chosen
 
     def release(self, index: int) -> None:

@@ -131,9 +131,7 @@ async def arun_task(task: TaskConfig, *, show: bool = True) -> RunResult:
     model = make_model(task)  # a bad model_args key fails now, before any data is read (nothing is started yet)
     llm_judge = _llm_judge(task, classes)
     benchmarks = [_build(cls, task, llm_judge) for cls in classes]
-    for benchmark in benchmarks:
-        benchmark.report_metrics()  # an unknown metric fails now, not after the answers
-    _check_repeat_metrics(task, benchmarks)
+    _check_repeat_metrics(task, benchmarks)  # and an unknown metric fails now, not after the answers
     # Every dataset is found and read before anything else: a missing one fails at start, with no run folder.
     loader = DatasetLoader(task.dataset_hub, task.dataset_dir)
     selections = {b.name: await asyncio.to_thread(b.load, loader, task.limit) for b in benchmarks}

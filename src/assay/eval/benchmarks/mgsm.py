@@ -91,10 +91,6 @@ class MGSM(MathBenchmark):
     def _runs_as_one_subset(self, loader: DatasetLoader, root: Path) -> bool:
         return False if is_hub_clone(root) else super()._runs_as_one_subset(loader, root)
 
-    def shot_pool(self, loader: DatasetLoader, root: Path, subset: str) -> list[Sample]:
-        # Exemplar ids of their own: "es/0" of train is not "es/0" of test, which draw_shots would leave out.
-        return [shot.model_copy(update={"id": f"train/{shot.id}"}) for shot in super().shot_pool(loader, root, subset)]
-
     def sample(self, row: dict[str, Any], subset: str, index: int) -> Sample:
         number = parse_number(str(row["answer_number"]))
         target = str(row["answer_number"]).strip() if number is None else format_number(number)
