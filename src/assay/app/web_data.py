@@ -83,11 +83,17 @@ def _benchmark_line(name: str, report: BenchmarkReport | None, folder: Path) -> 
                          report.unfinished_reasoning, has_predictions)
 
 
-def run_line(outputs: Outputs, run_id: str, model: str = "?", started: str = "") -> RunLine:
-    """One run: its manifest and reports (``ConfigError`` for a name outside the outputs folder)."""
+def _run_folder(outputs: Outputs, run_id: str) -> Path:
+    """The folder of run ``run_id``: inside the outputs folder and a run's (``ConfigError`` otherwise)."""
     folder = outputs.path(run_id)
     if not folder.is_dir() or not any((folder / n).exists() for n in ("manifest.json", "reports", "predictions")):
         raise ConfigError(f"{run_id!r}: no such run")
+    return folder
+
+
+def run_line(outputs: Outputs, run_id: str, model: str = "?", started: str = "") -> RunLine:
+    """One run: its manifest and reports (``ConfigError`` for a name outside the outputs folder)."""
+    folder = _run_folder(outputs, run_id)
     manifest = _manifest(folder)
     reports = read_reports(outputs, run_id)
     predictions = folder / "predictions"
@@ -208,7 +214,7 @@ class ListPage:
 
 
 def _index_and_rows(outputs: Outputs, query: SamplesQuery) -> tuple[PredictionIndex, list[int], dict[str, str]]:
-    run_line(outputs, query.run)  # the run must be a run folder, not any folder of the outputs
+    _run_folder(outputs, query.run)  # a run folder, not any folder of the outputs (its reports are not needed)
     flt, errors = query.sample_filter()
     with _LOCK:  # one build of an index, however many requests want it at once
         index = prediction_index(outputs, query.run, query.bench)
