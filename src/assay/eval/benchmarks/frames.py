@@ -22,25 +22,18 @@ from __future__ import annotations
 
 import ast
 import re
-import string
 from pathlib import Path
 from typing import Any
 
 from assay.data import HubDataset
 from assay.eval.benchmarks.base import register_benchmark
 from assay.eval.benchmarks.common import JudgedBenchmark
+from assay.eval.benchmarks.general import normalise_answer
 from assay.eval.config import TaskConfig
 from assay.types import Message, Sample, SampleResult, Score
 from assay.types.report import BenchmarkReport
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
 _FINAL = re.compile(r"(?:final answer|the answer is|answer)\s*(?:is)?\s*[:：]\s*([^\n]+)", re.IGNORECASE)
-
-
-def normalise(text: str) -> str:
-    """Lowercase, punctuation and articles removed, whitespace collapsed."""
-    text = text.lower().translate(str.maketrans("", "", string.punctuation))
-    return " ".join(_ARTICLES.sub(" ", text).split())
 
 
 def reasoning_types(value: Any) -> list[str]:
@@ -71,17 +64,17 @@ def final_answer(reply: str) -> str:
 def rule_correct(reply: str, gold: str) -> tuple[bool, str]:
     """The fallback rule: (correct, the final answer it read)."""
     answer = final_answer(reply)
-    target = normalise(gold)
+    target = normalise_answer(gold)
     if not target:
         return False, answer
-    if normalise(answer) == target:
+    if normalise_answer(answer) == target:
         return True, answer
-    return f" {target} " in f" {normalise(reply.split('</think>')[-1])} ", answer
+    return f" {target} " in f" {normalise_answer(reply.split('</think>')[-1])} ", answer
 
 
 def type_metric(label: str) -> str:
     """The metric name of a reasoning type: "Numerical reasoning" → ``acc_numerical_reasoning``."""
-    return "acc_" + "_".join(normalise(label).split())
+    return "acc_" + "_".join(normalise_answer(label).split())
 
 
 @register_benchmark("frames", task_type="qa", tags=("en", "knowledge", "reasoning", "multi-hop"))

@@ -106,7 +106,7 @@ class GeneralQA(_UserData, JudgedBenchmark):
         return [*([Message.system(system)] if system else []), Message.user(sample.metadata["question"])]
 
     def score(self, sample: Sample, answer: str) -> Score:
-        predicted, target = _normalise(answer), _normalise(str(sample.target))
+        predicted, target = normalise_answer(answer), normalise_answer(str(sample.target))
         return Score(values={"exact_match": float(predicted == target), "f1": token_f1(predicted, target)},
                      extracted=answer.strip())
 
@@ -115,7 +115,8 @@ class GeneralQA(_UserData, JudgedBenchmark):
         return await self.judged(sample, answer, rule, rule.values["exact_match"] == 1.0)
 
 
-def _normalise(text: str) -> str:
+def normalise_answer(text: str) -> str:
+    """Lowercase, punctuation and articles removed, whitespace collapsed (SQuAD's answer normalisation)."""
     text = text.lower().translate(str.maketrans("", "", string.punctuation))
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     return " ".join(text.split())
