@@ -121,6 +121,7 @@ class JudgedBenchmark(Benchmark):
     default_judge_mode: ClassVar[str] = "rule"
     needs_judge: ClassVar[bool] = False  # no rule grades it: judge_strategy rule is refused at start
     judge_kind: ClassVar[str] = "an LLM judge"  # what grades it, as the refusal says
+    rule_metric: ClassVar[str] = "acc"  # the rule's value that says an answer is right (llm_recall asks no more)
     judge_grades_acc: ClassVar[bool] = True  # the verdict is "acc"; False where the judge gives the metrics itself
 
     def __init__(self, args: DatasetArgs | None = None, seed: int = 42, *, judge_strategy: str = "auto",
@@ -152,6 +153,11 @@ class JudgedBenchmark(Benchmark):
             return text
         when = "every answer" if self.judge_mode == "llm" else "answers the rule did not find correct"
         return f"{text}; acc by LLM judge {self.llm_judge.config.model_id} on {when}"
+
+    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
+        """The rule's score, then the judge's verdict where the judge mode asks for one."""
+        rule = self.score(sample, answer)
+        return await self.judged(sample, answer, rule, rule.values.get(self.rule_metric) == 1.0)
 
     async def judged(self, sample: Sample, answer: str, rule: Score, rule_correct: bool) -> Score:
         """``rule``, or the judge's verdict on ``answer`` where the judge mode asks for one."""

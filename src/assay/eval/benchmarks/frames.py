@@ -106,10 +106,6 @@ class FRAMES(JudgedBenchmark):
         return Score(values={"acc": float(correct)}, extracted=extracted or None,
                      explanation=None if correct else "gold answer not found in the reply")
 
-    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
-        rule = self.score(sample, answer)
-        return await self.judged(sample, answer, rule, rule.values["acc"] == 1.0)
-
     def extra_reports(self, results: list[SampleResult], folder: Path, task: TaskConfig, show: bool,
                       report: BenchmarkReport) -> BenchmarkReport | None:
         """``acc`` per reasoning type, beside the overall one (the types overlap, so these are not subsets)."""

@@ -87,6 +87,7 @@ class GeneralQA(_UserData, JudgedBenchmark):
     """Your question/answer files, scored by exact match and token F1 (and ``acc`` by an LLM judge, if asked)."""
 
     version = "1"
+    rule_metric = "exact_match"
     licence = "your data"
     source = HubDataset(split="test")
     metrics = ("exact_match", "f1")
@@ -109,10 +110,6 @@ class GeneralQA(_UserData, JudgedBenchmark):
         predicted, target = normalise_answer(answer), normalise_answer(str(sample.target))
         return Score(values={"exact_match": float(predicted == target), "f1": token_f1(predicted, target)},
                      extracted=answer.strip())
-
-    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
-        rule = self.score(sample, answer)
-        return await self.judged(sample, answer, rule, rule.values["exact_match"] == 1.0)
 
 
 def normalise_answer(text: str) -> str:

@@ -174,7 +174,3 @@ class HLE(JudgedBenchmark):
     def score(self, sample: Sample, answer: str) -> Score:
         return grade(answer, str(sample.target), str(sample.metadata.get("answer_type")))
 
-    async def ascore(self, sample: Sample, answer: str, checker: Any) -> Score:
-        rule = self.score(sample, answer)
-        # The judge's verdict replaces acc; the stated confidence stays the rule's reading of the response.
-        return await self.judged(sample, answer, rule, rule.values.get("acc") == 1.0)
