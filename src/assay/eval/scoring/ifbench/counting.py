@@ -126,7 +126,10 @@ class PersonNames(Verifier):
         self.N = whole(self.N, "N")
 
     def check(self, response: str) -> bool:
-        return sum(1 for name in PERSON_NAMES if re.search(rf"\b{re.escape(name)}\b", response)) >= self.N
+        return sum(1 for pattern in _NAME_PATTERNS if pattern.search(response)) >= self.N
+
+
+_NAME_PATTERNS = tuple(re.compile(rf"\b{re.escape(name)}\b") for name in PERSON_NAMES)  # compiled once
 
 
 def _trigrams(text: str) -> set[str]:
