@@ -10,7 +10,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import pytest
 
@@ -50,3 +50,12 @@ def running_app(outputs: Path, scratch: Path, startup_timeout_s: float = 60, ui:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "app"
+
+
+def screenshot(page: Any, name: str) -> None:
+    """A full-page screenshot of the view under test-artifacts/app/ (kept out of git), for a person to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"web-{name}.png"), full_page=True)

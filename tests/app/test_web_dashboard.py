@@ -17,15 +17,17 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import orjson
 import pytest
 
+# Before the workbench test modules are imported: they skip themselves without the extra, leaving no
+# names to import.
+pytest.importorskip("starlette", reason="starlette is not installed (the `app` extra)")
+pytest.importorskip("uvicorn", reason="uvicorn is not installed (the `app` extra)")
+
 from tests.app.make_fixtures import write_large_run
-from tests.app.running import running_app
+from tests.app.running import running_app, screenshot
 from tests.app import test_web
 from tests.app.test_web import get
 
 pytestmark = pytest.mark.timeout(120)
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "app"
-pytest.importorskip("starlette", reason="starlette is not installed (the `app` extra)")
-pytest.importorskip("uvicorn", reason="uvicorn is not installed (the `app` extra)")
 
 HOSTILE_MODEL = '<img src=x onerror="window.__pwned=1">evil'
 RUNNING = "20260105_000000_running"
@@ -308,11 +310,6 @@ def test_think_pages_refuse_what_is_not_a_result(app_url):
     assert status == 200 and 'href="/think/result?id=think"' in text
 
 
-def _shot(page, name: str) -> None:
-    """A full-page screenshot of the view under test-artifacts/app/ (kept out of git), for a person to look at."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"web-{name}.png"), full_page=True)
-
 
 def test_in_a_browser_the_dashboard_follows_a_run_and_think_points_open_traces(browser_page, app_url, outputs):
     page, expect = browser_page
@@ -334,15 +331,15 @@ def test_in_a_browser_the_dashboard_follows_a_run_and_think_points_open_traces(b
     cell = page.locator('#matrix td.cell[data-model="model-browser"][data-bench="gsm8k"]')
     expect(cell.locator(".score")).to_have_text("0.400", timeout=10_000)  # finished: moved into the matrix
     expect(row).to_have_count(0)
-    _shot(page, "dashboard")
+    screenshot(page, "dashboard")
     page.locator('#matrix td.cell[data-bench="math_500"] a.cell-link').click()
     expect(page).to_have_url(re.compile(r"/run\?run=" + RUNS[1][0]))
     page.goto(app_url + "/think/result?id=think")
     expect(page.locator("#think-charts svg")).to_have_count(8)
-    _shot(page, "think")
+    screenshot(page, "think")
     page.locator('#think-charts a.point[data-group="2"]').first.click()
     expect(page).to_have_url(re.compile(r"/think/traces\?.*group=2"))
-    _shot(page, "think-traces")
+    screenshot(page, "think-traces")
     page.locator("#traces-table a.sample-link").first.click()
     expect(page.locator("code.sample-id")).to_be_visible()
     assert page.evaluate("window.__pwned") is None

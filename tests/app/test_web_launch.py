@@ -18,13 +18,15 @@ from urllib.parse import urlencode, urlparse
 import orjson
 import pytest
 
-from tests.app import test_web
-from tests.app.running import free_port, running_app
-
-pytestmark = pytest.mark.timeout(180)
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "app"
+# Before the workbench test modules are imported: they skip themselves without the extra, leaving no
+# names to import.
 pytest.importorskip("starlette", reason="starlette is not installed (the `app` extra)")
 pytest.importorskip("uvicorn", reason="uvicorn is not installed (the `app` extra)")
+
+from tests.app import test_web
+from tests.app.running import free_port, running_app, screenshot
+
+pytestmark = pytest.mark.timeout(180)
 pytest.importorskip("assay.sim", reason="the simulator (assay.sim) is not available")
 
 GSM8K = Path(__file__).resolve().parents[1] / "eval" / "fixtures" / "gsm8k"
@@ -236,11 +238,6 @@ def test_cancel_marks_an_eval_interrupted_and_keeps_its_samples(app):
     assert "--use-cache" in page  # the log tail says how to resume
 
 
-def _shot(page, name: str) -> None:
-    """A full-page screenshot of the view under test-artifacts/app/ (kept out of git), for a person to look at."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"web-{name}.png"), full_page=True)
-
 
 def test_in_a_browser_launch_watch_and_open_the_run(app, browser_page):
     """The real thing: Chromium fills the form (its own Origin and the page's token go with it), a bad value comes
@@ -256,12 +253,12 @@ def test_in_a_browser_launch_watch_and_open_the_run(app, browser_page):
     page.fill("#f-api_key", API_KEY)
     page.click("button[type=submit]")
     expect(page.locator("#limit-error")).to_contain_text("greater than 0")
-    _shot(page, "launch-form-error")
+    screenshot(page, "launch-form-error")
     assert page.input_value("#f-api_key") == "" and page.input_value("#f-model") == "browser-sim"
     page.fill("#f-limit", "1")
     page.click("button[type=submit]")
     expect(page.locator("[data-status]")).to_have_text("finished", timeout=90_000)
-    _shot(page, "job-finished")
+    screenshot(page, "job-finished")
     assert API_KEY not in page.content()
     page.click("a.run-folder")
     expect(page.locator("h1")).to_have_text("browser-sim")

@@ -18,14 +18,17 @@ from urllib.parse import urlencode
 import orjson
 import pytest
 
+# Before the workbench test modules are imported: they skip themselves without the extra, leaving no
+# names to import.
+pytest.importorskip("starlette", reason="starlette is not installed (the `app` extra)")
+pytest.importorskip("uvicorn", reason="uvicorn is not installed (the `app` extra)")
+
 from tests.app.running import running_app
 from tests.app import test_web
 
 
 pytestmark = pytest.mark.timeout(180)
 browser_page = test_web.browser_page  # the fixture: headless Chromium, loopback only
-pytest.importorskip("starlette", reason="starlette is not installed (the `app` extra)")
-pytest.importorskip("uvicorn", reason="uvicorn is not installed (the `app` extra)")
 
 RICH = "20260105_000000_rich"
 FIXTURES = Path(__file__).resolve().parents[1] / "eval" / "fixtures"

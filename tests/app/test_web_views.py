@@ -20,17 +20,19 @@ from urllib.parse import urlencode
 import orjson
 import pytest
 
+# Before the workbench test modules are imported: they skip themselves without the extra, leaving no
+# names to import.
+pytest.importorskip("starlette", reason="starlette is not installed (the `app` extra)")
+pytest.importorskip("uvicorn", reason="uvicorn is not installed (the `app` extra)")
+
 from tests.app.make_fixtures import write_large_run
-from tests.app.running import running_app
+from tests.app.running import running_app, screenshot
 from tests.app import test_web
 from tests.app.test_web import get
 
 browser_page = test_web.browser_page  # the headless Chromium fixture, every request off loopback refused
 
 pytestmark = pytest.mark.timeout(180)
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "app"
-pytest.importorskip("starlette", reason="starlette is not installed (the `app` extra)")
-pytest.importorskip("uvicorn", reason="uvicorn is not installed (the `app` extra)")
 
 RUN_A, RUN_B, RUN_C = "20260201_000000_a", "20260202_000000_b", "20260203_000000_c"
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> upstream said no'
@@ -352,11 +354,6 @@ def test_perf_config_is_shown_with_credentials_scrubbed(app_url, outputs, perf_r
     assert "sk-very-secret" not in text and "sk-also-secret" not in text and "api_key: &#x27;***&#x27;" in text
 
 
-def _shot(page, name: str) -> None:
-    """A full-page screenshot of the view under test-artifacts/app/ (kept out of git), for a person to look at."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"web-{name}.png"), full_page=True)
-
 
 def test_in_a_browser_compare_and_perf_pages(browser_page, app_url, outputs, perf_run):
     page, expect = browser_page
@@ -374,18 +371,18 @@ def test_in_a_browser_compare_and_perf_pages(browser_page, app_url, outputs, per
     expect(page).to_have_url(re.compile(r"show=a_wrong_b_right"))
     page.locator("#pairs-table tr.pair-row a").first.click()
     expect(page.locator("#pair-detail .side")).to_have_count(2)
-    _shot(page, "compare")
+    screenshot(page, "compare")
     run_id = perf_run.relative_to(outputs).as_posix()
     page.goto(f"{app_url}/perf")
     page.locator(f'#perf-runs input[value="{run_id}"]').check()
     page.locator("#perf-pick button").click()
     expect(page.locator(".charts svg").first).to_be_visible()
-    _shot(page, "perf-overlay")
+    screenshot(page, "perf-overlay")
     page.goto(f"{app_url}/perf/run?" + urlencode({"run": run_id}))
     expect(page.locator("#requests-table")).to_be_visible()
     page.locator('#requests-table a.sort[data-sort="latency"]').click()
     expect(page).to_have_url(re.compile(r"sort=latency"))
-    _shot(page, "perf-run")
+    screenshot(page, "perf-run")
     assert page.evaluate("window.__pwned") is None
     assert errors == []
 
