@@ -92,6 +92,7 @@ def test_the_prompt_fills_its_length_less_the_reserve(length):
 @pytest.fixture(scope="module")
 def tiny_tokenizer(tmp_path_factory):
     """A small byte-level BPE tokenizer trained on the filler, so its counts differ from 4 characters a token."""
+    pytest.importorskip("tokenizers", reason="tokenizers is not installed (the `local` or `serving` extra)")
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tokenizer = Tokenizer(models.BPE())

@@ -95,6 +95,7 @@ def prompts_file(tmp_path):
 @pytest.fixture(scope="session")
 def tokenizer_path(tmp_path_factory):
     """A tiny byte-level BPE tokenizer trained on local text in well under a second."""
+    pytest.importorskip("tokenizers", reason="tokenizers is not installed (the `local` or `serving` extra)")
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tokenizer = Tokenizer(models.BPE())
